@@ -1,0 +1,191 @@
+"""Calls and their transcripts.
+
+A ``Call`` is created by the voice webhook, carries a frozen copy of the assistant's
+settings, and is finalised when the stream or Twilio's status callback says it ended.
+Its transcript is stored as one ``TranscriptEntry`` row per turn, written as the call
+goes, ordered by ``seq`` (conversation order, not arrival order).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.urls import reverse
+
+from assistants.models import Assistant, PhoneNumber
+
+
+def mask_number(number: str) -> str:
+    """+15551234567 -> +1555•••4567: enough to recognise, not to dial."""
+    if len(number) <= 7:
+        return number
+    return number[:5] + "•" * (len(number) - 9) + number[-4:]
+
+
+class CallStatus(models.TextChoices):
+    QUEUED = "queued"
+    RINGING = "ringing"
+    IN_PROGRESS = "in-progress"
+    COMPLETED = "completed"
+    BUSY = "busy"
+    FAILED = "failed"
+    NO_ANSWER = "no-answer"
+    CANCELED = "canceled"
+    REJECTED = "rejected"
+
+
+# Twilio's statuses after which nothing more happens on a call.
+FINAL_STATUSES = frozenset(
+    {
+        CallStatus.COMPLETED,
+        CallStatus.BUSY,
+        CallStatus.FAILED,
+        CallStatus.NO_ANSWER,
+        CallStatus.CANCELED,
+        CallStatus.REJECTED,
+    }
+)
+
+
+class CallDirection(models.TextChoices):
+    INBOUND = "inbound"
+    OUTBOUND_API = "outbound-api"
+    OUTBOUND_DIAL = "outbound-dial"
+
+
+class EndReason(models.TextChoices):
+    CALLER_HUNG_UP = "caller_hung_up", "Caller hung up"
+    MAX_DURATION = "max_duration", "Max call duration reached"
+    REALTIME_ERROR = "realtime_error", "Realtime API error"
+    REALTIME_DISCONNECTED = "realtime_disconnected", "Realtime connection dropped"
+    SESSION_EXPIRED = "session_expired", "Realtime session expired"
+    STREAM_CLOSED = "stream_closed", "Media stream closed"
+    REJECTED = "rejected", "Number not configured"
+    AUTH_FAILED = "auth_failed", "Stream authentication failed"
+    SERVER_SHUTDOWN = "server_shutdown", "Server shut down"
+    STATUS_CALLBACK = "status_callback", "Ended per Twilio status callback"
+
+
+class Call(models.Model):
+    call_sid = models.CharField("CallSid", max_length=64, unique=True)
+    stream_sid = models.CharField("StreamSid", max_length=64, blank=True)
+    direction = models.CharField(
+        max_length=20, choices=CallDirection.choices, default=CallDirection.INBOUND
+    )
+    from_number = models.CharField("from", max_length=32, blank=True)
+    to_number = models.CharField("to", max_length=32, blank=True)
+    phone_number = models.ForeignKey(
+        PhoneNumber,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="calls",
+    )
+    assistant = models.ForeignKey(
+        Assistant, on_delete=models.SET_NULL, null=True, blank=True, related_name="calls"
+    )
+    assistant_snapshot = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The assistant's settings when the call started.",
+    )
+    status = models.CharField(
+        max_length=20, choices=CallStatus.choices, default=CallStatus.RINGING
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the media stream started."
+    )
+    ended_at = models.DateTimeField(null=True, blank=True)
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    end_reason = models.CharField(max_length=32, choices=EndReason.choices, blank=True)
+    error = models.TextField(blank=True)
+    stream_claimed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the stream token was used; a token works once.",
+    )
+    bad_frames = models.PositiveIntegerField(
+        default=0, help_text="Malformed or unexpected messages ignored during the call."
+    )
+    input_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    input_text_tokens = models.PositiveIntegerField(default=0)
+    input_audio_tokens = models.PositiveIntegerField(default=0)
+    cached_text_tokens = models.PositiveIntegerField(default=0)
+    cached_audio_tokens = models.PositiveIntegerField(default=0)
+    output_text_tokens = models.PositiveIntegerField(default=0)
+    output_audio_tokens = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [
+            ("view_caller_number", "Can see callers' full phone numbers"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-created_at"]),
+            models.Index(fields=["assistant", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.call_sid} from {mask_number(self.from_number)}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("calls:detail", args=[self.call_sid])
+
+    @property
+    def is_live(self) -> bool:
+        return self.ended_at is None and self.status in (
+            CallStatus.IN_PROGRESS,
+            CallStatus.RINGING,
+            CallStatus.QUEUED,
+        )
+
+
+class TranscriptRole(models.TextChoices):
+    CALLER = "caller"
+    ASSISTANT = "assistant"
+    SYSTEM = "system"
+
+
+class TranscriptEntry(models.Model):
+    call = models.ForeignKey(
+        Call, on_delete=models.CASCADE, related_name="transcript_entries"
+    )
+    seq = models.PositiveIntegerField(help_text="Position in the conversation.")
+    role = models.CharField(max_length=10, choices=TranscriptRole.choices)
+    text = models.TextField(blank=True)
+    item_id = models.CharField(
+        max_length=64, blank=True, help_text="The Realtime conversation item."
+    )
+    offset_ms = models.PositiveIntegerField(
+        default=0, help_text="When the turn started, in ms from the stream's start."
+    )
+    interrupted = models.BooleanField(
+        default=False,
+        help_text="The caller cut the assistant off; the text is what was heard.",
+    )
+    failed = models.BooleanField(
+        default=False, help_text="The caller's speech could not be transcribed."
+    )
+    reply_latency_ms = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Caller stopped speaking -> first assistant audio sent to Twilio.",
+    )
+    heard_latency_ms = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Caller stopped speaking -> Twilio confirmed the first audio "
+        "played (mark echo).",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["call", "seq"]
+        verbose_name_plural = "transcript entries"
+        constraints = [
+            models.UniqueConstraint(fields=["call", "seq"], name="unique_call_seq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role} #{self.seq}: {self.text[:40]}"

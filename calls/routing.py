@@ -1,0 +1,20 @@
+"""WebSocket routes: Twilio's media streams and the staff live view."""
+
+from __future__ import annotations
+
+from channels.auth import AuthMiddlewareStack
+from channels.security.websocket import AllowedHostsOriginValidator
+from django.urls import path
+
+from .consumers import MediaStreamConsumer
+from .live import LiveCallsConsumer
+
+websocket_urlpatterns = [
+    # The token minted by the voice webhook is a path segment: Twilio drops query
+    # strings, and knowing the call at the upgrade lets the Realtime leg open early.
+    path("twilio/media-stream/<str:token>/", MediaStreamConsumer.as_asgi()),
+    path(
+        "ws/calls/live/",
+        AllowedHostsOriginValidator(AuthMiddlewareStack(LiveCallsConsumer.as_asgi())),
+    ),
+]

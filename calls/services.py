@@ -1,0 +1,272 @@
+"""Database writes for calls: every change to a Call or its transcript goes here.
+
+Synchronous functions with keyword-only arguments. Async code (the media consumer)
+calls them through ``database_sync_to_async`` once per event that matters (a turn,
+a usage report, the end of the call), never per audio frame.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from assistants.models import Assistant, PhoneNumber
+
+from .models import (
+    FINAL_STATUSES,
+    Call,
+    CallDirection,
+    CallStatus,
+    EndReason,
+    TranscriptEntry,
+)
+
+logger = logging.getLogger(__name__)
+
+# Twilio may deliver status callbacks late or out of order: a status only moves
+# forward along this ranking, and any final status is final.
+_STATUS_RANK = {
+    CallStatus.QUEUED: 0,
+    CallStatus.RINGING: 1,
+    CallStatus.IN_PROGRESS: 2,
+}
+_FINAL_RANK = 3
+
+USAGE_FIELDS = (
+    "input_tokens",
+    "output_tokens",
+    "input_text_tokens",
+    "input_audio_tokens",
+    "cached_text_tokens",
+    "cached_audio_tokens",
+    "output_text_tokens",
+    "output_audio_tokens",
+)
+
+
+@dataclass(frozen=True)
+class Routing:
+    """What the voice webhook decided for one incoming call."""
+
+    call: Call
+    assistant: Assistant | None
+    phone_number: PhoneNumber | None
+
+
+def assistant_for_number(number: str) -> tuple[Assistant | None, PhoneNumber | None]:
+    """The assistant answering ``number``: its own, else the fallback, else None."""
+    phone = (
+        PhoneNumber.objects.select_related("assistant").filter(number=number).first()
+    )
+    if phone and phone.is_active and phone.assistant.is_active:
+        return phone.assistant, phone
+    fallback = Assistant.objects.filter(is_fallback=True, is_active=True).first()
+    return fallback, phone
+
+
+def call_route(
+    *, call_sid: str, from_number: str, to_number: str, direction: str = ""
+) -> Routing:
+    """Create (or, on Twilio's retry, fetch) the Call for a voice webhook."""
+    assistant, phone = assistant_for_number(to_number)
+    if direction not in CallDirection.values:
+        direction = CallDirection.INBOUND
+    defaults: dict[str, Any] = {
+        "from_number": from_number[:32],
+        "to_number": to_number[:32],
+        "direction": direction,
+        "phone_number": phone,
+        "assistant": assistant,
+        "assistant_snapshot": assistant.snapshot() if assistant else {},
+    }
+    if assistant is None:
+        defaults.update(
+            status=CallStatus.REJECTED,
+            end_reason=EndReason.REJECTED,
+            ended_at=timezone.now(),
+            duration_seconds=0,
+        )
+    call, created = Call.objects.get_or_create(call_sid=call_sid, defaults=defaults)
+    if not created:
+        logger.info("voice webhook repeated for %s; reusing its call", call_sid)
+        assistant = call.assistant if call.status != CallStatus.REJECTED else None
+    return Routing(call=call, assistant=assistant, phone_number=call.phone_number)
+
+
+def call_update_status(
+    *, call_sid: str, status: str, duration_seconds: int | None = None
+) -> Call:
+    """Apply a Twilio status callback; repeated or stale callbacks change nothing."""
+    if status not in CallStatus.values:
+        logger.warning("status callback for %s has unknown status %r", call_sid, status)
+        status = CallStatus.FAILED if status else CallStatus.COMPLETED
+    with transaction.atomic():
+        call, created = Call.objects.select_for_update().get_or_create(
+            call_sid=call_sid, defaults={"status": status}
+        )
+        if created:
+            logger.warning("status callback for unknown call %s (%s)", call_sid, status)
+        if call.status in FINAL_STATUSES and not created:
+            # Already over (perhaps finalised by the stream): Twilio's own
+            # duration is still the authoritative one.
+            if duration_seconds is not None and status in FINAL_STATUSES:
+                call.duration_seconds = duration_seconds
+                call.save(update_fields=["duration_seconds"])
+            return call
+        if _rank(status) < _rank(call.status):
+            return call
+        call.status = status
+        if status in FINAL_STATUSES:
+            now = timezone.now()
+            call.ended_at = call.ended_at or now
+            if duration_seconds is not None:
+                call.duration_seconds = duration_seconds
+            elif call.duration_seconds is None:
+                call.duration_seconds = _elapsed_seconds(call, call.ended_at)
+            call.end_reason = call.end_reason or EndReason.STATUS_CALLBACK
+        call.save()
+    return call
+
+
+def call_claim_stream(*, call_sid: str) -> dict[str, Any] | None:
+    """Mark the call's stream token used; the snapshot, or None if already used.
+
+    One UPDATE with a condition, so two processes racing with the same token cannot
+    both win.
+    """
+    claimed = Call.objects.filter(
+        call_sid=call_sid, stream_claimed_at__isnull=True
+    ).exclude(status__in=FINAL_STATUSES).update(stream_claimed_at=timezone.now())
+    if not claimed:
+        return None
+    return Call.objects.values_list("assistant_snapshot", flat=True).get(
+        call_sid=call_sid
+    )
+
+
+def call_mark_started(*, call_sid: str, stream_sid: str) -> Call:
+    """The media stream's ``start`` frame arrived: the call is in progress."""
+    now = timezone.now()
+    Call.objects.filter(call_sid=call_sid).exclude(
+        status__in=FINAL_STATUSES
+    ).update(stream_sid=stream_sid[:64], started_at=now, status=CallStatus.IN_PROGRESS)
+    return Call.objects.select_related("assistant").get(call_sid=call_sid)
+
+
+def transcript_entry_add(
+    *,
+    call_sid: str,
+    seq: int,
+    role: str,
+    text: str,
+    item_id: str = "",
+    offset_ms: int = 0,
+    interrupted: bool = False,
+    failed: bool = False,
+    reply_latency_ms: int | None = None,
+    heard_latency_ms: int | None = None,
+) -> TranscriptEntry:
+    """Write one finished turn. A repeat of the same ``seq`` updates it instead."""
+    call_id = Call.objects.values_list("pk", flat=True).get(call_sid=call_sid)
+    entry, _ = TranscriptEntry.objects.update_or_create(
+        call_id=call_id,
+        seq=seq,
+        defaults={
+            "role": role,
+            "text": text,
+            "item_id": item_id[:64],
+            "offset_ms": max(0, offset_ms),
+            "interrupted": interrupted,
+            "failed": failed,
+            "reply_latency_ms": reply_latency_ms,
+            "heard_latency_ms": heard_latency_ms,
+        },
+    )
+    return entry
+
+
+def transcript_entry_set_latency(
+    *,
+    call_sid: str,
+    item_id: str,
+    reply_latency_ms: int | None = None,
+    heard_latency_ms: int | None = None,
+) -> int:
+    """Fill in a turn's latency figures once they are known; returns rows changed."""
+    changes: dict[str, int] = {}
+    if reply_latency_ms is not None:
+        changes["reply_latency_ms"] = reply_latency_ms
+    if heard_latency_ms is not None:
+        changes["heard_latency_ms"] = heard_latency_ms
+    if not changes:
+        return 0
+    return TranscriptEntry.objects.filter(
+        call__call_sid=call_sid, item_id=item_id
+    ).update(**changes)
+
+
+def call_add_usage(*, call_sid: str, usage: dict[str, int]) -> None:
+    """Add one response's token counts (keys from ``USAGE_FIELDS``) to the call."""
+    increments = {
+        name: F(name) + int(usage[name])
+        for name in USAGE_FIELDS
+        if usage.get(name)
+    }
+    if increments:
+        Call.objects.filter(call_sid=call_sid).update(**increments)
+
+
+def call_finish(
+    *,
+    call_sid: str,
+    end_reason: str,
+    error: str = "",
+    bad_frames: int = 0,
+) -> Call | None:
+    """The stream ended: record why, when and how long. Idempotent."""
+    now = timezone.now()
+    with transaction.atomic():
+        call = Call.objects.select_for_update().filter(call_sid=call_sid).first()
+        if call is None:
+            logger.error("call_finish for unknown call %s", call_sid)
+            return None
+        call.bad_frames += bad_frames
+        if error and not call.error:
+            call.error = error[:4000]
+        if not call.end_reason:
+            call.end_reason = end_reason
+        if call.ended_at is None:
+            call.ended_at = now
+            call.duration_seconds = _elapsed_seconds(call, now)
+        if call.status not in FINAL_STATUSES:
+            call.status = CallStatus.COMPLETED
+        call.save()
+    return call
+
+
+def calls_close_stale(*, older_than: dt.timedelta) -> int:
+    """Finalise calls left open by a crashed process (no stream, no callback)."""
+    cutoff = timezone.now() - older_than
+    stale = Call.objects.filter(ended_at__isnull=True, created_at__lt=cutoff).exclude(
+        Q(status__in=FINAL_STATUSES)
+    )
+    return stale.update(
+        status=CallStatus.FAILED,
+        ended_at=timezone.now(),
+        end_reason=EndReason.SERVER_SHUTDOWN,
+    )
+
+
+def _rank(status: str) -> int:
+    return _FINAL_RANK if status in FINAL_STATUSES else _STATUS_RANK.get(status, 0)
+
+
+def _elapsed_seconds(call: Call, end: dt.datetime) -> int:
+    start = call.started_at or call.created_at or end
+    return max(0, round((end - start).total_seconds()))

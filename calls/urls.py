@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from . import views, webhooks
+
+app_name = "calls"
+
+urlpatterns = [
+    # Twilio webhooks (signed; see calls.twilio_auth).
+    path("twilio/voice/", webhooks.voice, name="voice_webhook"),
+    path("twilio/status/", webhooks.status, name="status_callback"),
+    # Staff pages.
+    path("calls/", views.call_list, name="list"),
+    path("calls/live/", views.live_calls, name="live"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("calls/<str:call_sid>/", views.call_detail, name="detail"),
+    path(
+        "calls/<str:call_sid>/transcript.<str:fmt>",
+        views.call_transcript_download,
+        name="transcript_download",
+    ),
+]

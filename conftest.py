@@ -1,0 +1,105 @@
+"""Fixtures shared by every app's tests.
+
+Tests that need a real service use the ``redis_url`` fixture or the ``postgres``
+marker: they run when the server answers, fail when it does not and ``CI=true``
+(CI must not pass by skipping), and are skipped with the reason otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings as django_settings
+
+from voiceassistant.services_probe import redis_available
+
+TEST_AUTH_TOKEN = "test-auth-token-0123456789abcdef"  # noqa: S105
+TEST_PUBLIC_BASE_URL = "https://voice.example.com"
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
+IN_CI = os.environ.get("CI") == "true"
+
+
+def require_service(available: bool, what: str) -> None:
+    """Skip (or, in CI, fail) a test whose service is not there."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is required when CI=true but is not reachable")
+    pytest.skip(f"{what} is not reachable on this machine")
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    on_postgres = django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(
+                pytest.mark.skip(reason="runs in the PostgreSQL pass (make test)")
+            )
+
+
+@pytest.fixture(autouse=True)
+def _twilio_settings(settings: Any) -> None:
+    """Every test runs with signatures on and a known public origin."""
+    settings.TWILIO_AUTH_TOKEN = TEST_AUTH_TOKEN
+    settings.TWILIO_ACCOUNT_SID = "AC" + "0" * 32
+    settings.PUBLIC_BASE_URL = TEST_PUBLIC_BASE_URL
+    settings.OPENAI_API_KEY = "sk-test"
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+    }
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    require_service(redis_available(TEST_REDIS_URL), f"Redis at {TEST_REDIS_URL}")
+    yield TEST_REDIS_URL
+
+
+@pytest.fixture
+def assistant(db: Any) -> Any:
+    from assistants.models import Assistant
+
+    return Assistant.objects.create(
+        name="Front desk",
+        instructions="You answer the phone for ACME Dental. Be brief.",
+        greeting="Thanks for calling ACME Dental, how can I help?",
+        voice="marin",
+    )
+
+
+@pytest.fixture
+def other_assistant(db: Any) -> Any:
+    from assistants.models import Assistant
+
+    return Assistant.objects.create(
+        name="After hours",
+        instructions="You take messages outside opening hours.",
+        voice="cedar",
+        turn_detection="semantic_vad",
+        vad_eagerness="low",
+    )
+
+
+@pytest.fixture
+def phone_number(assistant: Any) -> Any:
+    from assistants.models import PhoneNumber
+
+    return PhoneNumber.objects.create(
+        number="+15550000001", label="Main line", assistant=assistant
+    )
+
+
+@pytest.fixture
+def staff_user(db: Any, django_user_model: Any) -> Any:
+    return django_user_model.objects.create_user(
+        username="staff", password="staff-pass-123", is_staff=True
+    )
+
+
+@pytest.fixture
+def staff_client(client: Any, staff_user: Any) -> Any:
+    client.force_login(staff_user)
+    return client

@@ -1,0 +1,175 @@
+"""Settings for the voice assistant, driven by environment variables.
+
+One module for every environment. With no variables at all it boots for local work:
+DEBUG on, a SQLite file database and the in-memory channel layer. Production sets
+``DATABASE_URL`` (PostgreSQL), ``REDIS_URL`` (shared channel layer for several
+processes), ``SECRET_KEY``, ``PUBLIC_BASE_URL`` and the provider keys. Every variable
+is listed in ``.env.example``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+# An optional .env file beside manage.py; real environment variables win.
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DEBUG", default=True)
+
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. With DEBUG off the server refuses to start "
+            "without one: set SECRET_KEY to a long random string (see .env.example)."
+        )
+    SECRET_KEY = "insecure-development-key-do-not-use-in-production"  # noqa: S105
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"] if DEBUG else [])
+
+# The https origin Twilio uses to reach this server, e.g. https://voice.example.com.
+# Signatures are computed over it, and stream URLs are built from it, so it must be
+# the public address when the server sits behind a TLS-terminating proxy.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="").rstrip("/")
+if PUBLIC_BASE_URL:
+    CSRF_TRUSTED_ORIGINS = [PUBLIC_BASE_URL]
+
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+
+# The speech-to-speech engine. "openai" sends "Authorization: Bearer"; "azure" sends
+# the "api-key" header that Azure OpenAI's GA realtime endpoint expects.
+REALTIME_PROVIDER = env.str("REALTIME_PROVIDER", default="openai")
+OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
+OPENAI_REALTIME_URL = env.str(
+    "OPENAI_REALTIME_URL", default="wss://api.openai.com/v1/realtime"
+)
+REALTIME_CONNECT_TIMEOUT = env.float("REALTIME_CONNECT_TIMEOUT", default=10.0)
+
+# How long the stream token in a TwiML answer stays valid. Twilio opens the stream
+# within a second or two of fetching TwiML; the margin covers a pre-connect <Say>.
+STREAM_TOKEN_TTL_SECONDS = env.int("STREAM_TOKEN_TTL_SECONDS", default=120)
+
+# Prices in USD per million tokens, used for the cost estimate shown with each call.
+# Defaults are OpenAI's published gpt-realtime prices; set your contract's figures.
+PRICE_INPUT_TEXT_PER_M = env.float("PRICE_INPUT_TEXT_PER_M", default=4.0)
+PRICE_INPUT_AUDIO_PER_M = env.float("PRICE_INPUT_AUDIO_PER_M", default=32.0)
+PRICE_CACHED_TEXT_PER_M = env.float("PRICE_CACHED_TEXT_PER_M", default=0.4)
+PRICE_CACHED_AUDIO_PER_M = env.float("PRICE_CACHED_AUDIO_PER_M", default=0.4)
+PRICE_OUTPUT_TEXT_PER_M = env.float("PRICE_OUTPUT_TEXT_PER_M", default=16.0)
+PRICE_OUTPUT_AUDIO_PER_M = env.float("PRICE_OUTPUT_AUDIO_PER_M", default=64.0)
+
+# Staff without this permission see caller numbers masked in the call log.
+CALLS_MASK_NUMBERS = env.bool("CALLS_MASK_NUMBERS", default=True)
+
+PORT = env.int("PORT", default=8000)
+
+INSTALLED_APPS = [
+    "daphne",  # must precede staticfiles so its runserver serves ASGI
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "channels",
+    "assistants",
+    "calls",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "voiceassistant.urls"
+ASGI_APPLICATION = "voiceassistant.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Tests use a file too: database_sync_to_async runs on other threads, which an
+    # in-memory SQLite database would not share.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test.sqlite3")}
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LOGIN_URL = "/admin/login/"
+
+if not DEBUG:
+    # Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
+    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
+
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django": {"level": "INFO"},
+        "daphne": {"level": "WARNING"},
+        "twisted": {"level": "WARNING"},
+    },
+}
+
