@@ -69,7 +69,7 @@ test-sqlite: install-dev
 # skipped with a message when no server answers on a developer's machine.
 test-postgres: install-dev
 	@if $(PY) -m voiceassistant.services_probe postgres "$(TEST_POSTGRES_URL)"; then \
-		DATABASE_URL="$(TEST_POSTGRES_URL)" REDIS_URL= $(PY) -m pytest -m "not browser" -p no:cacheprovider; \
+		DATABASE_URL="$(TEST_POSTGRES_URL)" CONN_MAX_AGE=0 REDIS_URL= $(PY) -m pytest -m "not browser" -p no:cacheprovider; \
 	elif [ "$$CI" = "true" ]; then \
 		echo "PostgreSQL is required when CI=true but $(TEST_POSTGRES_URL) does not answer"; exit 1; \
 	else \

@@ -47,6 +47,8 @@ def _twilio_settings(settings: Any) -> None:
     settings.TWILIO_ACCOUNT_SID = "AC" + "0" * 32
     settings.PUBLIC_BASE_URL = TEST_PUBLIC_BASE_URL
     settings.OPENAI_API_KEY = "sk-test"
+    # Real hashing costs ~0.4 s per login fixture; security is not under test.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.CHANNEL_LAYERS = {
         "default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}
     }

@@ -222,6 +222,18 @@ def call_add_usage(*, call_sid: str, usage: dict[str, int]) -> None:
         Call.objects.filter(call_sid=call_sid).update(**increments)
 
 
+def call_record_end_reason(*, call_sid: str, end_reason: str, error: str = "") -> None:
+    """Say why the call is ending before the stream closes.
+
+    Twilio asks the ``<Connect action>`` what to do the moment our socket closes;
+    the answer (apologise or not) depends on this reason, so it must land first.
+    """
+    changes: dict[str, str] = {"end_reason": end_reason}
+    if error:
+        changes["error"] = error[:4000]
+    Call.objects.filter(call_sid=call_sid, end_reason="").update(**changes)
+
+
 def call_finish(
     *,
     call_sid: str,

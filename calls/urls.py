@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views, webhooks
+from . import timezones, views, webhooks
 
 app_name = "calls"
 
@@ -10,10 +10,12 @@ urlpatterns = [
     # Twilio webhooks (signed; see calls.twilio_auth).
     path("twilio/voice/", webhooks.voice, name="voice_webhook"),
     path("twilio/status/", webhooks.status, name="status_callback"),
+    path("twilio/stream-ended/", webhooks.stream_ended, name="stream_ended"),
     # Staff pages.
     path("calls/", views.call_list, name="list"),
     path("calls/live/", views.live_calls, name="live"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("timezone/", timezones.set_timezone, name="set_timezone"),
     path("calls/<str:call_sid>/", views.call_detail, name="detail"),
     path(
         "calls/<str:call_sid>/transcript.<str:fmt>",

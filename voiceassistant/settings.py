@@ -51,6 +51,10 @@ OPENAI_REALTIME_URL = env.str(
     "OPENAI_REALTIME_URL", default="wss://api.openai.com/v1/realtime"
 )
 REALTIME_CONNECT_TIMEOUT = env.float("REALTIME_CONNECT_TIMEOUT", default=10.0)
+# Open the Realtime leg as soon as Twilio's upgrade is authorised, before its
+# ``start`` frame, to cut the first turn's delay. Off: open it at ``start``
+# (for benchmarks comparing the two).
+REALTIME_CONNECT_ON_UPGRADE = env.bool("REALTIME_CONNECT_ON_UPGRADE", default=True)
 
 # How long the stream token in a TwiML answer stays valid. Twilio opens the stream
 # within a second or two of fetching TwiML; the margin covers a pre-connect <Say>.
@@ -86,10 +90,15 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # daphne serves no static files: WhiteNoise serves the admin's and ours, from
+    # the apps directly (no collectstatic needed for `make run`) or STATIC_ROOT.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The viewer's time zone from the session (header "Time zone" form).
+    "calls.timezones.TimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -112,10 +121,14 @@ TEMPLATES = [
     },
 ]
 
+# An empty DATABASE_URL counts as unset (the Makefile's SQLite pass clears it).
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+    "default": env.db_url_config(
+        env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+    )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    (BASE_DIR / "var").mkdir(exist_ok=True)
     # Tests use a file too: database_sync_to_async runs on other threads, which an
     # in-memory SQLite database would not share.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test.sqlite3")}
@@ -147,6 +160,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+WHITENOISE_USE_FINDERS = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LOGIN_URL = "/admin/login/"

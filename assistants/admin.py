@@ -1,0 +1,165 @@
+"""Admin for assistants and their phone numbers.
+
+Staff edit personas here: one page per assistant with its numbers inline. The list
+shows how many calls each assistant took, linking to the staff call log.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import admin
+from django.db.models import Count, Q, QuerySet
+from django.db.models.fields import Field
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from .models import (
+    MODEL_SUGGESTIONS,
+    TRANSCRIPTION_MODEL_SUGGESTIONS,
+    Assistant,
+    PhoneNumber,
+)
+from .widgets import DatalistInput
+
+if TYPE_CHECKING:
+    # django-stubs makes these generic; at run time Django's classes are not.
+    AssistantAdminBase = admin.ModelAdmin[Assistant]
+    PhoneNumberAdminBase = admin.ModelAdmin[PhoneNumber]
+    PhoneNumberInlineBase = admin.TabularInline[PhoneNumber, Assistant]
+else:
+    AssistantAdminBase = PhoneNumberAdminBase = admin.ModelAdmin
+    PhoneNumberInlineBase = admin.TabularInline
+
+# Free-text fields whose usual values the browser should offer.
+SUGGESTIONS = {
+    "model": MODEL_SUGGESTIONS,
+    "transcription_model": TRANSCRIPTION_MODEL_SUGGESTIONS,
+}
+
+
+class PhoneNumberInline(PhoneNumberInlineBase):
+    model = PhoneNumber
+    extra = 0
+    fields = ("number", "label", "is_active")
+
+
+@admin.register(Assistant)
+class AssistantAdmin(AssistantAdminBase):
+    fieldsets = (
+        (
+            "Persona",
+            {
+                "fields": (
+                    "name",
+                    "instructions",
+                    "greeting",
+                    "pre_connect_message",
+                    "unavailable_message",
+                )
+            },
+        ),
+        (
+            "Voice and model",
+            {
+                "fields": (
+                    "voice",
+                    "model",
+                    "temperature",
+                    "transcription_model",
+                    "transcription_language",
+                )
+            },
+        ),
+        (
+            "Turn-taking",
+            {
+                "description": "Server VAD uses threshold, padding and silence; "
+                "semantic VAD uses eagerness.",
+                "fields": (
+                    "turn_detection",
+                    "vad_threshold",
+                    "vad_prefix_padding_ms",
+                    "vad_silence_duration_ms",
+                    "vad_eagerness",
+                ),
+            },
+        ),
+        (
+            "Limits and status",
+            {"fields": ("max_call_duration_seconds", "is_active", "is_fallback")},
+        ),
+    )
+    inlines = (PhoneNumberInline,)
+    list_display = (
+        "name",
+        "voice",
+        "model",
+        "numbers",
+        "call_count",
+        "is_fallback",
+        "is_active",
+    )
+    # is_fallback is editable beside is_active so that the rule tying the two
+    # (the fallback must be active) reports its error on a column of the list.
+    list_editable = ("is_active", "is_fallback")
+    list_filter = ("is_active", "is_fallback", "voice")
+    search_fields = ("name", "instructions", "phone_numbers__number")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Assistant]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(call_count=Count("calls"))
+            .prefetch_related("phone_numbers")
+        )
+
+    def formfield_for_dbfield(
+        self, db_field: Field[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> forms.Field | None:
+        if db_field.name in SUGGESTIONS:
+            kwargs["widget"] = DatalistInput(
+                SUGGESTIONS[db_field.name], attrs={"class": "vTextField"}
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    @admin.display(description="numbers")
+    def numbers(self, obj: Assistant) -> str:
+        return ", ".join(phone.number for phone in obj.phone_numbers.all()) or "—"
+
+    @admin.display(description="calls", ordering="call_count")
+    def call_count(self, obj: Assistant) -> str:
+        count: int = obj.call_count  # type: ignore[attr-defined]
+        url = reverse("calls:list") + "?" + urlencode({"assistant": obj.pk})
+        return format_html('<a href="{}">{}</a>', url, count)
+
+
+@admin.register(PhoneNumber)
+class PhoneNumberAdmin(PhoneNumberAdminBase):
+    list_display = ("number", "label", "assistant", "is_active", "calls_today")
+    list_filter = ("is_active", "assistant")
+    list_select_related = ("assistant",)
+    search_fields = ("number", "label", "assistant__name")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PhoneNumber]:
+        midnight = timezone.localtime().replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                calls_today=Count("calls", filter=Q(calls__created_at__gte=midnight))
+            )
+        )
+
+    @admin.display(description="calls today", ordering="calls_today")
+    def calls_today(self, obj: PhoneNumber) -> str:
+        count: int = obj.calls_today  # type: ignore[attr-defined]
+        query = {"number": obj.number, "date_from": timezone.localdate().isoformat()}
+        url = reverse("calls:list") + "?" + urlencode(query)
+        return format_html('<a href="{}">{}</a>', url, count)

@@ -1,0 +1,233 @@
+"""The assistants-as-code document: its shape, and checking one before any write.
+
+A document is ``{"assistants": [entry, ...]}``. An entry has a ``name`` (required;
+assistants are matched by it), any ``Assistant`` setting by its field name, and
+optionally ``phone_numbers``: a list of E.164 strings or of objects
+``{"number", "label", "is_active"}``. ``parse_document`` checks everything that can
+be checked without the database (keys, types, choices, number format, duplicates)
+and reports every problem at once, each naming the entry and the field.
+``assistants.services`` does the rest and the writing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from .models import Assistant, e164_validator
+
+# Every persona setting, in the model's order: what export writes and import reads.
+SETTING_FIELDS: tuple[str, ...] = tuple(
+    field.name
+    for field in Assistant._meta.concrete_fields
+    if field.name not in ("id", "name", "created_at", "updated_at")
+)
+ENTRY_KEYS = ("name", *SETTING_FIELDS, "phone_numbers")
+NUMBER_KEYS = ("number", "label", "is_active")
+
+
+class ConfigError(Exception):
+    """The document was refused; ``errors`` lists every reason, one per line."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class NumberSpec:
+    number: str
+    label: str = ""
+    is_active: bool = True
+
+
+@dataclass(frozen=True)
+class EntrySpec:
+    """One checked entry. ``numbers`` is None when the entry does not list any."""
+
+    index: int
+    name: str
+    settings: dict[str, Any]
+    numbers: tuple[NumberSpec, ...] | None
+
+    @property
+    def where(self) -> str:
+        return entry_label(self.index, self.name)
+
+
+def entry_label(index: int, name: Any = None) -> str:
+    """How error messages name an entry: ``assistants[2] "Front desk"``."""
+    if isinstance(name, str) and name:
+        return f'assistants[{index}] "{name}"'
+    return f"assistants[{index}]"
+
+
+def parse_document(data: Any) -> list[EntrySpec]:
+    """The document's entries, or ``ConfigError`` with every problem found."""
+    if not isinstance(data, dict) or not isinstance(data.get("assistants"), list):
+        raise ConfigError(['The document must be an object: {"assistants": [...]}.'])
+    errors: list[str] = []
+    extra = sorted(set(data) - {"assistants"})
+    if extra:
+        errors.append(f"Unknown top-level key(s): {_quoted(extra)}.")
+    entries = [
+        entry
+        for index, raw in enumerate(data["assistants"])
+        if (entry := _parse_entry(index, raw, errors)) is not None
+    ]
+    _check_duplicates(entries, errors)
+    if errors:
+        raise ConfigError(errors)
+    return entries
+
+
+def _parse_entry(index: int, raw: Any, errors: list[str]) -> EntrySpec | None:
+    if not isinstance(raw, dict):
+        errors.append(f"{entry_label(index)}: must be an object, not {_kind(raw)}.")
+        return None
+    where = entry_label(index, raw.get("name"))
+    found = len(errors)
+    unknown = sorted(set(raw) - set(ENTRY_KEYS))
+    if unknown:
+        errors.append(
+            f"{where}: unknown key(s) {_quoted(unknown)}; "
+            f"allowed keys are {_quoted(ENTRY_KEYS)}."
+        )
+    name = raw.get("name")
+    if not isinstance(name, str) or not name.strip():
+        errors.append(f'{where}: "name" is required and must be non-empty text.')
+    settings: dict[str, Any] = {}
+    for key in SETTING_FIELDS:
+        if key in raw:
+            problem = _setting_problem(key, raw[key])
+            if problem:
+                errors.append(f"{where}: {key}: {problem}")
+            settings[key] = raw[key]
+    numbers = None
+    if "phone_numbers" in raw:
+        numbers = _parse_numbers(where, raw["phone_numbers"], errors)
+    if len(errors) > found:
+        return None
+    return EntrySpec(index=index, name=name, settings=settings, numbers=numbers)
+
+
+def _setting_problem(key: str, value: Any) -> str:
+    """Why ``value`` cannot be the setting ``key`` ("" when it can)."""
+    field = Assistant._meta.get_field(key)
+    if isinstance(field, models.BooleanField):
+        expected, ok = "true or false", isinstance(value, bool)
+    elif isinstance(field, models.FloatField):
+        expected = "a finite number"
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        ok = ok and math.isfinite(value)
+    elif isinstance(field, models.IntegerField):
+        expected = "a whole number"
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    else:
+        expected, ok = "text", isinstance(value, str)
+    if not ok:
+        return f"must be {expected}, not {_kind(value)}."
+    choices = [str(choice) for choice, _ in field.choices or ()]
+    if choices and value not in choices:
+        return f'"{value}" is not one of {_quoted(choices)}.'
+    return ""
+
+
+def _parse_numbers(where: str, raw: Any, errors: list[str]) -> tuple[NumberSpec, ...]:
+    if not isinstance(raw, list):
+        errors.append(f"{where}: phone_numbers: must be a list, not {_kind(raw)}.")
+        return ()
+    numbers = []
+    for position, item in enumerate(raw):
+        spec = _parse_number(f"{where}: phone_numbers[{position}]", item, errors)
+        if spec is not None:
+            numbers.append(spec)
+    return tuple(numbers)
+
+
+def _parse_number(where: str, item: Any, errors: list[str]) -> NumberSpec | None:
+    if isinstance(item, str):
+        item = {"number": item}
+    if not isinstance(item, dict):
+        errors.append(
+            f"{where}: must be a number as text or an object with "
+            f'"number", not {_kind(item)}.'
+        )
+        return None
+    problems = []
+    unknown = sorted(set(item) - set(NUMBER_KEYS))
+    if unknown:
+        problems.append(
+            f"unknown key(s) {_quoted(unknown)}; allowed keys are "
+            f"{_quoted(NUMBER_KEYS)}."
+        )
+    number, label = item.get("number"), item.get("label", "")
+    is_active = item.get("is_active", True)
+    if not isinstance(number, str):
+        problems.append(f'"number" is required and must be text, not {_kind(number)}.')
+    else:
+        try:
+            e164_validator(number)
+        except ValidationError as exc:
+            problems.append(f'"{number}": {exc.messages[0]}')
+    if not isinstance(label, str):
+        problems.append(f"label: must be text, not {_kind(label)}.")
+    if not isinstance(is_active, bool):
+        problems.append(f"is_active: must be true or false, not {_kind(is_active)}.")
+    errors.extend(f"{where}: {problem}" for problem in problems)
+    if problems:
+        return None
+    return NumberSpec(number=number, label=label, is_active=is_active)
+
+
+def _check_duplicates(entries: list[EntrySpec], errors: list[str]) -> None:
+    names: dict[str, EntrySpec] = {}
+    owners: dict[str, EntrySpec] = {}
+    fallbacks = []
+    for entry in entries:
+        if entry.name in names:
+            errors.append(
+                f"{entry.where}: the name is already used by "
+                f"{names[entry.name].where}; names must be unique."
+            )
+        names.setdefault(entry.name, entry)
+        if entry.settings.get("is_fallback") is True:
+            fallbacks.append(entry.where)
+        for spec in entry.numbers or ():
+            owner = owners.get(spec.number)
+            if owner is entry:
+                errors.append(
+                    f"{entry.where}: phone_numbers: {spec.number} is listed twice."
+                )
+            elif owner is not None:
+                errors.append(
+                    f"{entry.where}: phone_numbers: {spec.number} is also "
+                    f"listed under {owner.where}."
+                )
+            owners.setdefault(spec.number, entry)
+    if len(fallbacks) > 1:
+        errors.append(
+            f"At most one assistant can be the fallback; is_fallback is "
+            f"true for {', '.join(fallbacks)}."
+        )
+
+
+def _kind(value: Any) -> str:
+    names = {
+        dict: "an object",
+        list: "a list",
+        str: "text",
+        bool: "true/false",
+        int: "a number",
+        float: "a number",
+        type(None): "null",
+    }
+    return names.get(type(value), type(value).__name__)
+
+
+def _quoted(items: Any) -> str:
+    return ", ".join(f'"{item}"' for item in items)

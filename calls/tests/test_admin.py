@@ -1,0 +1,124 @@
+"""The calls admin: browsable and read-only, transcript inline, numbers masked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Permission
+
+from assistants.models import PhoneNumber
+from calls.models import Call, CallStatus, TranscriptEntry
+
+
+@pytest.fixture
+def admin_client(client: Any, django_user_model: Any, db: Any) -> Any:
+    """A logged-in superuser, without pytest-django's slow password hashing."""
+    user = django_user_model.objects.create(
+        username="admin", is_staff=True, is_superuser=True
+    )
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def call(phone_number: PhoneNumber) -> Call:
+    call = Call.objects.create(
+        call_sid="CA" + "5" * 32,
+        from_number="+15557654321",
+        to_number=phone_number.number,
+        phone_number=phone_number,
+        assistant=phone_number.assistant,
+        assistant_snapshot=phone_number.assistant.snapshot(),
+        status=CallStatus.COMPLETED,
+    )
+    TranscriptEntry.objects.create(
+        call=call, seq=0, role="assistant", text="Hello there!"
+    )
+    TranscriptEntry.objects.create(
+        call=call, seq=1, role="caller", text="I need a dentist."
+    )
+    return call
+
+
+def test_it_lists_calls_with_a_link_to_their_page(
+    admin_client: Any, call: Call
+) -> None:
+    response = admin_client.get("/admin/calls/call/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'<a href="/calls/{call.call_sid}/">Open</a>' in html
+    assert "Front desk" in html
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [("dentist", 1), ("+15557654321", 1), ("CA5555", 1), ("nothing like it", 0)],
+)
+def test_it_searches_sids_numbers_and_transcripts(
+    admin_client: Any, call: Call, query: str, found: int
+) -> None:
+    response = admin_client.get("/admin/calls/call/", {"q": query})
+
+    assert response.context["cl"].result_count == found
+
+
+def test_it_filters_by_assistant_and_status(admin_client: Any, call: Call) -> None:
+    response = admin_client.get(
+        "/admin/calls/call/",
+        {"assistant__id__exact": call.assistant_id, "status__exact": "completed"},
+    )
+
+    assert response.context["cl"].result_count == 1
+
+
+def test_it_shows_a_call_read_only_with_its_transcript(
+    admin_client: Any, call: Call
+) -> None:
+    response = admin_client.get(f"/admin/calls/call/{call.pk}/change/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Hello there!" in html
+    assert "I need a dentist." in html
+    assert 'name="_save"' not in html
+    assert 'name="status"' not in html
+    assert 'name="transcript_entries-0-text"' not in html
+    assert "&quot;name&quot;: &quot;Front desk&quot;" in html  # the snapshot, escaped
+
+
+def test_it_forbids_adding_or_editing_a_call(admin_client: Any, call: Call) -> None:
+    assert admin_client.get("/admin/calls/call/add/").status_code == 403
+    response = admin_client.post(
+        f"/admin/calls/call/{call.pk}/change/", {"status": "failed"}
+    )
+    assert response.status_code == 403
+    call.refresh_from_db()
+    assert call.status == CallStatus.COMPLETED
+
+
+def test_it_masks_callers_for_staff_without_the_permission(
+    client: Any, staff_user: Any, call: Call
+) -> None:
+    staff_user.user_permissions.add(Permission.objects.get(codename="view_call"))
+    client.force_login(staff_user)
+
+    listing = client.get("/admin/calls/call/").content.decode()
+    page = client.get(f"/admin/calls/call/{call.pk}/change/").content.decode()
+
+    for html in (listing, page):
+        assert "+1555•••4321" in html
+        assert "+15557654321" not in html
+    assert "I need a dentist." in page
+
+
+def test_it_shows_full_numbers_with_the_permission(
+    client: Any, staff_user: Any, call: Call
+) -> None:
+    staff_user.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_call", "view_caller_number"])
+    )
+    client.force_login(staff_user)
+
+    assert "+15557654321" in client.get("/admin/calls/call/").content.decode()
