@@ -1,0 +1,139 @@
+"""OpenAI Realtime API (GA) client events: names and builders.
+
+Every client event name we send is a constant here, and each builder returns the
+JSON text that goes on the wire (server events are read in ``server_events``). The
+session is configured GA-style only (``session.type``, nested
+``audio.input``/``audio.output``): OpenAI rejects the beta shape since 2026-05-12.
+No Django.
+
+Reference: https://platform.openai.com/docs/api-reference/realtime
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+# Client events we send.
+SESSION_UPDATE = "session.update"
+INPUT_AUDIO_APPEND = "input_audio_buffer.append"
+ITEM_TRUNCATE = "conversation.item.truncate"
+ITEM_CREATE = "conversation.item.create"
+RESPONSE_CREATE = "response.create"
+RESPONSE_CANCEL = "response.cancel"
+
+# Correlates an ``error`` event with our session.update (errors echo event_id).
+SESSION_UPDATE_EVENT_ID = "evt_session_update"
+AUDIO_FORMAT = "audio/pcmu"  # G.711 mu-law 8 kHz: Twilio's format, no transcoding
+
+GREETING_INSTRUCTIONS = "Greet the caller by saying: {greeting}"
+GOODBYE_INSTRUCTIONS = (
+    "Tell the caller the maximum call time is reached and say goodbye."
+)
+
+
+def session_config(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """The GA ``session`` object for an assistant snapshot (``Assistant.snapshot()``).
+
+    The snapshot's ``temperature`` is deliberately not sent: the GA API has no such
+    field and rejects the update. ``model`` travels in the URL instead.
+    """
+    audio_input: dict[str, Any] = {
+        "format": {"type": AUDIO_FORMAT},
+        "turn_detection": turn_detection(snapshot),
+    }
+    transcription_model = snapshot.get("transcription_model") or ""
+    if transcription_model:
+        transcription = {"model": transcription_model}
+        if snapshot.get("transcription_language"):
+            transcription["language"] = snapshot["transcription_language"]
+        audio_input["transcription"] = transcription
+    audio_output: dict[str, Any] = {"format": {"type": AUDIO_FORMAT}}
+    if snapshot.get("voice"):
+        audio_output["voice"] = snapshot["voice"]
+    return {
+        "type": "realtime",
+        "output_modalities": ["audio"],
+        "instructions": snapshot.get("instructions") or "",
+        "audio": {"input": audio_input, "output": audio_output},
+    }
+
+
+def turn_detection(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """VAD settings; both response flags are explicit (the schema has no default)."""
+    flags = {"create_response": True, "interrupt_response": True}
+    if snapshot.get("turn_detection") == "semantic_vad":
+        eagerness = snapshot.get("vad_eagerness") or "auto"
+        return {"type": "semantic_vad", "eagerness": eagerness, **flags}
+    return {
+        "type": "server_vad",
+        "threshold": float(snapshot.get("vad_threshold", 0.5)),
+        "prefix_padding_ms": int(snapshot.get("vad_prefix_padding_ms", 300)),
+        "silence_duration_ms": int(snapshot.get("vad_silence_duration_ms", 500)),
+        **flags,
+    }
+
+
+def session_update(snapshot: dict[str, Any]) -> str:
+    return _dumps(
+        {
+            "type": SESSION_UPDATE,
+            "event_id": SESSION_UPDATE_EVENT_ID,
+            "session": session_config(snapshot),
+        }
+    )
+
+
+def audio_append(payload: str, *, json_safe: bool = False) -> str:
+    """Caller audio, Twilio's base64 mu-law as is (hot path: 50 a second).
+
+    ``json_safe`` means the payload needs no escaping, so concatenation is enough.
+    """
+    if json_safe:
+        return '{"type":"input_audio_buffer.append","audio":"' + payload + '"}'
+    return _dumps({"type": INPUT_AUDIO_APPEND, "audio": payload})
+
+
+def item_truncate(item_id: str, audio_end_ms: int, content_index: int = 0) -> str:
+    """Tell the model how much of its answer the caller actually heard."""
+    return _dumps(
+        {
+            "type": ITEM_TRUNCATE,
+            "item_id": item_id,
+            "content_index": content_index,
+            "audio_end_ms": max(0, int(audio_end_ms)),
+        }
+    )
+
+
+def response_create(
+    instructions: str | None = None, *, event_id: str | None = None
+) -> str:
+    """Ask for a response; ``event_id`` comes back on an ``error`` it causes."""
+    event: dict[str, Any] = {"type": RESPONSE_CREATE}
+    if event_id is not None:
+        event["event_id"] = event_id
+    if instructions is not None:
+        event["response"] = {"instructions": instructions}
+    return _dumps(event)
+
+
+def response_cancel(response_id: str | None = None) -> str:
+    if response_id is None:
+        return _dumps({"type": RESPONSE_CANCEL})
+    return _dumps({"type": RESPONSE_CANCEL, "response_id": response_id})
+
+
+def function_call_output(call_id: str, output: str) -> str:
+    """A tool's result, for the coming tool dispatcher (then ``response_create``)."""
+    item = {"type": "function_call_output", "call_id": call_id, "output": output}
+    return _dumps({"type": ITEM_CREATE, "item": item})
+
+
+def greeting_instructions(greeting: str) -> str:
+    return GREETING_INSTRUCTIONS.format(greeting=greeting)
+
+
+def _dumps(data: dict[str, Any]) -> str:
+    return orjson.dumps(data).decode()
