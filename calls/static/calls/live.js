@@ -1,0 +1,272 @@
+/* Live updates for the live calls page and a live call's page.
+ *
+ * Talks to /ws/calls/live/ (calls.live.LiveCallsConsumer). The pages work without
+ * this script: it only keeps them current. Every piece of data goes into the page
+ * as text (textContent), never as markup.
+ */
+(function () {
+  "use strict";
+
+  var liveBody = document.getElementById("live-calls");
+  var detailList = document.querySelector("#transcript[data-live-call]");
+  var watchPanel = document.getElementById("watch");
+  var watchList = document.getElementById("watch-transcript");
+  if (!liveBody && !detailList) {
+    return;
+  }
+
+  var STATUS_LABELS = {
+    "queued": "Queued", "ringing": "Ringing", "in-progress": "In Progress",
+    "completed": "Completed", "busy": "Busy", "failed": "Failed",
+    "no-answer": "No Answer", "canceled": "Canceled", "rejected": "Rejected"
+  };
+  var LIVE_STATUSES = ["queued", "ringing", "in-progress"];
+  var socket = null;
+  var retries = 0;
+  var watching = detailList ? detailList.getAttribute("data-live-call") : null;
+  var timeFormat = makeTimeFormat(document.body.getAttribute("data-timezone"));
+
+  function makeTimeFormat(zone) {
+    var options = { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false };
+    try {
+      return new Intl.DateTimeFormat(undefined, Object.assign({ timeZone: zone }, options));
+    } catch (e) {
+      return new Intl.DateTimeFormat(undefined, options);
+    }
+  }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    return node;
+  }
+
+  function clock(ms) {
+    var total = Math.max(0, Math.floor(ms / 1000));
+    var hours = Math.floor(total / 3600);
+    var minutes = Math.floor((total % 3600) / 60);
+    var seconds = String(total % 60).padStart(2, "0");
+    if (hours) { return hours + ":" + String(minutes).padStart(2, "0") + ":" + seconds; }
+    return minutes + ":" + seconds;
+  }
+
+  function setStatus(id, text) {
+    var node = document.getElementById(id);
+    if (node) { node.textContent = text; }
+  }
+
+  /* Transcript turns: the same markup as templates/calls/_turn.html. */
+  function renderTurn(entry, fresh) {
+    var role = entry.role === "caller" || entry.role === "assistant" ? entry.role : "system";
+    var li = el("li", "turn turn-" + role + (fresh ? " is-new" : ""));
+    if (entry.interrupted) { li.classList.add("interrupted"); }
+    if (entry.failed) { li.classList.add("failed"); }
+    li.setAttribute("data-seq", entry.seq);
+    var meta = el("p", "turn-meta");
+    meta.appendChild(el("span", "who", { caller: "Caller", assistant: "Assistant" }[role] || "Event"));
+    meta.appendChild(document.createTextNode(" "));
+    meta.appendChild(el("span", "offset", clock(entry.offset_ms || 0)));
+    li.appendChild(meta);
+    if (entry.failed) { li.appendChild(el("p", "turn-failed", "Transcription failed" + (entry.text ? ":" : ""))); }
+    if (entry.text) {
+      li.appendChild(el("p", "turn-text", entry.text));
+    } else if (!entry.failed) {
+      li.appendChild(el("p", "turn-text empty", "(no text)"));
+    }
+    if (entry.interrupted) { li.appendChild(el("p", "turn-interrupted", "— interrupted by the caller")); }
+    if (role === "assistant" && (entry.reply_latency_ms != null || entry.heard_latency_ms != null)) {
+      var latency = el("p", "turn-latency");
+      if (entry.reply_latency_ms != null) { latency.appendChild(el("span", "", "reply " + entry.reply_latency_ms + " ms")); }
+      if (entry.heard_latency_ms != null) { latency.appendChild(el("span", "", "heard " + entry.heard_latency_ms + " ms")); }
+      li.appendChild(latency);
+    }
+    return li;
+  }
+
+  /* Insert a turn in seq order; an existing one is replaced only for a new event
+     (the server-rendered turns carry figures the live payload may lack). */
+  function upsertTurn(list, entry, isNew) {
+    var fresh = renderTurn(entry, isNew);
+    var items = list.querySelectorAll("li[data-seq]");
+    for (var i = 0; i < items.length; i++) {
+      var seq = Number(items[i].getAttribute("data-seq"));
+      if (seq === Number(entry.seq)) {
+        if (isNew) { list.replaceChild(fresh, items[i]); }
+        return;
+      }
+      if (seq > Number(entry.seq)) { list.insertBefore(fresh, items[i]); return; }
+    }
+    list.appendChild(fresh);
+    var none = document.getElementById("no-turns");
+    if (none) { none.hidden = true; }
+  }
+
+  function transcriptList() {
+    return detailList || watchList;
+  }
+
+  /* Live calls table. */
+  function callRow(call) {
+    var tr = el("tr");
+    tr.setAttribute("data-call-sid", call.call_sid);
+    var since = call.started_at || call.created_at;
+    var started = el("td");
+    started.setAttribute("data-label", "Started");
+    started.textContent = since ? timeFormat.format(new Date(call.created_at || since)) : "—";
+    tr.appendChild(started);
+    [["From", call.from, "number"], ["To", call.to, "number"], ["Assistant", call.assistant, ""]]
+      .forEach(function (cell) {
+        var td = el("td", cell[2], cell[1] || "—");
+        td.setAttribute("data-label", cell[0]);
+        tr.appendChild(td);
+      });
+    var status = el("td");
+    status.setAttribute("data-label", "Status");
+    var badge = el("span", "badge status-" + call.status);
+    var dot = el("span", "live-dot");
+    dot.setAttribute("aria-hidden", "true");
+    badge.appendChild(dot);
+    badge.appendChild(document.createTextNode(STATUS_LABELS[call.status] || call.status));
+    status.appendChild(badge);
+    tr.appendChild(status);
+    var elapsed = el("td", "num elapsed", "");
+    elapsed.setAttribute("data-label", "Elapsed");
+    if (since) {
+      elapsed.setAttribute("data-since", since);
+      elapsed.textContent = clock(Date.now() - Date.parse(since));
+    }
+    tr.appendChild(elapsed);
+    var actions = el("td", "actions");
+    actions.setAttribute("data-label", "Actions");
+    var link = el("a", "", "Open");
+    link.href = "/calls/" + encodeURIComponent(call.call_sid) + "/";
+    actions.appendChild(link);
+    tr.appendChild(actions);
+    addWatchButton(tr);
+    return tr;
+  }
+
+  function addWatchButton(tr) {
+    var sid = tr.getAttribute("data-call-sid");
+    var actions = tr.querySelector(".actions");
+    if (!actions || actions.querySelector("button")) { return; }
+    var button = el("button", "", "Watch");
+    button.type = "button";
+    button.setAttribute("aria-label", "Watch the transcript of call " + sid);
+    button.addEventListener("click", function () { watch(sid); });
+    actions.insertBefore(button, actions.firstChild);
+  }
+
+  function findRow(sid) {
+    var rows = liveBody.querySelectorAll("tr[data-call-sid]");
+    for (var i = 0; i < rows.length; i++) {
+      if (rows[i].getAttribute("data-call-sid") === sid) { return rows[i]; }
+    }
+    return null;
+  }
+
+  function updateCount() {
+    var count = liveBody.querySelectorAll("tr[data-call-sid]").length;
+    setStatus("live-count", count);
+    var empty = document.getElementById("live-empty");
+    if (empty) { empty.hidden = count > 0; }
+  }
+
+  function showCall(call, state) {
+    if (!liveBody) { return; }
+    var row = findRow(call.call_sid);
+    var over = state === "ended" || LIVE_STATUSES.indexOf(call.status) < 0;
+    if (over) {
+      if (row) { row.parentNode.removeChild(row); }
+    } else if (row) {
+      liveBody.replaceChild(callRow(call), row);
+    } else {
+      liveBody.insertBefore(callRow(call), liveBody.firstChild);
+    }
+    updateCount();
+  }
+
+  function callChanged(call, state) {
+    showCall(call, state);
+    if (call.call_sid !== watching) { return; }
+    var over = state === "ended" || LIVE_STATUSES.indexOf(call.status) < 0;
+    var badge = document.getElementById("call-status");
+    if (badge) {
+      badge.className = "badge status-" + call.status;
+      badge.textContent = STATUS_LABELS[call.status] || call.status;
+    }
+    if (over) {
+      setStatus(detailList ? "live-status" : "watch-status", "The call has ended. Reload for the final figures.");
+    }
+  }
+
+  function watch(sid) {
+    if (watching && watching !== sid) { send({ unsubscribe: watching }); }
+    watching = sid;
+    watchList.textContent = "";
+    watchPanel.hidden = false;
+    setStatus("watch-sid", sid);
+    setStatus("watch-status", "Waiting for turns…");
+    document.getElementById("watch-link").href = "/calls/" + encodeURIComponent(sid) + "/";
+    send({ subscribe: sid });
+    document.getElementById("watch-heading").scrollIntoView({ block: "start" });
+  }
+
+  function handle(message) {
+    if (message.type === "snapshot" && liveBody) {
+      liveBody.textContent = "";
+      message.calls.forEach(function (call) { liveBody.appendChild(callRow(call)); });
+      updateCount();
+    } else if (message.type === "call") {
+      callChanged(message.call, message.state);
+    } else if (message.type === "call_transcript" && message.call.call_sid === watching) {
+      message.entries.forEach(function (entry) { upsertTurn(transcriptList(), entry, false); });
+      if (watchList && !detailList) { setStatus("watch-status", "Following the call live."); }
+      callChanged(message.call, LIVE_STATUSES.indexOf(message.call.status) < 0 ? "ended" : "updated");
+    } else if (message.type === "transcript" && message.call_sid === watching) {
+      upsertTurn(transcriptList(), message.entry, true);
+    }
+  }
+
+  function send(message) {
+    if (socket && socket.readyState === WebSocket.OPEN) { socket.send(JSON.stringify(message)); }
+  }
+
+  function connect() {
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(scheme + location.host + "/ws/calls/live/");
+    socket.addEventListener("open", function () {
+      retries = 0;
+      setStatus("live-status", detailList ? "This call is in progress: new turns appear as they complete."
+        : "Live: the list updates as calls start and end.");
+      if (watching) { send({ subscribe: watching }); }
+    });
+    socket.addEventListener("message", function (event) {
+      try { handle(JSON.parse(event.data)); } catch (e) { console.error("live update failed", e); }
+    });
+    socket.addEventListener("close", function () {
+      setStatus("live-status", "Live updates disconnected; reconnecting…");
+      retries += 1;
+      window.setTimeout(connect, Math.min(30000, 1000 * Math.pow(2, retries)));
+    });
+  }
+
+  function tick() {
+    document.querySelectorAll(".elapsed[data-since]").forEach(function (cell) {
+      var since = Date.parse(cell.getAttribute("data-since"));
+      if (!isNaN(since)) { cell.textContent = clock(Date.now() - since); }
+    });
+  }
+
+  if (liveBody) {
+    liveBody.querySelectorAll("tr[data-call-sid]").forEach(addWatchButton);
+    document.getElementById("watch-stop").addEventListener("click", function () {
+      if (watching) { send({ unsubscribe: watching }); }
+      watching = null;
+      watchPanel.hidden = true;
+    });
+    window.setInterval(tick, 1000);
+  }
+  connect();
+}());

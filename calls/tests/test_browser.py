@@ -1,0 +1,319 @@
+"""The staff pages in headless Chromium: review a call, follow live calls.
+
+Skipped when /usr/bin/chromium is absent (a failure when CI=true). Screenshots go
+to artifacts/screenshots/ (git-ignored) for a person to look at.
+
+The live test runs the app in its own daphne process with Redis as the channel
+layer, and publishes events from another process, as the media consumer of a
+second daphne process would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.db import connection
+
+from calls.live_events import call_payload, entry_payload
+from calls.models import TranscriptEntry
+from calls.tests.review_helpers import CONVERSATION, USAGE, make_call
+from conftest import require_service
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+PASSWORD = "staff-pass-123"  # conftest's staff_user
+
+
+@pytest.fixture
+def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    require_service(
+        Path(CHROMIUM).exists(), f"Chromium at {CHROMIUM} (apt package chromium)"
+    )
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls made
+    # by the test between browser steps are still plain synchronous code.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+def log_in(page: Any, base_url: str, path: str) -> None:
+    """Open ``path``, get sent to the admin login form, log in, land on ``path``."""
+    page.goto(base_url + path)
+    assert "/admin/login/" in page.url
+    page.fill("#id_username", "staff")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(base_url + path)
+
+
+def fits_the_screen(page: Any) -> bool:
+    return page.evaluate(
+        "document.documentElement.scrollWidth <= window.innerWidth + 1"
+    )
+
+
+def shoot(page: Any, name: str) -> None:
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def review_data(assistant: Any, other_assistant: Any) -> Any:
+    for index in range(8):
+        make_call(
+            assistant=other_assistant if index % 3 else assistant,
+            status=("completed", "no-answer", "failed", "busy")[index % 4],
+            from_number=f"+1555123{index:04d}",
+            entries=CONVERSATION[: 2 + index % 4],
+            **USAGE,
+        )
+    make_call(assistant=assistant, live=True, entries=CONVERSATION[:2])
+    return make_call(assistant=assistant, entries=CONVERSATION, **USAGE)
+
+
+def test_it_reviews_a_call_in_the_browser(
+    live_server: Any, browser: Any, staff_user: Any, review_data: Any
+) -> None:
+    call = review_data
+    for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        context = browser.new_context(viewport=viewport)
+        page = context.new_page()
+        log_in(page, live_server.url, "/calls/")
+        row = page.locator("tr", has=page.locator(f'a[href="/calls/{call.call_sid}/"]'))
+        assert row.get_by_text("770 ms").is_visible()
+        assert row.get_by_text("$0.5564").is_visible()
+        assert page.get_by_role("heading", name="In progress (1)").is_visible()
+        assert fits_the_screen(page), f"call log overflows on {name}"
+        shoot(page, f"call-list-{name}")
+
+        row.locator(f'a[href="/calls/{call.call_sid}/"]').click()
+        page.wait_for_url(f"{live_server.url}/calls/{call.call_sid}/")
+        caller = page.locator(".turn-caller", has_text="move my appointment to Friday")
+        assistant = page.locator(".turn-assistant", has_text="Friday at ten or at two")
+        assert caller.is_visible() and assistant.is_visible()
+        assert assistant.get_by_text("reply 640 ms").is_visible()
+        assert assistant.get_by_text("— interrupted by the caller").is_visible()
+        assert caller.bounding_box()["x"] < assistant.bounding_box()["x"]
+        assert page.get_by_text("at $32/M").first.is_visible()
+        assert page.locator("#call-cost").inner_text() == "$0.5564"
+        assert fits_the_screen(page), f"call page overflows on {name}"
+        shoot(page, f"call-detail-{name}")
+
+        page.get_by_role("link", name="Dashboard").click()
+        page.wait_for_url(f"{live_server.url}/dashboard/")
+        assert page.locator("svg.chart").count() == 3
+        shoot(page, f"dashboard-{name}")
+        context.close()
+
+
+def test_it_shows_live_calls_without_javascript(
+    live_server: Any, browser: Any, staff_user: Any, review_data: Any
+) -> None:
+    context = browser.new_context(viewport=DESKTOP, java_script_enabled=False)
+    page = context.new_page()
+    log_in(page, live_server.url, "/calls/live/")
+    assert page.locator("#live-calls tr").count() == 1
+    assert page.locator("#live-calls button").count() == 0  # Watch needs the script
+    context.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{Path(db['NAME']).resolve()}"
+    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+@pytest.fixture
+def app_env(transactional_db: Any, redis_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "voiceassistant.settings",
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": redis_url,
+        "DEBUG": "true",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+@pytest.fixture
+def server(app_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
+    """Process A: daphne serving the app, as ``make run`` does."""
+    port = free_port()
+    log = (tmp_path / "server.log").open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "voiceassistant.asgi:application",
+        ],
+        cwd=settings.BASE_DIR,
+        env=app_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url, process, tmp_path / "server.log")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+def wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the server exited:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url + "/admin/login/", timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f"the server did not answer within 30 s:\n{log.read_text()}")
+
+
+PUBLISHER = """
+import asyncio, json, sys
+import django
+django.setup()
+from calls import live_events
+
+async def main():
+    for line in sys.stdin:
+        event = json.loads(line)
+        if event["kind"] == "call":
+            await live_events.publish_call(event["call"], state=event["state"])
+        else:
+            await live_events.publish_transcript(event["call_sid"], event["entry"])
+        print("ok", flush=True)
+
+asyncio.run(main())
+"""
+
+
+@pytest.fixture
+def publisher(app_env: dict[str, str]) -> Iterator[Any]:
+    """Process B's stand-in: publishes live events into the same Redis."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", PUBLISHER],
+        cwd=settings.BASE_DIR,
+        env=app_env,
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+
+    def publish(**event: Any) -> None:
+        process.stdin.write(json.dumps(event) + "\n")
+        process.stdin.flush()
+        assert process.stdout.readline().strip() == "ok"
+
+    try:
+        yield publish
+    finally:
+        process.stdin.close()
+        process.wait(timeout=10)
+
+
+@pytest.mark.redis
+def test_it_follows_calls_published_by_another_process(
+    server: str, publisher: Any, browser: Any, staff_user: Any, assistant: Any
+) -> None:
+    watched = make_call(assistant=assistant, live=True, entries=CONVERSATION[:2])
+    # conftest hashes with MD5 for speed, which the server process does not accept.
+    staff_user.password = PBKDF2PasswordHasher().encode(PASSWORD, "browsertest", 1000)
+    staff_user.save(update_fields=["password"])
+    page = browser.new_context(viewport=DESKTOP).new_page()
+    log_in(page, server, "/calls/live/")
+    page.get_by_text("Live: the list updates").wait_for()
+    page.evaluate("window.notReloaded = true")
+
+    arriving = make_call(assistant=assistant, live=True)
+    publisher(kind="call", state="started", call=call_payload(arriving))
+    new_row = page.locator(f'tr[data-call-sid="{arriving.call_sid}"]')
+    new_row.wait_for()
+    assert new_row.get_by_text("+1555•••4321").is_visible()
+
+    page.locator(f'tr[data-call-sid="{watched.call_sid}"]').get_by_role(
+        "button", name="Watch"
+    ).click()
+    page.locator("#watch-transcript .turn").nth(1).wait_for()
+    entry = TranscriptEntry.objects.create(
+        call=watched,
+        seq=2,
+        role="assistant",
+        text="Friday at ten works.",
+        offset_ms=7000,
+        reply_latency_ms=610,
+    )
+    publisher(kind="transcript", call_sid=watched.call_sid, entry=entry_payload(entry))
+    page.locator("#watch-transcript").get_by_text("Friday at ten works.").wait_for()
+    assert page.locator("#watch-transcript").get_by_text("reply 610 ms").is_visible()
+
+    publisher(
+        kind="call",
+        state="ended",
+        call={**call_payload(arriving), "status": "completed"},
+    )
+    new_row.wait_for(state="detached")
+    assert page.evaluate("window.notReloaded") is True
+    shoot(page, "live-calls-desktop")
+    page.set_viewport_size(PHONE)
+    shoot(page, "live-calls-phone")
+    assert fits_the_screen(page), "live page overflows on a phone"
+    page.set_viewport_size(DESKTOP)
+
+    page.goto(f"{server}/calls/{watched.call_sid}/")
+    page.get_by_text("new turns appear as they complete").wait_for()
+    entry = TranscriptEntry.objects.create(
+        call=watched, seq=3, role="caller", text="Great, thanks!", offset_ms=9000
+    )
+    publisher(kind="transcript", call_sid=watched.call_sid, entry=entry_payload(entry))
+    page.locator("#transcript .turn-caller", has_text="Great, thanks!").wait_for()
+    shoot(page, "call-detail-live-desktop")
