@@ -84,4 +84,5 @@ def entry_payload(entry: Any) -> dict[str, Any]:
         "interrupted": entry.interrupted,
         "failed": entry.failed,
         "reply_latency_ms": entry.reply_latency_ms,
+        "heard_latency_ms": entry.heard_latency_ms,
     }

@@ -1,0 +1,132 @@
+"""``manage.py simulate_call``: place one simulated Twilio call at a running server.
+
+Posts the signed voice webhook, streams speech-like audio (or a WAV file) for a few
+turns, optionally interrupts an answer or presses keys, then prints what the call
+sounded like from Twilio's side and what the server recorded in the database.
+Signatures use ``TWILIO_AUTH_TOKEN`` and ``PUBLIC_BASE_URL`` from the settings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, TextIO
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from calls.models import Call
+from calls.simulators.audio import read_wav
+from calls.simulators.twilio_caller import (
+    CallerOptions,
+    CallReport,
+    TwilioCaller,
+    default_script,
+)
+
+
+def place_call(options: CallerOptions) -> CallReport:
+    return asyncio.run(TwilioCaller(options).run())
+
+
+def wait_for_call(call_sid: str, timeout_s: float = 5.0) -> Call | None:
+    """The call's row once the server has finalised it (or as it is at timeout)."""
+    deadline = time.monotonic() + timeout_s
+    call = None
+    while time.monotonic() < deadline:
+        call = Call.objects.filter(call_sid=call_sid).first()
+        if call is not None and call.ended_at is not None:
+            return call
+        time.sleep(0.2)
+    return call
+
+
+def print_report(report: CallReport, out: TextIO) -> None:
+    """What the caller experienced, in a few lines."""
+    out.write(f"Call {report.call_sid} (stream {report.stream_sid or 'none'})\n")
+    for text in report.says:
+        out.write(f'  Twilio said: "{text}"\n')
+    if report.first_audio_ms is not None:
+        out.write(f"  First assistant audio after {report.first_audio_ms:.0f} ms\n")
+    for turn in report.turns:
+        kind = " (barge-in)" if turn.barge_in else ""
+        latency = (
+            f"reply after {turn.reply_latency_ms:.0f} ms"
+            if turn.reply_latency_ms is not None
+            else "no reply"
+        )
+        out.write(f"  Turn {turn.index}{kind}: {latency}\n")
+    out.write(
+        f"  Clears: {report.clears}, marks returned: {len(report.marks_returned)}, "
+        f"assistant audio played: {report.audio_ms_played / 1000:.1f} s, "
+        f"frames sent/received: {report.frames_sent}/{report.frames_received}\n"
+    )
+    out.write(
+        f"  Hung up by: {report.hung_up_by or '-'}, close code {report.close_code}\n"
+    )
+    for error in report.errors:
+        out.write(f"  ERROR: {error}\n")
+
+
+def print_call(call: Call | None, out: TextIO) -> None:
+    """What the server recorded: transcript, status, usage."""
+    if call is None:
+        out.write("The server recorded no call.\n")
+        return
+    out.write("Transcript (from the database):\n")
+    for entry in call.transcript_entries.all():
+        flags = " [interrupted]" if entry.interrupted else ""
+        flags += " [not transcribed]" if entry.failed else ""
+        latency = f" ({entry.reply_latency_ms} ms)" if entry.reply_latency_ms else ""
+        out.write(f"  {entry.role:>9}: {entry.text}{flags}{latency}\n")
+    out.write(
+        f"Status: {call.status}, ended: {call.end_reason or '-'}, "
+        f"duration {call.duration_seconds} s, bad frames {call.bad_frames}\n"
+    )
+    out.write(
+        f"Tokens: input {call.input_tokens} (audio {call.input_audio_tokens}, "
+        f"cached {call.cached_text_tokens + call.cached_audio_tokens}), "
+        f"output {call.output_tokens} (audio {call.output_audio_tokens})\n"
+    )
+    if call.error:
+        out.write(f"Error: {call.error}\n")
+
+
+class Command(BaseCommand):
+    help = "Place a simulated Twilio call at a running server and print the result."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--to", default="+15550000100", help="the number called")
+        parser.add_argument("--from", dest="from_number", default="+15557654321")
+        parser.add_argument("--audio", help="a 16-bit PCM WAV file to say each turn")
+        parser.add_argument("--base-url", default="http://127.0.0.1:8000")
+        parser.add_argument(
+            "--public-url", help="the origin Twilio would use (default PUBLIC_BASE_URL)"
+        )
+        parser.add_argument("--turns", type=int, default=2)
+        parser.add_argument("--barge-in", action="store_true")
+        parser.add_argument("--dtmf", default="", help="keys to press, e.g. 5 or 12#")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            spoken = read_wav(options["audio"]) if options["audio"] else None
+        except (OSError, ValueError) as exc:
+            raise CommandError(f"cannot read {options['audio']}: {exc}") from exc
+        caller = CallerOptions(
+            base_url=options["base_url"],
+            public_url=options["public_url"]
+            or settings.PUBLIC_BASE_URL
+            or options["base_url"],
+            auth_token=settings.TWILIO_AUTH_TOKEN,
+            from_number=options["from_number"],
+            to_number=options["to"],
+            script=default_script(
+                turns=options["turns"],
+                barge_in=options["barge_in"],
+                dtmf=options["dtmf"],
+                audio=spoken,
+            ),
+        )
+        report = place_call(caller)
+        print_report(report, self.stdout)
+        print_call(wait_for_call(report.call_sid), self.stdout)
