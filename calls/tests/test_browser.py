@@ -317,3 +317,67 @@ def test_it_follows_calls_published_by_another_process(
     publisher(kind="transcript", call_sid=watched.call_sid, entry=entry_payload(entry))
     page.locator("#transcript .turn-caller", has_text="Great, thanks!").wait_for()
     shoot(page, "call-detail-live-desktop")
+
+
+@pytest.mark.redis
+@pytest.mark.e2e
+def test_it_watches_a_simulated_call_handled_by_another_process(
+    transactional_db: Any,
+    browser: Any,
+    staff_user: Any,
+    phone_number: Any,
+    redis_url: str,
+) -> None:
+    """Browser on daphne A; the call runs through daphne B; Redis joins them."""
+    import threading
+
+    from calls.tests import e2e
+
+    staff_user.password = PBKDF2PasswordHasher().encode(PASSWORD, "browsertest", 1000)
+    staff_user.save(update_fields=["password"])
+    simulator = e2e.start_simulator(realtime_factor=1.0)
+    viewer = e2e.start_daphne(simulator.url, REDIS_URL=redis_url)
+    handler = e2e.start_daphne(simulator.url, REDIS_URL=redis_url)
+    reports: list[Any] = []
+    try:
+        page = browser.new_context(viewport=DESKTOP).new_page()
+        log_in(page, viewer.base_url, "/calls/live/")
+        page.get_by_text("Live: the list updates").wait_for()
+        page.evaluate("window.notReloaded = true")
+
+        options = e2e.caller_options(handler, script=e2e.quick_script(turns=3))
+        caller = threading.Thread(
+            target=lambda: reports.append(e2e.run_call(options)), daemon=True
+        )
+        caller.start()
+        row = page.locator("#live-calls tr[data-call-sid]").first
+        row.wait_for(timeout=15_000)
+        call_sid = row.get_attribute("data-call-sid")
+        row.get_by_role("button", name="Watch").click()
+        turns = page.locator("#watch-transcript .turn")
+        turns.first.wait_for(timeout=15_000)
+        seen_at_first = turns.count()
+        # The transcript grows while the call is still running on process B.
+        page.wait_for_function(
+            f"document.querySelectorAll('#watch-transcript .turn').length"
+            f" > {seen_at_first}",
+            timeout=20_000,
+        )
+        shoot(page, "live-simulated-call-desktop")
+        page.locator(f'#live-calls tr[data-call-sid="{call_sid}"]').wait_for(
+            state="detached", timeout=30_000
+        )
+        caller.join(timeout=30)
+        assert page.evaluate("window.notReloaded") is True
+    finally:
+        handler.stop()
+        viewer.stop()
+        simulator.stop()
+    assert reports and reports[0].call_sid == call_sid
+    call = e2e.finished_call(call_sid)
+    assert call.status == "completed"
+    stored = list(call.transcript_entries.values_list("text", flat=True))
+    watched = page.locator("#watch-transcript .turn").all_inner_texts()
+    # Every turn the browser showed is a row the handling process wrote.
+    assert len(watched) >= 3
+    assert all(any(text in shown for shown in watched) for text in stored[:2])
