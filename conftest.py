@@ -16,7 +16,7 @@ from django.conf import settings as django_settings
 
 from voiceassistant.services_probe import redis_available
 
-TEST_AUTH_TOKEN = "test-auth-token-0123456789abcdef"  # noqa: S105
+TEST_AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 TEST_PUBLIC_BASE_URL = "https://voice.example.com"
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
 IN_CI = os.environ.get("CI") == "true"

@@ -105,7 +105,9 @@ class Assistant(models.Model):
         "abnormally, before hanging up.",
     )
     voice = models.CharField(
-        max_length=20, choices=Voice.choices, default=Voice.MARIN,
+        max_length=20,
+        choices=Voice.choices,
+        default=Voice.MARIN,
         help_text="The assistant's voice. marin and cedar sound the most natural.",
     )
     model = models.CharField(

@@ -25,7 +25,9 @@ TRANSCRIPT_EVENT = "live.transcript"  # handled by LiveCallsConsumer.live_transc
 
 def call_group(call_sid: str) -> str:
     # Group names allow ASCII letters, digits, hyphens, underscores and periods.
-    safe = "".join(ch for ch in call_sid if ch.isascii() and (ch.isalnum() or ch in "-_"))
+    safe = "".join(
+        ch for ch in call_sid if ch.isascii() and (ch.isalnum() or ch in "-_")
+    )
     return f"call.{safe[:80]}"
 
 

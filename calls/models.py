@@ -81,7 +81,11 @@ class Call(models.Model):
         related_name="calls",
     )
     assistant = models.ForeignKey(
-        Assistant, on_delete=models.SET_NULL, null=True, blank=True, related_name="calls"
+        Assistant,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="calls",
     )
     assistant_snapshot = models.JSONField(
         default=dict,

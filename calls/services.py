@@ -140,9 +140,11 @@ def call_claim_stream(*, call_sid: str) -> dict[str, Any] | None:
     One UPDATE with a condition, so two processes racing with the same token cannot
     both win.
     """
-    claimed = Call.objects.filter(
-        call_sid=call_sid, stream_claimed_at__isnull=True
-    ).exclude(status__in=FINAL_STATUSES).update(stream_claimed_at=timezone.now())
+    claimed = (
+        Call.objects.filter(call_sid=call_sid, stream_claimed_at__isnull=True)
+        .exclude(status__in=FINAL_STATUSES)
+        .update(stream_claimed_at=timezone.now())
+    )
     if not claimed:
         return None
     return Call.objects.values_list("assistant_snapshot", flat=True).get(
@@ -153,9 +155,9 @@ def call_claim_stream(*, call_sid: str) -> dict[str, Any] | None:
 def call_mark_started(*, call_sid: str, stream_sid: str) -> Call:
     """The media stream's ``start`` frame arrived: the call is in progress."""
     now = timezone.now()
-    Call.objects.filter(call_sid=call_sid).exclude(
-        status__in=FINAL_STATUSES
-    ).update(stream_sid=stream_sid[:64], started_at=now, status=CallStatus.IN_PROGRESS)
+    Call.objects.filter(call_sid=call_sid).exclude(status__in=FINAL_STATUSES).update(
+        stream_sid=stream_sid[:64], started_at=now, status=CallStatus.IN_PROGRESS
+    )
     return Call.objects.select_related("assistant").get(call_sid=call_sid)
 
 
@@ -214,9 +216,7 @@ def transcript_entry_set_latency(
 def call_add_usage(*, call_sid: str, usage: dict[str, int]) -> None:
     """Add one response's token counts (keys from ``USAGE_FIELDS``) to the call."""
     increments = {
-        name: F(name) + int(usage[name])
-        for name in USAGE_FIELDS
-        if usage.get(name)
+        name: F(name) + int(usage[name]) for name in USAGE_FIELDS if usage.get(name)
     }
     if increments:
         Call.objects.filter(call_sid=call_sid).update(**increments)

@@ -31,7 +31,7 @@ if not SECRET_KEY:
             "SECRET_KEY is not set. With DEBUG off the server refuses to start "
             "without one: set SECRET_KEY to a long random string (see .env.example)."
         )
-    SECRET_KEY = "insecure-development-key-do-not-use-in-production"  # noqa: S105
+    SECRET_KEY = "insecure-development-key-do-not-use-in-production"
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"] if DEBUG else [])
 
@@ -189,4 +189,3 @@ LOGGING = {
         "twisted": {"level": "WARNING"},
     },
 }
-
