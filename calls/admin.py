@@ -17,6 +17,7 @@ from django.utils.html import format_html
 
 from .models import Call, TranscriptEntry, mask_number
 from .selectors import can_see_numbers
+from .usage import USAGE_FIELDS
 
 if TYPE_CHECKING:
     # django-stubs makes these generic; at run time Django's classes are not.
@@ -35,16 +36,6 @@ TRANSCRIPT_FIELDS = (
     "failed",
     "reply_latency_ms",
     "heard_latency_ms",
-)
-USAGE_FIELDS = (
-    "input_tokens",
-    "output_tokens",
-    "input_text_tokens",
-    "input_audio_tokens",
-    "cached_text_tokens",
-    "cached_audio_tokens",
-    "output_text_tokens",
-    "output_audio_tokens",
 )
 
 

@@ -2,7 +2,7 @@
 
 Pure: no Django. Callers pass the prices (``Prices.from_settings(settings)`` reads the
 ``PRICE_*_PER_M`` values, USD per million tokens) and a mapping with the token
-columns of ``calls.models.Call`` (``calls.services.USAGE_FIELDS``).
+columns of ``calls.models.Call`` (``calls.usage.USAGE_FIELDS``).
 
 OpenAI counts cached tokens inside ``input_token_details.text_tokens`` and
 ``audio_tokens``, so the uncached part of each is the total minus its cached part;
@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .usage import USAGE_FIELDS
+
 # (line key, label, price attribute) in display order.
 _LINES = (
     ("input_audio", "Audio in", "input_audio"),
@@ -23,18 +25,6 @@ _LINES = (
     ("cached_text", "Cached text in", "cached_text"),
     ("output_audio", "Audio out", "output_audio"),
     ("output_text", "Text out", "output_text"),
-)
-
-
-_USAGE_KEYS = (
-    "input_tokens",
-    "output_tokens",
-    "input_text_tokens",
-    "input_audio_tokens",
-    "cached_text_tokens",
-    "cached_audio_tokens",
-    "output_text_tokens",
-    "output_audio_tokens",
 )
 
 
@@ -82,7 +72,7 @@ class Cost:
 
 def token_split(usage: Mapping[str, Any]) -> dict[str, int]:
     """Billable tokens per kind, with cached tokens taken out of the full-rate ones."""
-    value = {key: int(usage.get(key) or 0) for key in _USAGE_KEYS}
+    value = {key: int(usage.get(key) or 0) for key in USAGE_FIELDS}
     cached_text = value["cached_text_tokens"]
     cached_audio = value["cached_audio_tokens"]
     input_text = value["input_text_tokens"]

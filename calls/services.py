@@ -26,6 +26,7 @@ from .models import (
     EndReason,
     TranscriptEntry,
 )
+from .usage import USAGE_FIELDS
 
 logger = logging.getLogger(__name__)
 
@@ -37,17 +38,6 @@ _STATUS_RANK = {
     CallStatus.IN_PROGRESS: 2,
 }
 _FINAL_RANK = 3
-
-USAGE_FIELDS = (
-    "input_tokens",
-    "output_tokens",
-    "input_text_tokens",
-    "input_audio_tokens",
-    "cached_text_tokens",
-    "cached_audio_tokens",
-    "output_text_tokens",
-    "output_audio_tokens",
-)
 
 
 @dataclass(frozen=True)

@@ -87,7 +87,7 @@ class SetLatency:
 
 @dataclass(slots=True)
 class AddUsage:
-    """Add one response's token counts (``services.USAGE_FIELDS`` keys)."""
+    """Add one response's token counts (``usage.USAGE_FIELDS`` keys)."""
 
     usage: dict[str, int]
 

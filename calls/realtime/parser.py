@@ -78,7 +78,7 @@ def _audio_delta(data: dict[str, Any], text: str | bytes) -> AudioDelta:
 
 
 def usage_fields(usage: dict[str, Any] | None) -> dict[str, int]:
-    """``response.done`` usage -> the Call's token counters (services.USAGE_FIELDS).
+    """``response.done`` usage -> the Call's token counters (usage.USAGE_FIELDS).
 
     When the cached split is absent, cached tokens count as text (the cheaper
     assumption is wrong by at most the cached-audio price difference).

@@ -21,6 +21,9 @@ PURE_MODULES = [
     "calls.bridge.realtime_side",
     "calls.bridge.responses",
     "calls.bridge.turns",
+    "calls.stream_token",
+    "calls.pricing",
+    "calls.usage",
 ]
 
 SCRIPT = """
