@@ -59,6 +59,15 @@ class LiveCallsConsumer(AsyncJsonWebsocketConsumer):
         for group in getattr(self, "groups_joined", set()):
             await self.channel_layer.group_discard(group, self.channel_name)
 
+    @classmethod
+    async def decode_json(cls, text_data: str) -> Any:
+        # A garbled message from a browser is ignored, not a crashed socket.
+        try:
+            return await super().decode_json(text_data)
+        except ValueError:
+            logger.debug("live viewer sent invalid JSON: %.80r", text_data)
+            return None
+
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not isinstance(content, dict):
             return

@@ -116,6 +116,10 @@ async def test_it_reports_unknown_calls(staff_user: Any) -> None:
     }
     await socket.send_json_to(["not", "an", "object"])
     assert await socket.receive_nothing(timeout=0.1)
+    await socket.send_to(text_data="{not json")
+    assert await socket.receive_nothing(timeout=0.1)
+    await socket.send_json_to({"subscribe": "CAnope"})  # the socket is still open
+    assert (await socket.receive_json_from())["error"] == "unknown call"
     await socket.disconnect()
 
 
