@@ -6,6 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 WORKERS ?= 1
+SERVER ?= daphne
 # The PostgreSQL and Redis servers the second test pass uses (the CI machine's).
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
@@ -49,7 +50,7 @@ run: migrate
 # Several daphne processes on consecutive ports, sharing Redis as the channel layer.
 # Put a WebSocket-capable load balancer in front (see README, Scaling).
 serve: migrate
-	$(PY) manage.py serve_workers --workers $(WORKERS) --port $(PORT)
+	$(PY) manage.py serve_workers --workers $(WORKERS) --port $(PORT) --server $(SERVER)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

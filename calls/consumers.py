@@ -21,6 +21,7 @@ from django.conf import settings
 from . import live_events, realtime, services, stream_token, twilio_auth
 from .bridge import CallBridge
 from .bridge import actions as a
+from .consumer_loop import DirectReceiveLoop
 
 logger = logging.getLogger(__name__)
 
@@ -32,18 +33,22 @@ def now_ms() -> int:
     return time.monotonic_ns() // 1_000_000
 
 
-class MediaStreamConsumer(AsyncWebsocketConsumer):
+class MediaStreamConsumer(DirectReceiveLoop, AsyncWebsocketConsumer):
     """``/twilio/media-stream/<token>/``: one Twilio call <-> one Realtime session."""
 
     def __init__(
         self,
         *args: Any,
-        connect_realtime: realtime.ConnectFn = realtime.connect,
-        mark_interval_ms: int = 0,
+        connect_realtime: realtime.ConnectFn | None = None,
+        mark_interval_ms: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.connect_realtime = connect_realtime
+        self.connect_realtime = connect_realtime or realtime.connector(
+            settings.REALTIME_WS_CLIENT
+        )
+        if mark_interval_ms is None:
+            mark_interval_ms = settings.MEDIA_MARK_INTERVAL_MS
         self.mark_interval_ms = mark_interval_ms
         self.bridge: CallBridge | None = None
         self.call_sid = ""

@@ -57,6 +57,14 @@ REALTIME_CONNECT_TIMEOUT = env.float("REALTIME_CONNECT_TIMEOUT", default=10.0)
 # ``start`` frame, to cut the first turn's delay. Off: open it at ``start``
 # (for benchmarks comparing the two).
 REALTIME_CONNECT_ON_UPGRADE = env.bool("REALTIME_CONNECT_ON_UPGRADE", default=True)
+# The Realtime leg's WebSocket client: "websockets", "picows" (a faster optional
+# package) or "auto" (picows when installed). See README, Performance.
+REALTIME_WS_CLIENT = env.str("REALTIME_WS_CLIENT", default="auto")
+if REALTIME_WS_CLIENT not in ("auto", "websockets", "picows"):
+    raise ImproperlyConfigured("REALTIME_WS_CLIENT must be auto, websockets or picows")
+# Twilio marks at most every this many ms of assistant audio (plus the first and
+# last of each answer). Each mark is one more frame each way; 0 marks every delta.
+MEDIA_MARK_INTERVAL_MS = env.int("MEDIA_MARK_INTERVAL_MS", default=100)
 
 # How long the stream token in a TwiML answer stays valid. Twilio opens the stream
 # within a second or two of fetching TwiML; the margin covers a pre-connect <Say>.

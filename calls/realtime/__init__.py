@@ -2,13 +2,15 @@
 
 ``events`` builds what we send; ``parser`` reads what we receive into the
 dataclasses of ``server_events``; ``client`` is the only code touching
-``websockets``. Import from here: ``realtime.connect``,
+``websockets`` (``picows_client``, the optional faster leg, the only one touching
+``picows``; ``connector(name)`` picks). Import from here: ``realtime.connect``,
 ``realtime.session_update(snapshot)``, ``realtime.parse(text)``... No Django.
 """
 
 from __future__ import annotations
 
 from .client import (
+    CLIENTS,
     MAX_MESSAGE_BYTES,
     ConnectFn,
     RealtimeConnection,
@@ -16,6 +18,7 @@ from .client import (
     auth_headers,
     build_url,
     connect,
+    connector,
 )
 from .events import (
     AUDIO_FORMAT,
@@ -62,6 +65,7 @@ from .server_events import (
 
 __all__ = [
     "AUDIO_FORMAT",
+    "CLIENTS",
     "FATAL_ERROR_CODES",
     "GOODBYE_INSTRUCTIONS",
     "INPUT_AUDIO_APPEND",
@@ -97,6 +101,7 @@ __all__ = [
     "auth_headers",
     "build_url",
     "connect",
+    "connector",
     "function_call_output",
     "greeting_instructions",
     "item_truncate",

@@ -2,7 +2,8 @@
 
 ``connect()`` opens the GA endpoint with an explicit timeout and returns a
 ``RealtimeConnection``: send text, iterate received messages, close. Tests and the
-benchmark inject their own ``connect`` with the same signature. No Django.
+benchmark inject their own ``connect`` with the same signature; ``connector()``
+picks this one or the faster optional picows one (``picows_client``). No Django.
 
 Reference: https://platform.openai.com/docs/guides/realtime-websocket
 """
@@ -43,6 +44,29 @@ class ConnectFn(Protocol):
     async def __call__(
         self, url: str, *, headers: Mapping[str, str], open_timeout: float
     ) -> RealtimeConnection: ...
+
+
+CLIENTS = ("auto", "websockets", "picows")
+
+
+def connector(name: str = "auto") -> ConnectFn:
+    """The connect function for a ``REALTIME_WS_CLIENT`` value.
+
+    "websockets" is this module's ``connect``; "picows" the faster optional
+    ``picows_client.connect`` (ImportError if picows is missing); "auto" picows
+    when it is installed, else websockets.
+    """
+    if name not in CLIENTS:
+        raise ValueError(f"Realtime WebSocket client must be one of {CLIENTS}")
+    if name != "websockets":
+        try:
+            from .picows_client import connect as picows_connect
+        except ImportError:
+            if name == "picows":
+                raise
+        else:
+            return picows_connect
+    return connect
 
 
 def build_url(base_url: str, model: str) -> str:

@@ -1,0 +1,154 @@
+"""The benchmark runs and its figures are well-formed (no timing is asserted).
+
+``make bench`` measures; this only checks that a tiny run (2 calls, 2 s, one run)
+goes end to end and writes sane JSON, plus the pure helpers it is built from and
+``serve_workers``' refusal to run several processes without Redis.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from calls.bench import procstat, report, stats, wsframes
+from calls.bench.calls import decoded_size, payload_for
+from calls.simulators import audio
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.e2e
+def test_it_runs_the_benchmark_tiny_and_writes_well_formed_json(
+    tmp_path: Path,
+) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    database = f"sqlite:///{tmp_path / 'bench.sqlite3'}"
+    command = [sys.executable, "-m", "calls.bench", "--quick", "--out", str(tmp_path)]
+    result = subprocess.run(
+        [*command, "--database-url", database],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "CPU ms/call-s" in result.stdout
+    document = json.loads((tmp_path / "latest.json").read_text())
+    (scenario,) = document["scenarios"]
+    assert (scenario["server"], scenario["workers"], scenario["calls"]) == (
+        "daphne",
+        1,
+        2,
+    )
+    (run,) = scenario["runs"]
+    check_run(run)
+    assert scenario["median"]["frames_sent"] == run["frames_sent"]
+    first = document["first_reply"]
+    assert first["errors"] == []
+    assert first["turns"] >= 1
+    assert first["simulator_ms"] > 0
+    assert first["total_ms"] == pytest.approx(first["simulator_ms"] + first["ours_ms"])
+    assert {t["target"] for t in document["targets"]} >= {
+        "frames lost at 2 calls",
+        "RSS growth per call (MB) at 2 calls",
+    }
+
+
+def check_run(run: dict[str, Any]) -> None:
+    assert run["calls_failed"] == 0, run["errors"]
+    assert run["error_count"] == 0
+    assert run["frames_sent"] > 0
+    assert run["frames_back"] + run["frames_lost"] == run["frames_sent"]
+    assert run["frames_back"] > 0
+    assert run["foreign_frames"] == 0
+    assert run["frames_timed"] > 0
+    rtts = [run[f"rtt_{p}_ms"] for p in ("p50", "p95", "p99", "max")]
+    assert rtts == sorted(rtts)
+    assert rtts[0] > 0
+    assert run["server_cpu_s"] > 0
+    assert run["server_cpu_ms_per_call_s"] > 0
+    assert 0 <= run["idle_fraction"] <= 1
+    assert run["rss_before_bytes"] > 0
+    assert run["loadgen_cores"] > 0
+
+
+def test_it_takes_nearest_rank_percentiles() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert stats.percentile(values, 0.5) == 50
+    assert stats.percentile(values, 0.99) == 99
+    assert stats.percentile(values, 1.0) == 100
+    assert stats.percentile([], 0.5) is None
+    assert stats.rtt_figures([3.0, 1.0, 2.0])["rtt_max_ms"] == 3.0
+
+
+def test_it_frames_and_reads_back_masked_and_fragmented_messages() -> None:
+    reader = wsframes.FrameReader()
+    big = b"x" * 70_000
+    data = wsframes.encode(wsframes.OP_TEXT, b"hello", masked=True)
+    data += wsframes.encode(wsframes.OP_TEXT, big, masked=False)
+    # A message in two fragments: a non-final text frame, then a continuation.
+    data += bytes([0x01, 3]) + b"abc" + bytes([0x80, 3]) + b"def"
+    messages = list(reader.feed(data[:7])) + list(reader.feed(data[7:]))
+    assert messages == [
+        (wsframes.OP_TEXT, b"hello"),
+        (wsframes.OP_TEXT, big),
+        (wsframes.OP_TEXT, b"abcdef"),
+    ]
+    assert wsframes.accept_key("dGhlIHNhbXBsZSBub25jZQ==") == (
+        "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="  # the example of RFC 6455, section 1.3
+    )
+
+
+def test_it_tags_load_generator_frames_so_they_can_be_matched() -> None:
+    import binascii
+
+    payload = payload_for(7, 12_345)
+    frame = binascii.a2b_base64(payload)
+    assert audio.read_tag(frame) == (7, 12_345)
+    assert frame[audio.TAG_BYTES :] == audio.speech_frame(12_345)[audio.TAG_BYTES :]
+    assert decoded_size(payload) == audio.FRAME_BYTES
+
+
+def test_it_reads_cpu_time_and_memory_from_proc() -> None:
+    assert procstat.cpu_seconds() > 0
+    assert procstat.rss_bytes() > 1024 * 1024
+    assert procstat.rss_bytes(2**22 + 12345) == 0  # no such process
+    before = procstat.Snapshot.take([os.getpid()])
+    sum(range(200_000))
+    after = procstat.Snapshot.take([os.getpid()])
+    assert after.cpu_since(before, [os.getpid()]) >= 0
+    assert 0 <= after.machine.idle_fraction_since(before.machine) <= 1
+
+
+def test_it_aggregates_runs_into_medians_and_sums_losses() -> None:
+    runs = [
+        {"frames_sent": 10, "frames_lost": 1, "rtt_p99_ms": 5.0, "calls_failed": 0},
+        {"frames_sent": 30, "frames_lost": 0, "rtt_p99_ms": 9.0, "calls_failed": 1},
+        {"frames_sent": 20, "frames_lost": 2, "rtt_p99_ms": 7.0, "calls_failed": 0},
+    ]
+    for run in runs:
+        run["other_cores"] = {"echo": 0.1}
+    result = report.aggregate(
+        {"server": "daphne", "workers": 1, "calls": 5, "runs": runs}
+    )
+    assert result["median"]["frames_sent"] == 20
+    assert result["median"]["rtt_p99_ms"] == 7.0
+    assert result["spread"]["rtt_p99_ms"] == [5.0, 9.0]
+    assert result["median"]["frames_lost"] == 3
+    assert result["median"]["calls_failed"] == 1
+    assert "(5.0-9.0)" in report.table_row(result)
+
+
+def test_it_refuses_several_workers_without_redis(settings: Any) -> None:
+    settings.REDIS_URL = ""
+    with pytest.raises(CommandError, match="REDIS_URL is required"):
+        call_command("serve_workers", "--workers", "2")
