@@ -12,7 +12,7 @@ TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
 .PHONY: help install install-dev run serve migrate superuser test test-sqlite \
-	test-postgres lint fmt migrations-check demo bench up clean
+	test-postgres lint fmt migrations-check demo bench bench-connect up clean
 
 help:
 	@echo "make run      set up, migrate and serve on PORT (default 8000)"
@@ -84,6 +84,10 @@ demo: migrate
 
 bench: install-dev
 	$(PY) -m calls.bench $(BENCH_ARGS)
+
+# Time to the greeting with the Realtime leg opened at the upgrade vs at `start`.
+bench-connect: install-dev
+	$(PY) -m calls.bench.connect $(BENCH_ARGS)
 
 up:
 	docker compose up --build

@@ -152,3 +152,20 @@ def test_it_refuses_several_workers_without_redis(settings: Any) -> None:
     settings.REDIS_URL = ""
     with pytest.raises(CommandError, match="REDIS_URL is required"):
         call_command("serve_workers", "--workers", "2")
+
+
+@pytest.mark.e2e
+def test_it_measures_the_early_connect_saving() -> None:
+    from calls.bench import connect
+
+    rows = connect.measure(calls=1, delays=[0, 50], slow_start_ms=0)
+    assert [(r["connect"], r["start_delay_ms"]) for r in rows] == [
+        ("at upgrade", 0),
+        ("at upgrade", 50),
+        ("at start", 0),
+        ("at start", 50),
+    ]
+    for row in rows:
+        assert 0 < row["min_ms"] <= row["median_ms"] <= row["max_ms"] < 10_000
+    # Opened at start, the greeting cannot come before start itself.
+    assert rows[3]["median_ms"] >= 50

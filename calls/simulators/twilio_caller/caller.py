@@ -44,6 +44,9 @@ class CallerOptions:
     stream_tag: int | None = None  # tag frames (echo-mode round trips)
     tamper_signature: bool = False  # sign the stream upgrade with a wrong token
     tamper_token: bool = False  # alter the stream URL's token (signed correctly)
+    # Twilio sends ``start`` right after the upgrade; a delay here shows what
+    # opening the Realtime leg at the upgrade (before ``start``) saves.
+    start_delay_ms: int = 0
     connect_timeout_s: float = 10.0
     max_call_s: float = 300.0
 
@@ -171,7 +174,11 @@ class TwilioCaller:
             return
         async with ws:
             self.stream = MediaStream(
-                ws, report, custom_parameters=parameters, stream_tag=o.stream_tag
+                ws,
+                report,
+                custom_parameters=parameters,
+                stream_tag=o.stream_tag,
+                start_delay_ms=o.start_delay_ms,
             )
             await self._converse(self.stream)
 

@@ -38,8 +38,10 @@ class MediaStream:
         *,
         custom_parameters: dict[str, str],
         stream_tag: int | None = None,
+        start_delay_ms: int = 0,
     ) -> None:
         self.ws = ws
+        self.start_delay_ms = start_delay_ms
         self.report = report
         self.custom_parameters = custom_parameters
         self.stream_tag = stream_tag
@@ -73,6 +75,8 @@ class MediaStream:
             ).decode()
         )
         report = self.report
+        if self.start_delay_ms:
+            await asyncio.sleep(self.start_delay_ms / 1000)
         await self._send(
             {
                 "event": "start",
