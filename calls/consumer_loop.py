@@ -11,11 +11,14 @@ of its own; handlers and ``dispatch`` are unchanged.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from channels.consumer import AsyncConsumer
 from channels.exceptions import StopConsumer
 from channels.layers import get_channel_layer
+
+logger = logging.getLogger(__name__)
 
 
 class DirectReceiveLoop(AsyncConsumer):
@@ -44,3 +47,10 @@ class DirectReceiveLoop(AsyncConsumer):
                 await self.dispatch(message)
         except StopConsumer:
             pass
+        except Exception:
+            # The socket's own loop goes on (audio never crosses the layer); only
+            # group messages are lost, so say so instead of dying silently.
+            logger.exception(
+                "channel layer reader for %s failed; group messages stop here",
+                self.channel_name,
+            )
