@@ -19,11 +19,11 @@ from typing import Any
 
 from voiceassistant.services_probe import redis_available
 
+from ..servers import SERVERS
 from . import firstreply, report
 from .runner import RunSettings, Scenario, run_scenarios
 from .server import (
     ECHO_STAND_INS,
-    SERVERS,
     BenchEnvironment,
     default_database_url,
     prepare_database,

@@ -25,6 +25,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..servers import server_command
 from ..simulators.local_server import PROJECT_DIR, free_port
 
 logger = logging.getLogger(__name__)
@@ -33,8 +34,6 @@ ECHO_NUMBER = "+15550000999"  # no greeting: audio is only the caller's echo
 CONVERSATION_NUMBER = "+15550000998"  # greets, then answers each turn
 VAD_SILENCE_MS = 500
 PUBLIC_URL = "https://voice.bench.invalid"
-SERVERS = ("daphne", "daphne-uvloop", "uvicorn")
-APPLICATION = "voiceassistant.asgi:application"
 
 
 @dataclass
@@ -133,23 +132,6 @@ def tail(path: Path, lines: int = 30) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return ""
-
-
-def server_command(kind: str, host: str, port: int) -> list[str]:
-    """One server process's command line; ``serve_workers`` (``make serve``) too."""
-    if kind in ("daphne", "daphne-uvloop"):  # as `make run` serves it
-        module = "daphne" if kind == "daphne" else "calls.uvloop_daphne"
-        return [
-            *[sys.executable, "-m", module, "-b", host, "-p", str(port)],
-            *["--proxy-headers", APPLICATION],
-        ]
-    if kind == "uvicorn":  # the measured alternative, with the options measured
-        return [
-            *[sys.executable, "-m", "uvicorn", APPLICATION, "--host", host],
-            *["--port", str(port), "--proxy-headers", "--no-access-log"],
-            *["--ws", "websockets-sansio", "--loop", "auto", "--lifespan", "off"],
-        ]
-    raise ValueError(f"server must be one of {SERVERS}, not {kind!r}")
 
 
 class ServerGroup:
