@@ -20,12 +20,11 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..servers import server_command
+from ..simulators import local_server
 from ..simulators.local_server import PROJECT_DIR, free_port
 
 logger = logging.getLogger(__name__)
@@ -110,21 +109,10 @@ def prepare_database(env: BenchEnvironment) -> None:
 
 
 def wait_until_healthy(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    last = "no answer"
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{url} exited early:\n{tail(log)}")
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except urllib.error.HTTPError as exc:
-            last = f"HTTP {exc.code}"
-        except OSError as exc:
-            last = str(exc)
-        time.sleep(0.1)
-    raise RuntimeError(f"{url} not healthy in 60 s ({last}):\n{tail(log)}")
+    try:
+        local_server.wait_until_healthy(url, process, 60)
+    except RuntimeError as exc:
+        raise RuntimeError(f"{url} {exc}:\n{tail(log)}") from None
 
 
 def tail(path: Path, lines: int = 30) -> str:

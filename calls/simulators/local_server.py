@@ -73,28 +73,12 @@ class DaphneProcess:
         return self
 
     def _wait_healthy(self, timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
-        last = "no answer"
-        while time.monotonic() < deadline:
-            if self._process is not None and self._process.poll() is not None:
-                code = self._process.returncode
-                raise RuntimeError(
-                    f"daphne exited with code {code}:\n{self.log_tail()}"
-                )
-            try:
-                with urllib.request.urlopen(self.base_url + "/healthz", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except urllib.error.HTTPError as exc:
-                last = f"HTTP {exc.code}"
-            except OSError as exc:
-                last = str(exc)
-            time.sleep(0.1)
-        tail = self.log_tail()
-        self.stop()
-        raise RuntimeError(
-            f"daphne did not become healthy within {timeout_s}s ({last}):\n{tail}"
-        )
+        try:
+            wait_until_healthy(self.base_url, self._process, timeout_s)
+        except RuntimeError as exc:
+            tail = self.log_tail()
+            self.stop()
+            raise RuntimeError(f"daphne {exc}:\n{tail}") from None
 
     def log_tail(self, lines: int = 40) -> str:
         try:
@@ -122,3 +106,27 @@ class DaphneProcess:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def wait_until_healthy(
+    base_url: str, process: subprocess.Popen[bytes] | None, timeout_s: float
+) -> None:
+    """Return once ``base_url``'s ``/healthz`` answers 200.
+
+    RuntimeError saying why otherwise: the process exited, or time ran out.
+    """
+    deadline = time.monotonic() + timeout_s
+    last = "no answer"
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"exited with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(base_url + "/healthz", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except urllib.error.HTTPError as exc:
+            last = f"HTTP {exc.code}"
+        except OSError as exc:
+            last = str(exc)
+        time.sleep(0.1)
+    raise RuntimeError(f"did not become healthy within {timeout_s:g} s ({last})")
