@@ -18,9 +18,10 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 
 from . import pricing
+from .live_events import entry_payload
 from .models import Call, TranscriptEntry, TranscriptRole
 from .selectors import assistant_name, latency_summary, shown_numbers, usage_of
-from .services import USAGE_FIELDS
+from .usage import USAGE_FIELDS
 
 CHUNK_SIZE = 200
 CALL_COLUMNS = (
@@ -142,17 +143,8 @@ def call_to_dict(
 
 
 def _entry_dict(entry: TranscriptEntry) -> dict[str, Any]:
-    return {
-        "seq": entry.seq,
-        "role": entry.role,
-        "text": entry.text,
-        "interrupted": entry.interrupted,
-        "failed": entry.failed,
-        "offset_ms": entry.offset_ms,
-        "item_id": entry.item_id,
-        "reply_latency_ms": entry.reply_latency_ms,
-        "heard_latency_ms": entry.heard_latency_ms,
-    }
+    # What live viewers get for a turn, plus the Realtime item it came from.
+    return {**entry_payload(entry), "item_id": entry.item_id}
 
 
 def iter_call_dicts(

@@ -38,7 +38,7 @@ from .models import (
     TranscriptRole,
     mask_number,
 )
-from .services import USAGE_FIELDS
+from .usage import USAGE_FIELDS
 
 LIVE_STATUSES = (CallStatus.QUEUED, CallStatus.RINGING, CallStatus.IN_PROGRESS)
 TURN_ROLES = (TranscriptRole.CALLER, TranscriptRole.ASSISTANT)

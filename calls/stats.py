@@ -19,7 +19,7 @@ from django.db.models.functions import TruncDate
 from . import pricing
 from .models import Call, CallStatus, TranscriptEntry, TranscriptRole
 from .selectors import day_bounds, percentile
-from .services import USAGE_FIELDS
+from .usage import USAGE_FIELDS
 
 PERIOD_DAYS = (7, 30, 90)
 MAX_DAYS = 366
