@@ -83,11 +83,11 @@ demo: migrate
 	$(PY) manage.py demo_call
 
 bench: install-dev
-	$(PY) -m calls.bench $(BENCH_ARGS)
+	$(PY) -m calls.tooling.bench $(BENCH_ARGS)
 
 # Time to the greeting with the Realtime leg opened at the upgrade vs at `start`.
 bench-connect: install-dev
-	$(PY) -m calls.bench.connect $(BENCH_ARGS)
+	$(PY) -m calls.tooling.bench.connect $(BENCH_ARGS)
 
 up:
 	docker compose up --build

@@ -18,13 +18,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from .models import (
+from assistants.models import (
     MODEL_SUGGESTIONS,
     TRANSCRIPTION_MODEL_SUGGESTIONS,
     Assistant,
     PhoneNumber,
 )
-from .widgets import DatalistInput
+from assistants.widgets import DatalistInput
 
 if TYPE_CHECKING:
     # django-stubs makes these generic; at run time Django's classes are not.

@@ -18,7 +18,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from .models import Assistant, e164_validator
+from assistants.models import Assistant, e164_validator
 
 # Every persona setting, in the model's order: what export writes and import reads.
 SETTING_FIELDS: tuple[str, ...] = tuple(

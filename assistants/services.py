@@ -16,8 +16,8 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 
-from .config import SETTING_FIELDS, ConfigError, EntrySpec, parse_document
-from .models import Assistant, PhoneNumber
+from assistants.config import SETTING_FIELDS, ConfigError, EntrySpec, parse_document
+from assistants.models import Assistant, PhoneNumber
 
 
 @dataclass

@@ -15,9 +15,9 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from .models import Call, TranscriptEntry, mask_number
-from .selectors import can_see_numbers
-from .usage import USAGE_FIELDS
+from calls.models import Call, TranscriptEntry, mask_number
+from calls.review.selectors import can_see_numbers
+from calls.usage import USAGE_FIELDS
 
 if TYPE_CHECKING:
     # django-stubs makes these generic; at run time Django's classes are not.

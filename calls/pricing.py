@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .usage import USAGE_FIELDS
+from calls.usage import USAGE_FIELDS
 
 # (line key, label, price attribute) in display order.
 _LINES = (

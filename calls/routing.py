@@ -6,8 +6,8 @@ from channels.auth import AuthMiddlewareStack
 from channels.security.websocket import AllowedHostsOriginValidator
 from django.urls import path
 
-from .consumers import MediaStreamConsumer
-from .live import LiveCallsConsumer
+from calls.review.live import LiveCallsConsumer
+from calls.runtime.media_consumer import MediaStreamConsumer
 
 websocket_urlpatterns = [
     # The token minted by the voice webhook is a path segment: Twilio drops query

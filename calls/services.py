@@ -17,8 +17,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from assistants.models import Assistant, PhoneNumber
-
-from .models import (
+from calls.models import (
     FINAL_STATUSES,
     Call,
     CallDirection,
@@ -26,7 +25,7 @@ from .models import (
     EndReason,
     TranscriptEntry,
 )
-from .usage import USAGE_FIELDS
+from calls.usage import USAGE_FIELDS
 
 logger = logging.getLogger(__name__)
 

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import timezones, views, webhooks
+from calls.review import timezones, views
+from calls.telephony import webhooks
 
 app_name = "calls"
 
 urlpatterns = [
-    # Twilio webhooks (signed; see calls.twilio_auth).
+    # Twilio webhooks (signed; see calls.telephony.auth).
     path("twilio/voice/", webhooks.voice, name="voice_webhook"),
     path("twilio/status/", webhooks.status, name="status_callback"),
     path("twilio/stream-ended/", webhooks.stream_ended, name="stream_ended"),

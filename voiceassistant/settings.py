@@ -14,7 +14,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from .channel_layers import in_memory_channel_layer, redis_channel_layer
+from voiceassistant.channel_layers import in_memory_channel_layer, redis_channel_layer
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -108,7 +108,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # The viewer's time zone from the session (header "Time zone" form).
-    "calls.timezones.TimezoneMiddleware",
+    "calls.review.timezones.TimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

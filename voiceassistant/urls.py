@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from . import health
+from voiceassistant import health
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="calls:list", permanent=False)),

@@ -19,9 +19,9 @@ from django.db import connections
 
 import conftest
 from calls.models import Call
-from calls.simulators.local_server import DaphneProcess
-from calls.simulators.realtime_server import SimulatorThread
-from calls.simulators.twilio_caller import (
+from calls.tooling.simulators.local_server import DaphneProcess
+from calls.tooling.simulators.realtime_server import SimulatorThread
+from calls.tooling.simulators.twilio_caller import (
     CallerOptions,
     CallReport,
     Step,

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
-from calls.bench import procstat, report, stats, wsframes
-from calls.bench.calls import decoded_size, payload_for
-from calls.simulators import audio
+from calls.tooling.bench import procstat, report, stats, wsframes
+from calls.tooling.bench.calls import decoded_size, payload_for
+from calls.tooling.simulators import audio
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,7 +30,14 @@ def test_it_runs_the_benchmark_tiny_and_writes_well_formed_json(
 ) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     database = f"sqlite:///{tmp_path / 'bench.sqlite3'}"
-    command = [sys.executable, "-m", "calls.bench", "--quick", "--out", str(tmp_path)]
+    command = [
+        sys.executable,
+        "-m",
+        "calls.tooling.bench",
+        "--quick",
+        "--out",
+        str(tmp_path),
+    ]
     result = subprocess.run(
         [*command, "--database-url", database],
         cwd=ROOT,
@@ -156,7 +163,7 @@ def test_it_refuses_several_workers_without_redis(settings: Any) -> None:
 
 @pytest.mark.e2e
 def test_it_measures_the_early_connect_saving() -> None:
-    from calls.bench import connect
+    from calls.tooling.bench import connect
 
     rows = connect.measure(calls=1, delays=[0, 50], slow_start_ms=0)
     assert [(r["connect"], r["start_delay_ms"]) for r in rows] == [

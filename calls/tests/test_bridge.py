@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from calls.bridge import EndCall, SaveTranscript, b64_size, cut_transcript
+from calls.callstate import EndCall, SaveTranscript, b64_size, cut_transcript
 from calls.tests.frames import (
     STREAM_SID,
     mulaw_b64,

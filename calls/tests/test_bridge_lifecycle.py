@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from calls.bridge import CallStarted, EndCall, StartTimer, actions
+from calls.callstate import CallStarted, EndCall, StartTimer, actions
 from calls.tests.frames import (
     STREAM_SID,
     rt_audio_done,

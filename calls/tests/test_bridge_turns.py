@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from calls.bridge import AddUsage, SaveTranscript, SetLatency, ToolCall
+from calls.callstate import AddUsage, SaveTranscript, SetLatency, ToolCall
 from calls.tests.frames import (
     rt_audio_done,
     rt_committed,

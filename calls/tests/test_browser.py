@@ -26,8 +26,8 @@ from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
 
-from calls.live_events import call_payload, entry_payload
 from calls.models import TranscriptEntry
+from calls.review.live_events import call_payload, entry_payload
 from calls.tests.review_helpers import CONVERSATION, USAGE, make_call
 from conftest import require_service
 
@@ -222,7 +222,7 @@ PUBLISHER = """
 import asyncio, json, sys
 import django
 django.setup()
-from calls import live_events
+from calls.review import live_events
 
 async def main():
     for line in sys.stdin:

@@ -18,9 +18,10 @@ from django.db import connections
 from django.urls import path
 from websockets.asyncio.server import ServerConnection, serve
 
-from calls import services, stream_token
-from calls.consumers import MediaStreamConsumer
+from calls import services
 from calls.models import Call, TranscriptEntry
+from calls.runtime.media_consumer import MediaStreamConsumer
+from calls.telephony import stream_token
 from calls.tests.frames import (
     CALL_SID,
     STREAM_SID,
@@ -518,7 +519,7 @@ async def test_it_runs_bridge_timers(
     call: Call, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Timers go through the consumer: here Twilio never sends start."""
-    monkeypatch.setattr("calls.bridge.core.START_TIMEOUT_MS", 20)
+    monkeypatch.setattr("calls.callstate.core.START_TIMEOUT_MS", 20)
     connector = FakeConnector()
     comm = communicator(connector)
     assert (await comm.connect())[0]

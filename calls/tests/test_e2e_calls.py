@@ -13,15 +13,16 @@ from typing import Any
 import pytest
 
 from calls.models import CallStatus, EndReason, TranscriptRole
-from calls.simulators.local_server import DaphneProcess
-from calls.simulators.realtime_server import (
+from calls.tests import e2e
+from calls.tooling.simulators.local_server import DaphneProcess
+from calls.tooling.simulators.realtime_server import (
     DEFAULT_ANSWERS,
     DEFAULT_CALLER_LINES,
     ConnectionRecord,
     Faults,
     SimulatorThread,
 )
-from calls.simulators.twilio_caller import (
+from calls.tooling.simulators.twilio_caller import (
     HangUp,
     Hook,
     Pause,
@@ -30,8 +31,6 @@ from calls.simulators.twilio_caller import (
     WaitForAudio,
     WaitForReply,
 )
-
-from . import e2e
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -1,4 +1,4 @@
-"""calls.exports and ``manage.py export_calls``: JSON and CSV, streamed, no N+1."""
+"""review.exports and ``manage.py export_calls``: JSON and CSV, streamed, no N+1."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from calls import exports, pricing
+from calls import pricing
+from calls.review import exports
 from calls.tests.review_helpers import CONVERSATION, USAGE, make_call
 
 

@@ -16,10 +16,10 @@ from django.contrib.auth.models import AnonymousUser, Permission
 from django.db import connections
 from django.test import Client
 
-from calls import live_events
-from calls.live import LiveCallsConsumer
-from calls.live_events import call_payload, entry_payload
 from calls.models import TranscriptEntry
+from calls.review import live_events
+from calls.review.live import LiveCallsConsumer
+from calls.review.live_events import call_payload, entry_payload
 from calls.tests.review_helpers import CONVERSATION, make_call
 
 pytestmark = pytest.mark.django_db(transaction=True)

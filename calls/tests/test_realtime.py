@@ -11,7 +11,7 @@ import pytest
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import InvalidStatus
 
-from calls import realtime
+from calls.engines import openai_realtime as realtime
 from calls.tests.frames import dumps, load
 from calls.tests.frames.harness import snapshot
 

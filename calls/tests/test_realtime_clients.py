@@ -13,9 +13,9 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from calls import realtime
-from calls.realtime import client
-from calls.simulators.realtime_server import SimulatorThread
+from calls.engines import openai_realtime as realtime
+from calls.engines.openai_realtime import client
+from calls.tooling.simulators.realtime_server import SimulatorThread
 
 API_KEY = "sk-clients"
 
@@ -25,7 +25,9 @@ def test_it_picks_the_realtime_client_by_name(monkeypatch: pytest.MonkeyPatch) -
     with pytest.raises(ValueError, match="must be one of"):
         realtime.connector("aiohttp")
     monkeypatch.setitem(sys.modules, "picows", None)  # as if not installed
-    monkeypatch.delitem(sys.modules, "calls.realtime.picows_client", raising=False)
+    monkeypatch.delitem(
+        sys.modules, "calls.engines.openai_realtime.picows_client", raising=False
+    )
     assert realtime.connector("auto") is client.connect
     with pytest.raises(ImportError):
         realtime.connector("picows")

@@ -15,8 +15,8 @@ import pytest
 from openai.types.realtime import RealtimeClientEvent, RealtimeServerEvent
 from pydantic import Field, TypeAdapter, ValidationError
 
-from calls import realtime
-from calls.bridge import SendRealtime
+from calls.callstate import SendRealtime
+from calls.engines import openai_realtime as realtime
 from calls.tests.frames import (
     HERE,
     rt_audio_done,

@@ -1,4 +1,4 @@
-"""calls.selectors and calls.stats: the read queries behind the pages."""
+"""calls.review.selectors and calls.review.stats: the read queries behind the pages."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Permission
 
-from calls import charts, pricing, selectors, stats
-from calls.live_events import call_payload
+from calls import pricing
+from calls.review import charts, selectors, stats
+from calls.review.live_events import call_payload
 from calls.tests.review_helpers import CONVERSATION, USAGE, make_call
 
 UTC = dt.UTC

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from calls.simulators import audio
+from calls.tooling.simulators import audio
 
 
 def test_it_decodes_the_standard_mu_law_table_values() -> None:

@@ -23,8 +23,8 @@ from twilio.twiml.voice_response import Connect, VoiceResponse
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from calls.simulators import audio
-from calls.simulators.twilio_caller import (
+from calls.tooling.simulators import audio
+from calls.tooling.simulators.twilio_caller import (
     BargeIn,
     CallerOptions,
     Dtmf,
@@ -368,14 +368,14 @@ async def test_it_reports_a_refused_webhook(fake: FakeTwilioServer) -> None:
 
 
 def test_it_alters_only_the_token_when_tampering() -> None:
-    from calls.simulators.twilio_caller.caller import tamper_last_segment
+    from calls.tooling.simulators.twilio_caller.caller import tamper_last_segment
 
     assert tamper_last_segment(STREAM_URL) == STREAM_URL.replace("tok123", "tokA23")
     assert tamper_last_segment("wss://h/x/abAcd/") == "wss://h/x/abBcd/"
 
 
 def test_it_models_twilios_playback_buffer() -> None:
-    from calls.simulators.twilio_caller.playback import Playback
+    from calls.tooling.simulators.twilio_caller.playback import Playback
 
     playback = Playback(now=0.0)
     assert playback.mark("idle") == ["idle"]  # nothing queued: due at once

@@ -22,8 +22,8 @@ from pydantic import Field, TypeAdapter
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from calls.simulators import audio
-from calls.simulators.realtime_server import RealtimeSimulator
+from calls.tooling.simulators import audio
+from calls.tooling.simulators.realtime_server import RealtimeSimulator
 
 ServerEvents = TypeAdapter(Annotated[RealtimeServerEvent, Field(discriminator="type")])
 
@@ -451,11 +451,11 @@ async def test_it_rejects_session_updates_when_told_to(sim: RealtimeSimulator) -
 
 def test_it_imports_no_django() -> None:
     modules = [
-        "calls.simulators.audio",
-        "calls.simulators.local_server",
-        "calls.simulators.realtime_server",
-        "calls.simulators.realtime_server.__main__",
-        "calls.simulators.twilio_caller",
+        "calls.tooling.simulators.audio",
+        "calls.tooling.simulators.local_server",
+        "calls.tooling.simulators.realtime_server",
+        "calls.tooling.simulators.realtime_server.__main__",
+        "calls.tooling.simulators.twilio_caller",
     ]
     code = (
         "import importlib, sys\n"

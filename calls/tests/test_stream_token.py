@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from calls.stream_token import InvalidToken, StreamClaims, mint, verify
+from calls.telephony.stream_token import InvalidToken, StreamClaims, mint, verify
 
 SECRET = "a-secret-key-for-tests"
 NOW = 1_800_000_000.0
@@ -94,7 +94,7 @@ def test_it_refuses_malformed_tokens(token: str) -> None:
 
 
 def test_it_refuses_a_correctly_signed_payload_with_bad_claims() -> None:
-    from calls.stream_token import _b64encode, _sign
+    from calls.telephony.stream_token import _b64encode, _sign
 
     payload = _b64encode(json.dumps({"s": SID, "a": "7", "e": NOW + 60}).encode())
     token = payload + "." + _b64encode(_sign(payload, SECRET))
@@ -121,7 +121,7 @@ def test_it_refuses_to_mint_unusable_tokens(bad: dict[str, object]) -> None:
 
 def test_it_imports_no_django() -> None:
     code = (
-        "import sys, calls.stream_token; "
+        "import sys, calls.telephony.stream_token; "
         "sys.exit(any(m == 'django' or m.startswith('django.') for m in sys.modules))"
     )
     root = Path(__file__).resolve().parents[2]

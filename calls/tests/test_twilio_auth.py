@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from django.test import RequestFactory
 
+from calls.telephony.auth import public_url, stream_url, websocket_request_is_valid
 from calls.tests.twilio_signing import twilio_signature
-from calls.twilio_auth import public_url, stream_url, websocket_request_is_valid
 
 PATH = "/twilio/media-stream/abc.def/"
 

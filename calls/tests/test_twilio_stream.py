@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from calls import twilio_stream as ts
+from calls.telephony import media_stream as ts
 from calls.tests.frames import CALL_SID, STREAM_SID, dumps, load, mulaw_b64
 
 

@@ -14,8 +14,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from calls.review.timezones import SESSION_KEY
 from calls.tests.review_helpers import CONVERSATION, USAGE, make_call
-from calls.timezones import SESSION_KEY
 
 PAGES = ("/calls/", "/calls/live/", "/dashboard/")
 

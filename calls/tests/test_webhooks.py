@@ -11,15 +11,15 @@ import pytest
 from django.utils import timezone
 
 from assistants.models import Assistant, PhoneNumber
-from calls import stream_token
 from calls.models import Call, CallStatus, EndReason
+from calls.telephony import stream_token
+from calls.telephony.twiml import NOT_IN_SERVICE_MESSAGE
 from calls.tests.twilio_signing import (
     call_params,
     signed_get,
     signed_post,
     twilio_signature,
 )
-from calls.twiml import NOT_IN_SERVICE_MESSAGE
 from conftest import TEST_PUBLIC_BASE_URL
 
 VOICE = "/twilio/voice/"
@@ -324,7 +324,7 @@ def test_it_tells_live_viewers_about_status_changes(
     from asgiref.sync import async_to_sync
     from channels.layers import get_channel_layer
 
-    from calls.live_events import LIVE_CALLS_GROUP
+    from calls.review.live_events import LIVE_CALLS_GROUP
 
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
@@ -375,7 +375,7 @@ def test_it_apologises_after_the_stream_only_when_it_failed(
 def test_it_waits_for_an_open_stream_to_record_why_it_ended(
     client: Any, phone_number: PhoneNumber, monkeypatch: Any
 ) -> None:
-    from calls import webhooks
+    from calls.telephony import webhooks
 
     signed_post(client, VOICE, call_params())
     Call.objects.update(stream_claimed_at=timezone.now())
@@ -397,7 +397,7 @@ def test_it_waits_for_an_open_stream_to_record_why_it_ended(
 def test_it_apologises_when_an_open_stream_never_says_why_it_ended(
     client: Any, phone_number: PhoneNumber, monkeypatch: Any
 ) -> None:
-    from calls import webhooks
+    from calls.telephony import webhooks
 
     signed_post(client, VOICE, call_params())
     Call.objects.update(stream_claimed_at=timezone.now())

@@ -15,11 +15,15 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from assistants.config import ConfigError
 from assistants.services import assistants_import
-from calls.simulators.local_server import DaphneProcess
-from calls.simulators.realtime_server import SimulatorThread
-from calls.simulators.twilio_caller import CallerOptions, default_script
-
-from .simulate_call import place_call, print_call, print_report, wait_for_call
+from calls.management.commands.simulate_call import (
+    place_call,
+    print_call,
+    print_report,
+    wait_for_call,
+)
+from calls.tooling.simulators.local_server import DaphneProcess
+from calls.tooling.simulators.realtime_server import SimulatorThread
+from calls.tooling.simulators.twilio_caller import CallerOptions, default_script
 
 DEMO_NUMBER = "+15550000100"
 DEMO_NAME = "Demo assistant"

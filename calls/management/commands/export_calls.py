@@ -1,6 +1,6 @@
 """``manage.py export_calls``: calls with their transcripts as JSON or CSV on stdout.
 
-Same data as the transcript downloads on the call page (``calls.exports``), with the
+Same data as the transcript downloads on the call page (``review.exports``), with the
 numbers in full (an operator's tool; ``--mask`` masks them as the pages do).
 """
 
@@ -14,7 +14,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from calls import exports, pricing
+from calls import pricing
+from calls.review import exports
 
 
 def parse_since(value: str) -> dt.datetime:

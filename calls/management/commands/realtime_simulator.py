@@ -1,6 +1,7 @@
 """``manage.py realtime_simulator``: run the local Realtime API simulator.
 
-Same flags as ``python -m calls.simulators.realtime_server``. Point the server at
+Same flags as ``python -m calls.tooling.simulators.realtime_server``.
+Point the server at
 it with ``OPENAI_REALTIME_URL=ws://127.0.0.1:8765/v1/realtime`` and any
 ``OPENAI_API_KEY``.
 """
@@ -13,8 +14,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from calls.simulators.realtime_server.__main__ import serve
-from calls.simulators.realtime_server.config import add_arguments
+from calls.tooling.simulators.realtime_server.__main__ import serve
+from calls.tooling.simulators.realtime_server.config import add_arguments
 
 
 class Command(BaseCommand):

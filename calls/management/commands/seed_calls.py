@@ -26,7 +26,6 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from assistants.models import Assistant
-from calls import views
 from calls.models import (
     Call,
     CallDirection,
@@ -35,6 +34,7 @@ from calls.models import (
     TranscriptEntry,
     TranscriptRole,
 )
+from calls.review import views
 
 CALLER_LINES = (
     "Hi, I'd like to book an appointment for next week.",

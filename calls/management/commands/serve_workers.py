@@ -23,7 +23,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from calls.servers import SERVERS, server_command
+from calls.ops.servers import SERVERS, server_command
 
 # How long the processes get to finish their calls after SIGTERM.
 STOP_GRACE_SECONDS = 30.0

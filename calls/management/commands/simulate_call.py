@@ -16,8 +16,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from calls.models import Call
-from calls.simulators.audio import read_wav
-from calls.simulators.twilio_caller import (
+from calls.tooling.simulators.audio import read_wav
+from calls.tooling.simulators.twilio_caller import (
     CallerOptions,
     CallReport,
     TwilioCaller,

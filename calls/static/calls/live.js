@@ -1,6 +1,6 @@
 /* Live updates for the live calls page and a live call's page.
  *
- * Talks to /ws/calls/live/ (calls.live.LiveCallsConsumer). The pages work without
+ * Talks to /ws/calls/live/ (calls.review.live.LiveCallsConsumer). The pages work without
  * this script: it only keeps them current. Every piece of data goes into the page
  * as text (textContent), never as markup.
  */

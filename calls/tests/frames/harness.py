@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from calls.bridge import CallBridge, SendRealtime, SendTwilio
-from calls.bridge.actions import Action
-
-from . import CALL_SID, rt_session_updated, tw_connected, tw_start
+from calls.callstate import CallBridge, SendRealtime, SendTwilio
+from calls.callstate.actions import Action
+from calls.tests.frames import CALL_SID, rt_session_updated, tw_connected, tw_start
 
 SNAPSHOT: dict[str, Any] = {
     "assistant_id": 1,

@@ -1,0 +1,1 @@
+"""Process operations: server command lines and the uvloop launcher."""

@@ -1,0 +1,1 @@
+"""The staff pages: call log, call page, live calls, dashboard, exports."""

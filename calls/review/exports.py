@@ -1,0 +1,214 @@
+"""Calls with their transcripts as plain data, JSON and CSV.
+
+Shared by the transcript downloads on the call page and ``manage.py export_calls``,
+so both give the same data. Output is streamed: calls are read with ``iterator()``
+and their entries prefetched one chunk at a time (two queries per chunk, never one
+per call), and JSON/CSV text is yielded piece by piece.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from calls import pricing
+from calls.models import Call, TranscriptEntry, TranscriptRole
+from calls.review.live_events import entry_payload
+from calls.review.selectors import (
+    assistant_name,
+    latency_summary,
+    shown_numbers,
+    usage_of,
+)
+from calls.usage import USAGE_FIELDS
+
+CHUNK_SIZE = 200
+CALL_COLUMNS = (
+    "call_sid",
+    "status",
+    "direction",
+    "from",
+    "to",
+    "assistant",
+    "created_at",
+    "started_at",
+    "ended_at",
+    "duration_seconds",
+    "end_reason",
+    *USAGE_FIELDS,
+    "estimated_cost_usd",
+    "reply_p50_ms",
+    "reply_p95_ms",
+)
+ENTRY_COLUMNS = (
+    "seq",
+    "role",
+    "text",
+    "interrupted",
+    "failed",
+    "offset_ms",
+    "item_id",
+    "reply_latency_ms",
+    "heard_latency_ms",
+)
+# A cell starting with one of these is a formula to a spreadsheet; transcript text
+# comes from callers, so it is defused with a leading apostrophe (CSV only).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def export_queryset(
+    *, call_sid: str | None = None, since: dt.datetime | None = None
+) -> QuerySet[Call]:
+    """Calls to export, oldest first, with what ``call_to_dict`` reads."""
+    queryset = Call.objects.select_related("assistant").order_by("created_at", "pk")
+    if call_sid:
+        queryset = queryset.filter(call_sid=call_sid)
+    if since:
+        queryset = queryset.filter(created_at__gte=since)
+    return queryset.prefetch_related(
+        Prefetch(
+            "transcript_entries",
+            queryset=TranscriptEntry.objects.order_by("seq"),
+            to_attr="export_entries",
+        )
+    )
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def call_to_dict(
+    call: Call,
+    entries: Iterable[TranscriptEntry],
+    *,
+    prices: pricing.Prices,
+    show_numbers: bool = True,
+) -> dict[str, Any]:
+    """One call as JSON-ready data (numbers masked unless ``show_numbers``)."""
+    entries = list(entries)
+    shown_from, shown_to = shown_numbers(
+        direction=call.direction,
+        from_number=call.from_number,
+        to_number=call.to_number,
+        show=show_numbers,
+    )
+    usage = usage_of(call)
+    cost = pricing.estimate(usage, prices)
+    latency = latency_summary(entries)
+    return {
+        "call_sid": call.call_sid,
+        "status": call.status,
+        "direction": call.direction,
+        "from": shown_from,
+        "to": shown_to,
+        "assistant": assistant_name(call),
+        "persona": call.assistant_snapshot or {},
+        "created_at": _iso(call.created_at),
+        "started_at": _iso(call.started_at),
+        "ended_at": _iso(call.ended_at),
+        "duration_seconds": call.duration_seconds,
+        "end_reason": call.end_reason,
+        "error": call.error,
+        "bad_frames": call.bad_frames,
+        "transcript": [_entry_dict(entry) for entry in entries],
+        "turns": [
+            {
+                "seq": entry.seq,
+                "item_id": entry.item_id,
+                "reply_latency_ms": entry.reply_latency_ms,
+                "heard_latency_ms": entry.heard_latency_ms,
+            }
+            for entry in entries
+            if entry.role == TranscriptRole.ASSISTANT
+        ],
+        "latency": {
+            "reply_p50_ms": latency["reply_p50"],
+            "reply_p95_ms": latency["reply_p95"],
+            "heard_p50_ms": latency["heard_p50"],
+            "heard_p95_ms": latency["heard_p95"],
+        },
+        "usage": usage,
+        "estimated_cost_usd": round(cost.total_usd, 6),
+        "cost_breakdown": {
+            line.key: {
+                "tokens": line.tokens,
+                "price_per_m": line.price_per_m,
+                "usd": round(line.usd, 6),
+            }
+            for line in cost.lines
+        },
+    }
+
+
+def _entry_dict(entry: TranscriptEntry) -> dict[str, Any]:
+    # What live viewers get for a turn, plus the Realtime item it came from.
+    return {**entry_payload(entry), "item_id": entry.item_id}
+
+
+def iter_call_dicts(
+    queryset: QuerySet[Call],
+    *,
+    prices: pricing.Prices,
+    show_numbers: bool = True,
+    chunk_size: int = CHUNK_SIZE,
+) -> Iterator[dict[str, Any]]:
+    """Each call of ``export_queryset(...)`` as a dict, ``chunk_size`` at a time."""
+    for call in queryset.iterator(chunk_size=chunk_size):
+        yield call_to_dict(
+            call, call.export_entries, prices=prices, show_numbers=show_numbers
+        )
+
+
+def iter_json(calls: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """A JSON list, one call per chunk of text."""
+    yield "["
+    separator = "\n"
+    for call in calls:
+        yield separator + json.dumps(call, ensure_ascii=False)
+        separator = ",\n"
+    yield "\n]\n"
+
+
+def iter_csv(calls: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """One row per transcript entry, with the call's columns repeated on each.
+
+    A call without entries still gets one row (entry columns empty).
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def line(row: Iterable[Any]) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(row)
+        return buffer.getvalue()
+
+    yield line(CALL_COLUMNS + ENTRY_COLUMNS)
+    for call in calls:
+        flat = {
+            **call,
+            **call["usage"],
+            "reply_p50_ms": call["latency"]["reply_p50_ms"],
+            "reply_p95_ms": call["latency"]["reply_p95_ms"],
+        }
+        head = [_cell(flat[column]) for column in CALL_COLUMNS]
+        for entry in call["transcript"] or [{}]:
+            yield line(head + [_cell(entry.get(c)) for c in ENTRY_COLUMNS])
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        # Phone numbers start with "+" and are data, not formulas: keep them.
+        if value[1:].replace("•", "").isdigit():
+            return value
+        return "'" + value
+    return value

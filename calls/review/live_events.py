@@ -1,0 +1,90 @@
+"""Control and transcript events for live viewers, sent over the channel layer.
+
+The media consumer publishes here after it has saved something; the live viewer
+consumer (``calls.review.live``) relays the events to browsers. Audio never crosses the
+channel layer. With ``REDIS_URL`` set, a viewer on one process sees calls handled
+by any other.
+
+Groups: ``LIVE_CALLS_GROUP`` gets one event per call state change; ``call_group(sid)``
+gets that call's state changes and transcript entries.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from channels.layers import get_channel_layer
+
+logger = logging.getLogger(__name__)
+
+LIVE_CALLS_GROUP = "calls.live"
+CALL_EVENT = "live.call"  # handled by LiveCallsConsumer.live_call
+TRANSCRIPT_EVENT = "live.transcript"  # handled by LiveCallsConsumer.live_transcript
+
+
+def call_group(call_sid: str) -> str:
+    # Group names allow ASCII letters, digits, hyphens, underscores and periods.
+    safe = "".join(
+        ch for ch in call_sid if ch.isascii() and (ch.isalnum() or ch in "-_")
+    )
+    return f"call.{safe[:80]}"
+
+
+async def publish_call(call: dict[str, Any], *, state: str) -> None:
+    """Tell viewers a call started, changed or ended (``state``)."""
+    message = {"type": CALL_EVENT, "state": state, "call": call}
+    await _send(LIVE_CALLS_GROUP, message)
+    await _send(call_group(call["call_sid"]), message)
+
+
+async def publish_transcript(call_sid: str, entry: dict[str, Any]) -> None:
+    """Tell the viewers of one call that a turn was written."""
+    await _send(
+        call_group(call_sid),
+        {"type": TRANSCRIPT_EVENT, "call_sid": call_sid, "entry": entry},
+    )
+
+
+async def _send(group: str, message: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        await layer.group_send(group, message)
+    except Exception:
+        # A live view is a convenience: losing it must never hurt the call.
+        logger.exception("could not publish %s to %s", message.get("type"), group)
+
+
+def call_payload(call: Any) -> dict[str, Any]:
+    """The JSON a viewer gets for a call (a ``calls.models.Call``).
+
+    Numbers travel unmasked; the viewer consumer masks them per viewer.
+    """
+    return {
+        "call_sid": call.call_sid,
+        "status": call.status,
+        "direction": call.direction,
+        "from": call.from_number,
+        "to": call.to_number,
+        "assistant": (call.assistant_snapshot or {}).get("name", ""),
+        "created_at": call.created_at.isoformat() if call.created_at else None,
+        "started_at": call.started_at.isoformat() if call.started_at else None,
+        "ended_at": call.ended_at.isoformat() if call.ended_at else None,
+        "end_reason": call.end_reason,
+    }
+
+
+def entry_payload(entry: Any) -> dict[str, Any]:
+    """The JSON a viewer gets for a transcript entry (``TranscriptEntry``)."""
+    return {
+        "seq": entry.seq,
+        "role": entry.role,
+        "text": entry.text,
+        "offset_ms": entry.offset_ms,
+        "interrupted": entry.interrupted,
+        "failed": entry.failed,
+        "reply_latency_ms": entry.reply_latency_ms,
+        "heard_latency_ms": entry.heard_latency_ms,
+    }

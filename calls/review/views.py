@@ -1,0 +1,258 @@
+"""Staff pages: the call log, one call, live calls, the dashboard, downloads.
+
+Thin glue: forms validate the query string, ``selectors`` and ``stats``
+read, ``calls.review.exports`` serialises, templates render. Every page needs a staff
+login: anonymous viewers go to the login page, other users get 403.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from assistants.models import Assistant
+from calls import pricing
+from calls.models import CallDirection, CallStatus
+from calls.review import charts, exports, selectors, stats
+from calls.review.timezones import timezone_options
+
+PAGE_SIZE = 50
+DOWNLOAD_TYPES = {"json": "application/json", "csv": "text/csv; charset=utf-8"}
+
+
+def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Anonymous -> the login page (with ?next=); logged in but not staff -> 403."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not (request.user.is_active and request.user.is_staff):
+            raise PermissionDenied("Staff only.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class CallFilterForm(forms.Form):
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"type": "search", "aria-describedby": "q-hint"}),
+    )
+    assistant = forms.ModelChoiceField(
+        Assistant.objects.order_by("name"), required=False, empty_label="Any"
+    )
+    number = forms.CharField(label="Number", required=False, max_length=32)
+    status = forms.ChoiceField(
+        choices=[("", "Any"), *CallStatus.choices], required=False
+    )
+    direction = forms.ChoiceField(
+        choices=[("", "Any"), *CallDirection.choices], required=False
+    )
+    date_from = forms.DateField(label="From date", required=False, widget=DateInput)
+    date_to = forms.DateField(label="To date", required=False, widget=DateInput)
+
+    def filters(self) -> selectors.CallFilters:
+        """The valid fields as filters (invalid ones are shown and ignored)."""
+        self.is_valid()
+        data = self.cleaned_data
+        assistant = data.get("assistant")
+        return selectors.CallFilters(
+            assistant_id=assistant.pk if assistant else None,
+            number=(data.get("number") or "").strip(),
+            status=data.get("status") or "",
+            direction=data.get("direction") or "",
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            q=(data.get("q") or "").strip(),
+        )
+
+
+class PeriodForm(forms.Form):
+    days = forms.TypedChoiceField(
+        label="Period",
+        choices=[(d, f"Last {d} days") for d in stats.PERIOD_DAYS],
+        coerce=int,
+        required=False,
+    )
+    date_from = forms.DateField(label="From date", required=False, widget=DateInput)
+    date_to = forms.DateField(label="To date", required=False, widget=DateInput)
+
+
+def page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+    """Render a staff page with what the base template needs."""
+    context.setdefault("nav", "")
+    context["current_timezone"] = timezone.get_current_timezone_name()
+    context["timezone_options"] = timezone_options(context["current_timezone"])
+    return render(request, template, context)
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    if hours:
+        return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
+    return f"{rest // 60}:{rest % 60:02d}"
+
+
+def _add_labels(calls: list[Any]) -> list[Any]:
+    now = timezone.now()
+    for call in calls:
+        if call.duration_seconds is None and call.is_live:
+            since = call.started_at or call.created_at
+            call.duration_label = format_duration((now - since).total_seconds())
+        else:
+            call.duration_label = format_duration(call.duration_seconds)
+        call.cost_label = pricing.format_usd(call.cost.total_usd)
+    return calls
+
+
+def _decorated(request: HttpRequest, calls: list[Any]) -> list[Any]:
+    return _add_labels(
+        selectors.decorate(
+            calls,
+            prices=pricing.Prices.from_settings(settings),
+            show_numbers=selectors.can_see_numbers(request.user),
+        )
+    )
+
+
+@staff_required
+def call_list(request: HttpRequest) -> HttpResponse:
+    form = CallFilterForm(request.GET or None)
+    filters = form.filters() if form.is_bound else selectors.CallFilters()
+    live_qs, past_qs = selectors.call_log(filters, timezone.get_current_timezone())
+    calls = Paginator(past_qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    live = list(live_qs[: selectors.LIVE_LIMIT]) if calls.number == 1 else []
+    rows = _decorated(request, live + list(calls.object_list))
+    return page(
+        request,
+        "calls/call_list.html",
+        {
+            "nav": "list",
+            "form": form,
+            "page_obj": calls,
+            "live_calls": rows[: len(live)],
+            "calls": rows[len(live) :],
+            "filtered": any(v for v in vars(filters).values()),
+        },
+    )
+
+
+@staff_required
+def call_detail(request: HttpRequest, call_sid: str) -> HttpResponse:
+    found = selectors.call_with_entries(call_sid)
+    if found is None:
+        raise Http404("No such call.")
+    call, entries = found
+    _decorated(request, [call])
+    for entry in entries:
+        entry.offset_label = format_duration(entry.offset_ms / 1000)
+    return page(
+        request,
+        "calls/call_detail.html",
+        {
+            "nav": "list",
+            "call": call,
+            "entries": entries,
+            "turns": sum(1 for e in entries if e.role in selectors.TURN_ROLES),
+            "latency": selectors.latency_summary(entries),
+            "cost_lines": _cost_lines(call.cost),
+            "persona": sorted((call.assistant_snapshot or {}).items()),
+        },
+    )
+
+
+def _cost_lines(cost: pricing.Cost) -> list[dict[str, str | int]]:
+    return [
+        {
+            "label": line.label,
+            "tokens": line.tokens,
+            "price": pricing.format_price(line.price_per_m),
+            "usd": pricing.format_usd(line.usd),
+        }
+        for line in cost.lines
+    ]
+
+
+@staff_required
+def call_transcript_download(
+    request: HttpRequest, call_sid: str, fmt: str
+) -> HttpResponse:
+    if fmt not in DOWNLOAD_TYPES:
+        raise Http404("Download as .json or .csv.")
+    queryset = exports.export_queryset(call_sid=call_sid)
+    if not queryset.exists():
+        raise Http404("No such call.")
+    calls = exports.iter_call_dicts(
+        queryset,
+        prices=pricing.Prices.from_settings(settings),
+        show_numbers=selectors.can_see_numbers(request.user),
+    )
+    render_text = exports.iter_json if fmt == "json" else exports.iter_csv
+    response = HttpResponse("".join(render_text(calls)), DOWNLOAD_TYPES[fmt])
+    safe_name = re.sub(r"[^A-Za-z0-9_-]", "_", call_sid)[:64]
+    response["Content-Disposition"] = f'attachment; filename="{safe_name}.{fmt}"'
+    return response
+
+
+@staff_required
+def live_calls(request: HttpRequest) -> HttpResponse:
+    live_qs, _ = selectors.call_log(
+        selectors.CallFilters(), timezone.get_current_timezone()
+    )
+    rows = _decorated(request, list(live_qs[: selectors.LIVE_LIMIT]))
+    return page(request, "calls/live.html", {"nav": "live", "calls": rows})
+
+
+@staff_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    form = PeriodForm(request.GET or None)
+    data: dict[str, Any] = {}
+    if form.is_bound:
+        form.is_valid()  # valid fields still apply; the wrong one shows its error
+        data = form.cleaned_data
+    tz = timezone.get_current_timezone()
+    period = stats.period_for(
+        today=timezone.localdate(),
+        tz=tz,
+        days=data.get("days") or stats.PERIOD_DAYS[0],
+        date_from=data.get("date_from"),
+        date_to=data.get("date_to"),
+    )
+    days = stats.calls_per_day(period)
+    latency = stats.latency_by_assistant(period)
+    usage = stats.usage_by_assistant(period, pricing.Prices.from_settings(settings))
+    context = {
+        "nav": "dashboard",
+        "form": form,
+        "period": period,
+        "days": days,
+        "total_calls": sum(day.total for day in days),
+        "answered_calls": sum(day.answered for day in days),
+        "answer_rate": stats.answer_rate(days),
+        "latency": latency,
+        "usage": usage,
+        "total_cost": pricing.format_usd(sum(u.cost.total_usd for u in usage)),
+        "charts": charts.dashboard_charts(days=days, latency=latency, usage=usage),
+    }
+    return page(request, "calls/dashboard.html", context)

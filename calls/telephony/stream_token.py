@@ -1,0 +1,130 @@
+"""Stream tokens: the voice webhook's signed promise that a call may open a stream.
+
+The voice webhook mints a token binding one CallSid to the assistant chosen for it
+and puts it in the ``<Stream>`` URL as a path segment
+(``/twilio/media-stream/<token>/``). The media consumer verifies it on the WebSocket
+upgrade, before it opens the Realtime leg. A token is short-lived; single use is
+enforced in the database by ``services.call_claim_stream``, not here.
+
+Format: ``<payload>.<signature>``, both unpadded base64url, so the token is safe in a
+URL path (no ``/``, ``?``, ``%`` or ``=``). The payload is compact JSON; the
+signature is HMAC-SHA256 under a key derived from the given secret (Django's
+``SECRET_KEY``), so a token cannot be reused as any other kind of signed value.
+
+Pure module: imports nothing from Django or from our apps.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import math
+import re
+from dataclasses import dataclass
+
+# Separates this use of the secret from every other (Django's own signing, ...).
+_KEY_CONTEXT = b"voiceassistant.calls.telephony.stream_token.v1"
+_SEPARATOR = "."
+# Generous for a CallSid (34 chars) and an id; anything longer is not ours.
+_MAX_TOKEN_LENGTH = 512
+# Two runs of the base64url alphabet; checked before any decoding or hashing.
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+
+
+@dataclass(frozen=True)
+class StreamClaims:
+    """What a valid token says: this call may stream to this assistant until then."""
+
+    call_sid: str
+    assistant_id: int
+    expires_at: float
+
+
+class InvalidToken(Exception):
+    """The token cannot be used. ``str(exc)`` is the reason.
+
+    One of ``"malformed"``, ``"bad signature"`` or ``"expired"``.
+    """
+
+
+def mint(
+    *, call_sid: str, assistant_id: int, secret: str, ttl_seconds: int, now: float
+) -> str:
+    """A token letting ``call_sid`` stream to ``assistant_id`` for ``ttl_seconds``."""
+    if not call_sid:
+        raise ValueError("call_sid must not be empty")
+    if not secret:
+        raise ValueError("secret must not be empty")
+    if ttl_seconds <= 0:
+        raise ValueError("ttl_seconds must be positive")
+    claims = {"s": call_sid, "a": int(assistant_id), "e": float(now + ttl_seconds)}
+    payload = _b64encode(
+        json.dumps(claims, separators=(",", ":"), sort_keys=True).encode()
+    )
+    return payload + _SEPARATOR + _b64encode(_sign(payload, secret))
+
+
+def verify(token: str, *, secret: str, now: float) -> StreamClaims:
+    """The token's claims, or ``InvalidToken`` saying why it cannot be used."""
+    payload, signature = _split(token)
+    if not secret or not hmac.compare_digest(signature, _sign(payload, secret)):
+        raise InvalidToken("bad signature")
+    claims = _parse_claims(payload)
+    if now >= claims.expires_at:
+        raise InvalidToken("expired")
+    return claims
+
+
+def _split(token: str) -> tuple[str, bytes]:
+    if (
+        not isinstance(token, str)
+        or len(token) > _MAX_TOKEN_LENGTH
+        or not _TOKEN_SHAPE.fullmatch(token)
+    ):
+        raise InvalidToken("malformed")
+    payload, signature = token.split(_SEPARATOR)
+    return payload, _b64decode(signature)
+
+
+def _parse_claims(payload: str) -> StreamClaims:
+    try:
+        data = json.loads(_b64decode(payload))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidToken("malformed") from exc
+    if not isinstance(data, dict):
+        raise InvalidToken("malformed")
+    call_sid, assistant_id, expires_at = data.get("s"), data.get("a"), data.get("e")
+    if (
+        not isinstance(call_sid, str)
+        or not call_sid
+        or not isinstance(assistant_id, int)
+        or isinstance(assistant_id, bool)
+        or not isinstance(expires_at, float)
+        or not math.isfinite(expires_at)
+    ):
+        raise InvalidToken("malformed")
+    return StreamClaims(
+        call_sid=call_sid, assistant_id=assistant_id, expires_at=expires_at
+    )
+
+
+def _sign(payload: str, secret: str) -> bytes:
+    key = hmac.new(_KEY_CONTEXT, secret.encode(), hashlib.sha256).digest()
+    return hmac.new(key, payload.encode("ascii"), hashlib.sha256).digest()
+
+
+def _b64encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _b64decode(text: str) -> bytes:
+    # validate=True: the default decoder silently skips stray characters.
+    try:
+        return base64.b64decode(
+            text + "=" * (-len(text) % 4), altchars=b"-_", validate=True
+        )
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidToken("malformed") from exc

@@ -1,0 +1,153 @@
+"""Twilio's webhooks: voice, call status and the stream-ended ``<Connect>`` action.
+
+Thin glue. Every view is wrapped in ``twilio_auth.twilio_webhook`` (signature check
+first, nothing is written for a refused request); routing and status bookkeeping
+live in ``calls.services``, the documents in ``telephony.twiml`` and the stream token in
+``calls.telephony.stream_token``.
+
+Reference: https://www.twilio.com/docs/usage/webhooks/voice-webhooks
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from asgiref.sync import async_to_sync
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+
+from assistants.models import Assistant
+from calls import services
+from calls.models import FINAL_STATUSES, Call, EndReason
+from calls.review import live_events
+from calls.telephony import stream_token, twiml
+from calls.telephony.auth import public_url, stream_url, twilio_params, twilio_webhook
+
+logger = logging.getLogger(__name__)
+
+# Ends after which Twilio should apologise before hanging up. An empty reason means
+# the stream closed before anything recorded why, which is never a normal goodbye.
+APOLOGY_END_REASONS = frozenset(
+    {
+        EndReason.REALTIME_ERROR,
+        EndReason.REALTIME_DISCONNECTED,
+        EndReason.SESSION_EXPIRED,
+        EndReason.AUTH_FAILED,
+        EndReason.SERVER_SHUTDOWN,
+        "",
+    }
+)
+
+# How long the stream-ended action waits for the consumer to record an end reason.
+END_REASON_WAIT_SECONDS = 2.0
+END_REASON_POLL_SECONDS = 0.05
+
+
+@twilio_webhook
+def voice(request: HttpRequest) -> HttpResponse:
+    """A call came in: route it to an assistant and connect the media stream."""
+    params = twilio_params(request)
+    call_sid = params.get("CallSid", "")
+    if not call_sid:
+        return _bad_request("CallSid is missing.")
+    routing = services.call_route(
+        call_sid=call_sid,
+        from_number=params.get("From", ""),
+        to_number=params.get("To", ""),
+        direction=params.get("Direction", ""),
+    )
+    if routing.assistant is None:
+        logger.info(
+            "refused %s: no active assistant answers %s", call_sid, params.get("To", "")
+        )
+        return _twiml(twiml.reject())
+    return _twiml(_connect(request, call_sid, routing.assistant))
+
+
+@twilio_webhook
+def status(request: HttpRequest) -> HttpResponse:
+    """Twilio's call status callback: record progress, tell live viewers."""
+    params = twilio_params(request)
+    call_sid = params.get("CallSid", "")
+    if not call_sid:
+        return _bad_request("CallSid is missing.")
+    call = services.call_update_status(
+        call_sid=call_sid,
+        status=params.get("CallStatus", ""),
+        duration_seconds=_int_or_none(params.get("CallDuration")),
+    )
+    state = "ended" if call.status in FINAL_STATUSES else "updated"
+    async_to_sync(live_events.publish_call)(live_events.call_payload(call), state=state)
+    return HttpResponse(status=204)
+
+
+@twilio_webhook
+def stream_ended(request: HttpRequest) -> HttpResponse:
+    """``<Connect action>``: our server closed the stream; end the call politely."""
+    call = _ended_call(twilio_params(request).get("CallSid", ""))
+    return _twiml(twiml.stream_ended(apology=_apology(call)))
+
+
+def _connect(request: HttpRequest, call_sid: str, assistant: Assistant) -> str:
+    """TwiML bridging ``call_sid`` to a stream only ``assistant`` may serve."""
+    token = stream_token.mint(
+        call_sid=call_sid,
+        assistant_id=assistant.pk,
+        secret=settings.SECRET_KEY,
+        ttl_seconds=settings.STREAM_TOKEN_TTL_SECONDS,
+        now=time.time(),
+    )
+    return twiml.connect_stream(
+        stream_url=stream_url(request, token),
+        action_url=public_url(request, reverse("calls:stream_ended")),
+        pre_connect_message=assistant.pre_connect_message,
+    )
+
+
+def _ended_call(call_sid: str) -> Call | None:
+    """The call, once the media consumer has recorded why its stream ended.
+
+    Twilio requests this action the moment the socket closes, which can be just
+    before the consumer's write lands; a stream that was opened gets a short grace
+    period, so a normal goodbye is not mistaken for a failure.
+    """
+    deadline = time.monotonic() + END_REASON_WAIT_SECONDS
+    while True:
+        call = (
+            Call.objects.select_related("assistant").filter(call_sid=call_sid).first()
+        )
+        if (
+            call is None
+            or call.end_reason
+            or call.stream_claimed_at is None
+            or time.monotonic() >= deadline
+        ):
+            return call
+        time.sleep(END_REASON_POLL_SECONDS)
+
+
+def _apology(call: Call | None) -> str:
+    if call is not None and call.end_reason not in APOLOGY_END_REASONS:
+        return ""
+    if call is not None and call.assistant is not None:
+        return call.assistant.unavailable_message
+    default = Assistant._meta.get_field("unavailable_message").default
+    return str(default)
+
+
+def _twiml(document: str) -> HttpResponse:
+    return HttpResponse(document, content_type="text/xml; charset=utf-8")
+
+
+def _bad_request(message: str) -> HttpResponse:
+    return HttpResponse(message + "\n", status=400, content_type="text/plain")
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        logger.warning("ignoring non-numeric CallDuration %r", value)
+        return None

@@ -1,0 +1,198 @@
+"""The load generator: N simulated Twilio echo calls from one process, timed per frame.
+
+Each call does what Twilio does (signed voice webhook, TwiML, signed stream upgrade,
+``connected`` + ``start``), then sends one tagged 20 ms speech frame every 20 ms on
+a drift-free schedule, plays back what returns in real time, and echoes each
+``mark`` once the audio before it has played. The Realtime simulator in echo mode
+sends every frame straight back, so each returned frame's tag gives one round trip
+(caller frame out -> same frame back), measured inside a common window after all
+calls are up (``setup_s`` says how long that took). Calls start spread over
+``ramp_s``; their 20 ms ticks are spread evenly so the load is smooth. At the
+window's edges it reads the OS counters of the server processes (``procstat``);
+the whole result is one JSON document.
+
+Run by ``python -m calls.tooling.bench`` in its own process:
+``python -m calls.tooling.bench.loadgen '<json options>'`` prints the JSON result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sys
+import time
+import urllib.parse
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import orjson
+
+from calls.tooling.bench import procstat
+from calls.tooling.bench.calls import EchoCall
+from calls.tooling.bench.stats import summarize
+from calls.tooling.simulators import audio
+from calls.tooling.simulators.twilio_caller.webhook import (
+    new_sid,
+    parse_twiml,
+    post_signed,
+    sign,
+)
+
+SETUP_GRACE_S = 10.0  # after the ramp, for the last calls to come up
+
+
+@dataclass
+class LoadOptions:
+    base_urls: list[str]  # one per server process; calls go round robin
+    public_url: str
+    auth_token: str
+    to_number: str
+    calls: int
+    seconds: float  # the measurement window
+    ramp_s: float = 2.0  # calls start spread over this long
+    warmup_s: float = 1.0  # after every call is up, before the window
+    tail_s: float = 1.0  # after the window: late echoes still count
+    server_pids: list[int] = field(default_factory=list)
+    other_pids: dict[str, int] = field(default_factory=dict)  # e.g. the simulator
+
+
+async def place_call(index: int, options: LoadOptions, call: EchoCall) -> None:
+    """Webhook, TwiML, upgrade, ``start``: leaves ``call`` streaming (or failed)."""
+    base_url = options.base_urls[index % len(options.base_urls)]
+    params = {
+        "CallSid": call.call_sid,
+        "AccountSid": call.account_sid,
+        "From": "+15557654321",
+        "To": options.to_number,
+        "CallStatus": "ringing",
+        "Direction": "inbound",
+        "ApiVersion": "2010-04-01",
+    }
+    result = await post_signed(
+        public=options.public_url + "/twilio/voice/",
+        params=params,
+        auth_token=options.auth_token,
+        public_url=options.public_url,
+        base_url=base_url,
+    )
+    if result.status != 200:
+        raise RuntimeError(f"voice webhook answered HTTP {result.status}")
+    twiml = parse_twiml(result.body)
+    if not twiml.stream_url:
+        raise RuntimeError("TwiML without a <Stream>")
+    target = urllib.parse.urlsplit(base_url)
+    path = urllib.parse.urlsplit(twiml.stream_url).path
+    headers = {"X-Twilio-Signature": sign(options.auth_token, twiml.stream_url, {})}
+    await call.connect(target.hostname or "127.0.0.1", target.port or 80, path, headers)
+    call.start(twiml.stream_parameters)
+
+
+async def start_calls(options: LoadOptions) -> list[EchoCall]:
+    """Place the calls ``ramp_s`` apart in total; returns once all are up (or not)."""
+    loop = asyncio.get_running_loop()
+    n = options.calls
+    calls = [
+        EchoCall(
+            index=i,
+            call_sid=new_sid("CA"),
+            account_sid=new_sid("AC"),
+            stream_sid=new_sid("MZ"),
+            phase_s=audio.FRAME_MS / 1000 * i / n,
+        )
+        for i in range(n)
+    ]
+    t0 = loop.time()
+
+    async def start(i: int) -> None:
+        await asyncio.sleep(max(0.0, t0 + options.ramp_s * i / n - loop.time()))
+        try:
+            await place_call(i, options, calls[i])
+        except Exception as exc:  # a failed call is a result, not a crash
+            calls[i].errors.append(f"setup: {type(exc).__name__}: {exc}"[:300])
+            calls[i].abort()
+
+    # An overloaded server answers webhooks and upgrades late: past the deadline,
+    # the calls not yet up count as failed and the rest are measured.
+    tasks = [asyncio.create_task(start(i)) for i in range(n)]
+    _, late = await asyncio.wait(tasks, timeout=options.ramp_s + SETUP_GRACE_S)
+    for task in late:
+        task.cancel()
+    for call in calls:
+        if not call.sending and not call.errors:
+            call.errors.append(f"setup: not up within {SETUP_GRACE_S:g} s")
+            call.abort()
+    return calls
+
+
+async def measure(options: LoadOptions, calls: list[EchoCall]) -> dict[str, Any]:
+    """The window: OS counters at both ends, round trips of frames sent inside."""
+    pids = options.server_pids + list(options.other_pids.values())
+    window_start = time.perf_counter() + options.warmup_s
+    for call in calls:
+        call.window_start = window_start
+        call.window_end = window_start + options.seconds
+    await asyncio.sleep(options.warmup_s)
+    before, own_before = procstat.Snapshot.take(pids), time.process_time()
+    started = time.perf_counter()
+    await asyncio.sleep(options.seconds / 2)
+    rss_during = procstat.total_rss(options.server_pids)
+    await asyncio.sleep(max(0.0, window_start + options.seconds - time.perf_counter()))
+    after, own_cpu = procstat.Snapshot.take(pids), time.process_time() - own_before
+    wall = time.perf_counter() - started
+    server_cpu = after.cpu_since(before, options.server_pids)
+    up = sum(1 for call in calls if call.sending)
+    return {
+        "calls_up": up,
+        "window_s": wall,
+        "server_cpu_s": server_cpu,
+        "server_cpu_ms_per_call_s": server_cpu * 1000 / (max(1, up) * wall),
+        "server_cores": server_cpu / wall,
+        "idle_fraction": after.machine.idle_fraction_since(before.machine),
+        "loadgen_cores": own_cpu / wall,
+        "other_cores": {
+            name: after.cpu_since(before, [pid]) / wall
+            for name, pid in options.other_pids.items()
+        },
+        "rss_during_bytes": rss_during,
+    }
+
+
+async def run(options: LoadOptions) -> dict[str, Any]:
+    rss_before = procstat.total_rss(options.server_pids)
+    setup_started = time.perf_counter()
+    calls = await start_calls(options)
+    setup_s = time.perf_counter() - setup_started
+    figures = await measure(options, calls)
+    for call in calls:
+        call.stop_sending()
+    await asyncio.sleep(options.tail_s)
+    for call in calls:
+        call.hang_up()
+    await asyncio.gather(*(c.closed() for c in calls))
+    rss_growth = figures["rss_during_bytes"] - rss_before
+    return {
+        "calls": options.calls,
+        "setup_s": setup_s,
+        **figures,
+        "rss_before_bytes": rss_before,
+        "rss_per_call_bytes": rss_growth / options.calls,
+        **summarize(calls),
+    }
+
+
+def main(argv: list[str]) -> int:
+    options = LoadOptions(**json.loads(argv[1]))
+    with contextlib.suppress(ImportError):
+        import uvloop  # optional: a cheaper load generator, when installed
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    result = asyncio.run(run(options))
+    result["options"] = asdict(options)
+    result["loadgen_loop"] = type(asyncio.get_event_loop_policy()).__module__
+    sys.stdout.write(orjson.dumps(result).decode() + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,156 @@
+"""Runs the benchmark's scenarios: for each (server, workers, calls), repeated runs.
+
+Every run gets fresh server processes (so RSS growth is measured from a cold
+start each time) and its own load generator process; the echo simulator runs in
+one process for the whole benchmark. Before each run it waits briefly for the
+machine to be quiet and records how idle it was, since other work on a 2-core
+machine distorts every figure.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from calls.tooling.bench import procstat
+from calls.tooling.bench.loadgen import SETUP_GRACE_S, LoadOptions
+from calls.tooling.bench.server import (
+    ECHO_NUMBER,
+    PUBLIC_URL,
+    BenchEnvironment,
+    ServerGroup,
+    StandIn,
+)
+from calls.tooling.simulators.local_server import PROJECT_DIR
+
+logger = logging.getLogger(__name__)
+
+QUIET_IDLE = 0.85  # fraction of the machine idle that counts as quiet
+QUIET_WAIT_S = 15.0
+
+
+@dataclass(frozen=True)
+class Scenario:
+    server: str
+    workers: int
+    calls: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.server} x{self.workers}"
+
+
+@dataclass
+class RunSettings:
+    seconds: float
+    repeats: int
+    ramp_rate: float = 50.0  # calls set up per second
+    warmup_s: float = 1.0
+    redis_url: str = ""
+    echo: str = "lean"  # or "simulator": see server.StandIn
+    server_env: dict[str, str] = field(default_factory=dict)
+
+
+def machine_idle(seconds: float = 0.5) -> float:
+    before = procstat.MachineTimes.read()
+    time.sleep(seconds)
+    return procstat.MachineTimes.read().idle_fraction_since(before)
+
+
+def wait_for_quiet() -> float:
+    """Wait (bounded) for the machine to be mostly idle; the idle fraction seen."""
+    deadline = time.monotonic() + QUIET_WAIT_S
+    idle = machine_idle()
+    while idle < QUIET_IDLE and time.monotonic() < deadline:
+        idle = machine_idle()
+    return idle
+
+
+def run_once(
+    env: BenchEnvironment, scenario: Scenario, settings: RunSettings, echo_pid: int
+) -> dict[str, Any]:
+    idle_before = wait_for_quiet()
+    with ServerGroup(env, kind=scenario.server, workers=scenario.workers) as group:
+        options = LoadOptions(
+            base_urls=group.urls,
+            public_url=PUBLIC_URL,
+            auth_token=env.auth_token,
+            to_number=ECHO_NUMBER,
+            calls=scenario.calls,
+            seconds=settings.seconds,
+            ramp_s=max(0.5, scenario.calls / settings.ramp_rate),
+            warmup_s=settings.warmup_s,
+            server_pids=group.pids,
+            other_pids={"echo": echo_pid},
+        )
+        result = run_loadgen(options)
+    result["idle_before"] = idle_before
+    return result
+
+
+def run_loadgen(options: LoadOptions) -> dict[str, Any]:
+    """The load generator's JSON result; a failed run becomes a run of failures."""
+    budget = options.ramp_s + SETUP_GRACE_S + options.warmup_s + options.seconds + 60
+    command = [
+        sys.executable,
+        "-m",
+        "calls.tooling.bench.loadgen",
+        json.dumps(asdict(options)),
+    ]
+    try:
+        completed = subprocess.run(
+            command,
+            cwd=PROJECT_DIR,
+            capture_output=True,
+            text=True,
+            timeout=budget,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return failed_run(options, f"the load generator ran over {budget:g} s")
+    lines = completed.stdout.strip().splitlines()
+    if completed.returncode != 0 or not lines:
+        detail = completed.stderr.strip().splitlines()[-1:] or ["no output"]
+        return failed_run(options, f"the load generator failed: {detail[0]}")
+    return json.loads(lines[-1])
+
+
+def failed_run(options: LoadOptions, error: str) -> dict[str, Any]:
+    logger.error("%s", error)
+    return {
+        "calls": options.calls,
+        "calls_failed": options.calls,
+        "errors": [error],
+        "error_count": 1,
+        "other_cores": {},
+    }
+
+
+def run_scenarios(
+    env: BenchEnvironment,
+    scenarios: list[Scenario],
+    settings: RunSettings,
+    progress: Callable[[str], None],
+) -> list[dict[str, Any]]:
+    results = []
+    echo = StandIn(mode="echo", echo=settings.echo, log_dir=env.log_dir, options=[])
+    with echo:
+        env.realtime_url = echo.url
+        for scenario in scenarios:
+            env.redis_url = settings.redis_url if scenario.workers > 1 else ""
+            env.extra = settings.server_env
+            runs = []
+            for repeat in range(settings.repeats):
+                progress(
+                    f"{scenario.label}, {scenario.calls} calls, "
+                    f"run {repeat + 1}/{settings.repeats}"
+                )
+                runs.append(run_once(env, scenario, settings, echo.pid))
+            results.append({**asdict(scenario), "runs": runs})
+    return results

@@ -1,0 +1,118 @@
+"""Settings, scripts and fault switches of the Realtime simulator, plus its CLI flags.
+
+``SimulatorConfig`` is read when a connection opens (and its ``faults`` too), so a
+test can change it between calls of a running simulator. The argparse helpers are
+shared by ``python -m calls.tooling.simulators.realtime_server`` and the management
+command.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+
+MODES = ("conversation", "echo")
+
+DEFAULT_CALLER_LINES = (
+    "Hi, I'd like to book an appointment.",
+    "Tuesday morning would be great.",
+    "No, that's everything. Thank you!",
+)
+DEFAULT_ANSWERS = (
+    "Sure, I can help you book an appointment. What day works best for you?",
+    "Tuesday at nine in the morning is booked for you. See you then!",
+    "You're welcome. Have a lovely day, goodbye!",
+)
+DEFAULT_GREETING = "Hello, thanks for calling! How can I help you today?"
+
+
+@dataclass
+class Faults:
+    """Misbehaviour on request. Read when each connection opens."""
+
+    reject_all_keys: bool = False  # every handshake gets HTTP 401
+    slow_start_ms: int = 0  # delay before session.created
+    expire_after_s: float | None = None  # error session_expired, then close 1001
+    drop_after_s: float | None = None  # TCP connection cut without a close frame
+    reject_session_update: bool = False  # every session.update gets an error
+
+
+@dataclass
+class SimulatorConfig:
+    host: str = "127.0.0.1"
+    port: int = 0  # 0 picks a free port; see RealtimeSimulator.port
+    mode: str = "conversation"
+    api_key: str | None = None  # None accepts any non-empty key
+    caller_lines: list[str] = field(default_factory=lambda: list(DEFAULT_CALLER_LINES))
+    answers: list[str] = field(default_factory=lambda: list(DEFAULT_ANSWERS))
+    greeting: str = DEFAULT_GREETING
+    transcription_delay_ms: int = 150
+    first_audio_delay_ms: int = 300  # the "model latency" before the first delta
+    ms_per_char: int = 55  # answer audio length per character of its text
+    max_answer_ms: int = 8000
+    chunk_ms: int = 100  # audio per response.output_audio.delta
+    # How much faster than real time answer audio is generated; 0 means no pacing.
+    realtime_factor: float = 4.0
+    faults: Faults = field(default_factory=Faults)
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, not {self.mode!r}")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The simulator's command-line flags (shared with the management command)."""
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--mode", choices=MODES, default="conversation")
+    parser.add_argument(
+        "--api-key", default=None, help="accept only this key (default: any)"
+    )
+    parser.add_argument(
+        "--caller-line",
+        action="append",
+        dest="caller_lines",
+        help="a transcript for the caller's next turn (repeat; default: a script)",
+    )
+    parser.add_argument(
+        "--answer",
+        action="append",
+        dest="answers",
+        help="the assistant's next answer (repeat; default: a script)",
+    )
+    parser.add_argument("--greeting", default=DEFAULT_GREETING)
+    parser.add_argument("--first-audio-delay-ms", type=int, default=300)
+    parser.add_argument("--transcription-delay-ms", type=int, default=150)
+    parser.add_argument("--ms-per-char", type=int, default=55)
+    parser.add_argument("--chunk-ms", type=int, default=100)
+    parser.add_argument("--realtime-factor", type=float, default=4.0)
+    parser.add_argument("--reject-all-keys", action="store_true")
+    parser.add_argument("--slow-start-ms", type=int, default=0)
+    parser.add_argument("--expire-after-s", type=float, default=None)
+    parser.add_argument("--drop-after-s", type=float, default=None)
+    parser.add_argument("--reject-session-update", action="store_true")
+
+
+def config_from_options(options: dict) -> SimulatorConfig:
+    """A config from parsed flags (argparse namespace ``vars()`` or Django options)."""
+    return SimulatorConfig(
+        host=options["host"],
+        port=options["port"],
+        mode=options["mode"],
+        api_key=options["api_key"],
+        caller_lines=options["caller_lines"] or list(DEFAULT_CALLER_LINES),
+        answers=options["answers"] or list(DEFAULT_ANSWERS),
+        greeting=options["greeting"],
+        first_audio_delay_ms=options["first_audio_delay_ms"],
+        transcription_delay_ms=options["transcription_delay_ms"],
+        ms_per_char=options["ms_per_char"],
+        chunk_ms=options["chunk_ms"],
+        realtime_factor=options["realtime_factor"],
+        faults=Faults(
+            reject_all_keys=options["reject_all_keys"],
+            slow_start_ms=options["slow_start_ms"],
+            expire_after_s=options["expire_after_s"],
+            drop_after_s=options["drop_after_s"],
+            reject_session_update=options["reject_session_update"],
+        ),
+    )

@@ -1,0 +1,56 @@
+"""A simulated Twilio for one call or many: signed webhooks, TwiML, media stream.
+
+``TwilioCaller(CallerOptions(...)).run()`` returns a ``CallReport``: what was said
+(``<Say>``), per-turn reply latency, marks and clears, frames, errors, and in echo
+mode per-frame round trips. ``run_calls`` runs many concurrently; scripts are lists
+of steps from ``script``.
+"""
+
+from __future__ import annotations
+
+from calls.tooling.simulators.twilio_caller.caller import (
+    CallerOptions,
+    TwilioCaller,
+    run_calls,
+    wav_audio,
+)
+from calls.tooling.simulators.twilio_caller.report import CallReport, TurnStats
+from calls.tooling.simulators.twilio_caller.script import (
+    BargeIn,
+    Dtmf,
+    HangUp,
+    Hook,
+    Pause,
+    SendRaw,
+    Speak,
+    Step,
+    WaitForAudio,
+    WaitForReply,
+    default_script,
+    echo_script,
+)
+from calls.tooling.simulators.twilio_caller.webhook import new_sid, parse_twiml, sign
+
+__all__ = [
+    "BargeIn",
+    "CallReport",
+    "CallerOptions",
+    "Dtmf",
+    "HangUp",
+    "Hook",
+    "Pause",
+    "SendRaw",
+    "Speak",
+    "Step",
+    "TurnStats",
+    "TwilioCaller",
+    "WaitForAudio",
+    "WaitForReply",
+    "default_script",
+    "echo_script",
+    "new_sid",
+    "parse_twiml",
+    "run_calls",
+    "sign",
+    "wav_audio",
+]

@@ -1,0 +1,242 @@
+"""One simulated Twilio call from ringing to the status callback; many at once.
+
+``TwilioCaller(options).run()`` posts the signed voice webhook, reads the TwiML,
+opens the signed media stream on the local server, runs the script, and after the
+stream ends does what Twilio does next: the ``<Connect action>`` request when the
+server closed the stream, then the ``completed`` status callback. ``run_calls``
+runs several callers concurrently (the benchmark's load generator).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
+from calls.tooling.simulators import audio
+from calls.tooling.simulators.twilio_caller.report import CallReport
+from calls.tooling.simulators.twilio_caller.script import Step, default_script
+from calls.tooling.simulators.twilio_caller.steps import ScriptRunner
+from calls.tooling.simulators.twilio_caller.stream import MediaStream
+from calls.tooling.simulators.twilio_caller.webhook import (
+    new_sid,
+    parse_twiml,
+    post_signed,
+    sign,
+    stream_target,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class CallerOptions:
+    base_url: str = "http://127.0.0.1:8000"  # where the server listens
+    public_url: str = ""  # the origin it believes it has; default base_url
+    stream_base_url: str = ""  # where media streams connect; default base_url
+    auth_token: str = ""
+    account_sid: str = field(default_factory=lambda: new_sid("AC"))
+    from_number: str = "+15557654321"
+    to_number: str = "+15550000100"
+    call_sid: str = field(default_factory=lambda: new_sid("CA"))
+    script: list[Step] = field(default_factory=default_script)
+    voice_path: str = "/twilio/voice/"
+    status_path: str = "/twilio/status/"  # "" skips the status callback
+    status_delay_ms: int = 300  # Twilio posts it a moment after the hang-up
+    stream_tag: int | None = None  # tag frames (echo-mode round trips)
+    tamper_signature: bool = False  # sign the stream upgrade with a wrong token
+    tamper_token: bool = False  # alter the stream URL's token (signed correctly)
+    # Twilio sends ``start`` right after the upgrade; a delay here shows what
+    # opening the Realtime leg at the upgrade (before ``start``) saves.
+    start_delay_ms: int = 0
+    connect_timeout_s: float = 10.0
+    max_call_s: float = 300.0
+
+    @property
+    def origin(self) -> str:
+        return (self.public_url or self.base_url).rstrip("/")
+
+
+def tamper_last_segment(url: str) -> str:
+    """``url`` with one character in the middle of its last path segment changed.
+
+    The middle, not the end: a base64 string's last character may carry unused
+    bits, so changing it can leave the decoded token intact.
+    """
+    head, _, token = url.rstrip("/").rpartition("/")
+    if not token:
+        return url
+    middle = len(token) // 2
+    flipped = "B" if token[middle] == "A" else "A"
+    return f"{head}/{token[:middle]}{flipped}{token[middle + 1 :]}/"
+
+
+def wav_audio(path: str | Path) -> bytes:
+    """A WAV file's audio for ``Speak(audio=...)``."""
+    return audio.read_wav(path)
+
+
+class TwilioCaller:
+    def __init__(self, options: CallerOptions) -> None:
+        self.options = options
+        self.report = CallReport(
+            call_sid=options.call_sid, account_sid=options.account_sid
+        )
+        self.stream: MediaStream | None = None
+        self._started = 0.0
+
+    def _call_params(self, status: str) -> dict[str, str]:
+        o = self.options
+        return {
+            "CallSid": o.call_sid,
+            "AccountSid": o.account_sid,
+            "From": o.from_number,
+            "To": o.to_number,
+            "CallStatus": status,
+            "Direction": "inbound",
+            "ApiVersion": "2010-04-01",
+        }
+
+    async def _post(self, public: str, params: dict[str, str]) -> tuple[int, str]:
+        o = self.options
+        result = await post_signed(
+            public=public,
+            params=params,
+            auth_token=o.auth_token,
+            public_url=o.origin,
+            base_url=o.base_url,
+        )
+        return result.status, result.body
+
+    async def run(self) -> CallReport:
+        """Place the call; never raises for what a real call could meet."""
+        report = self.report
+        started = self._started = asyncio.get_running_loop().time()
+        try:
+            await asyncio.wait_for(self._run(), self.options.max_call_s)
+        except TimeoutError:
+            report.errors.append(f"call still running after {self.options.max_call_s}s")
+        except (OSError, InvalidHandshake) as exc:
+            report.errors.append(f"{type(exc).__name__}: {exc}")
+        report.duration_ms = (asyncio.get_running_loop().time() - started) * 1000
+        return report
+
+    async def _run(self) -> None:
+        o, report = self.options, self.report
+        status, body = await self._post(
+            o.origin + o.voice_path, self._call_params("ringing")
+        )
+        report.webhook_status = status
+        if status != 200:
+            report.errors.append(f"voice webhook answered HTTP {status}")
+            return
+        report.twiml = body
+        twiml = parse_twiml(body)
+        report.says.extend(twiml.says)
+        if twiml.stream_url:
+            await self._stream(twiml.stream_url, twiml.stream_parameters)
+            if report.hung_up_by == "server" and twiml.connect_action:
+                await self._connect_action(twiml.connect_action)
+        if o.status_path:
+            await asyncio.sleep(o.status_delay_ms / 1000)
+            params = self._call_params("completed")
+            elapsed = asyncio.get_running_loop().time() - self._started
+            params["CallDuration"] = str(round(elapsed))
+            await self._post(o.origin + o.status_path, params)
+
+    async def _connect_action(self, action: str) -> None:
+        status, body = await self._post(action, self._call_params("in-progress"))
+        if status != 200:
+            self.report.errors.append(f"<Connect action> answered HTTP {status}")
+            return
+        self.report.says.extend(parse_twiml(body).says)
+
+    async def _stream(self, url: str, parameters: dict[str, str]) -> None:
+        o, report = self.options, self.report
+        if o.tamper_token:
+            url = tamper_last_segment(url)
+        report.stream_url = url
+        report.custom_parameters = parameters
+        report.stream_sid = new_sid("MZ")
+        token = "wrong-" + o.auth_token if o.tamper_signature else o.auth_token
+        headers = {"X-Twilio-Signature": sign(token, url, {})}
+        try:
+            ws = await connect(
+                stream_target(url, base_url=o.stream_base_url or o.base_url),
+                additional_headers=headers,
+                compression=None,
+                open_timeout=o.connect_timeout_s,
+                user_agent_header="Twilio.TmeWs/1.0",
+            )
+        except InvalidStatus as exc:
+            report.handshake_status = exc.response.status_code
+            report.errors.append(
+                f"stream upgrade refused: HTTP {report.handshake_status}"
+            )
+            return
+        async with ws:
+            self.stream = MediaStream(
+                ws,
+                report,
+                custom_parameters=parameters,
+                stream_tag=o.stream_tag,
+                start_delay_ms=o.start_delay_ms,
+            )
+            await self._converse(self.stream)
+
+    async def _converse(self, stream: MediaStream) -> None:
+        try:
+            await stream.open()
+        except ConnectionClosed:
+            # The server hung up at once (e.g. its Realtime leg was refused).
+            self.report.hung_up_by = "server"
+            self._record_close(stream)
+            return
+        sender = asyncio.create_task(stream.run_sender())
+        receiver = asyncio.create_task(stream.run_receiver())
+        runner = ScriptRunner(self.options.script, self.report)
+        script = asyncio.create_task(runner.run(stream))
+        done, _ = await asyncio.wait(
+            {receiver, script, sender}, return_when=asyncio.FIRST_COMPLETED
+        )
+        script_error = self._failure(script) if script in done else None
+        if script not in done or isinstance(script_error, ConnectionClosed):
+            # The socket closed (or failed) before the script hung up.
+            self.report.hung_up_by = "server"
+        elif script_error is not None:
+            self.report.errors.append(f"script step failed: {script_error!r}")
+        stream.stopping = True
+        for task in (script, sender):
+            task.cancel()
+        if script in done and script_error is None:
+            await stream.stop()
+        # Failures were recorded above; these only finish the tasks.
+        await asyncio.gather(receiver, sender, script, return_exceptions=True)
+        self._record_close(stream)
+
+    @staticmethod
+    def _failure(task: asyncio.Task[None]) -> BaseException | None:
+        return None if task.cancelled() else task.exception()
+
+    def _record_close(self, stream: MediaStream) -> None:
+        report = self.report
+        report.close_code = stream.ws.close_code
+        report.close_reason = stream.ws.close_reason or ""
+        if not report.hung_up_by:
+            report.hung_up_by = "caller"
+
+
+async def run_calls(
+    options: list[CallerOptions], *, stagger_ms: float = 0.0
+) -> list[CallReport]:
+    """Run several calls at once, starting them ``stagger_ms`` apart."""
+
+    async def one(index: int, opts: CallerOptions) -> CallReport:
+        await asyncio.sleep(index * stagger_ms / 1000)
+        return await TwilioCaller(opts).run()
+
+    return list(await asyncio.gather(*(one(i, o) for i, o in enumerate(options))))
