@@ -63,6 +63,10 @@ class EndReason(models.TextChoices):
     AUTH_FAILED = "auth_failed", "Stream authentication failed"
     SERVER_SHUTDOWN = "server_shutdown", "Server shut down"
     STATUS_CALLBACK = "status_callback", "Ended per Twilio status callback"
+    HUNG_UP_BY_STAFF = "hung_up_by_staff", "Hung up by staff"
+    TRANSFERRED = "transferred", "Transferred to a person"
+    PROCESS_LOST = "process_lost", "Server process lost the call"
+    NO_STREAM = "no_stream", "Media stream never opened"
 
 
 class Call(models.Model):
@@ -108,6 +112,18 @@ class Call(models.Model):
         blank=True,
         help_text="When the stream token was used; a token works once.",
     )
+    transfer_to = models.CharField(
+        "transferred to",
+        max_length=32,
+        blank=True,
+        help_text="The number the call was transferred to (E.164), if it was.",
+    )
+    ended_by = models.CharField(
+        max_length=150,
+        blank=True,
+        help_text="Who ended or transferred the call from outside it (a staff "
+        "user, or the command line), if anybody did.",
+    )
     bad_frames = models.PositiveIntegerField(
         default=0, help_text="Malformed or unexpected messages ignored during the call."
     )
@@ -124,6 +140,7 @@ class Call(models.Model):
         ordering = ["-created_at"]
         permissions = [
             ("view_caller_number", "Can see callers' full phone numbers"),
+            ("control_call", "Can hang up and transfer calls in progress"),
         ]
         indexes = [
             models.Index(fields=["status", "-created_at"]),

@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 
 # Separates this use of the secret from every other (Django's own signing, ...).
-_KEY_CONTEXT = b"voiceassistant.calls.telephony.stream_token.v1"
+_KEY_CONTEXT = b"voiceassistant.calls.stream_token.v1"
 _SEPARATOR = "."
 # Generous for a CallSid (34 chars) and an id; anything longer is not ours.
 _MAX_TOKEN_LENGTH = 512
