@@ -112,6 +112,12 @@ class Call(models.Model):
         blank=True,
         help_text="When the stream token was used; a token works once.",
     )
+    heartbeat_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Last sign of life from the server process running the stream; "
+        "`manage.py calls close-stale` finalises calls whose process went quiet.",
+    )
     transfer_to = models.CharField(
         "transferred to",
         max_length=32,

@@ -229,8 +229,12 @@ def call_finish(
     end_reason: str,
     error: str = "",
     bad_frames: int = 0,
+    final_status: str = CallStatus.COMPLETED,
 ) -> Call | None:
-    """The stream ended: record why, when and how long. Idempotent."""
+    """The stream ended: record why, when and how long. Idempotent.
+
+    ``final_status`` applies only if Twilio's callback has not said already.
+    """
     now = timezone.now()
     with transaction.atomic():
         call = Call.objects.select_for_update().filter(call_sid=call_sid).first()
@@ -246,21 +250,84 @@ def call_finish(
             call.ended_at = now
             call.duration_seconds = _elapsed_seconds(call, now)
         if call.status not in FINAL_STATUSES:
-            call.status = CallStatus.COMPLETED
+            call.status = final_status
         call.save()
     return call
 
 
-def calls_close_stale(*, older_than: dt.timedelta) -> int:
-    """Finalise calls left open by a crashed process (no stream, no callback)."""
-    cutoff = timezone.now() - older_than
-    stale = Call.objects.filter(ended_at__isnull=True, created_at__lt=cutoff).exclude(
-        Q(status__in=FINAL_STATUSES)
+@dataclass(frozen=True)
+class StaleCall:
+    call_sid: str
+    end_reason: str
+
+
+# A running stream's runner touches its call at least this often.
+HEARTBEAT_SECONDS = 30
+
+
+def call_heartbeat(*, call_sid: str) -> None:
+    """The process running this call's stream is alive (``calls close-stale``)."""
+    Call.objects.filter(call_sid=call_sid, ended_at__isnull=True).update(
+        heartbeat_at=timezone.now()
     )
-    return stale.update(
-        status=CallStatus.FAILED,
-        ended_at=timezone.now(),
-        end_reason=EndReason.SERVER_SHUTDOWN,
+
+
+def calls_close_stale(
+    *,
+    silent_for: dt.timedelta = dt.timedelta(seconds=HEARTBEAT_SECONDS * 4),
+    unstreamed_for: dt.timedelta = dt.timedelta(minutes=10),
+    dry_run: bool = False,
+) -> list[StaleCall]:
+    """Finalise calls left open by a process that died (``kill -9``, a crash).
+
+    Two kinds: a stream was claimed but its process stopped sending heartbeats
+    for ``silent_for`` (``process_lost``), or no stream ever opened for a call
+    created ``unstreamed_for`` ago (``no_stream``: Twilio never connected, or our
+    answer never reached it). Each call is finalised like ``call_finish`` would.
+    """
+    now = timezone.now()
+    open_calls = Call.objects.filter(ended_at__isnull=True).exclude(
+        status__in=FINAL_STATUSES
+    )
+    lost = open_calls.filter(stream_claimed_at__isnull=False).filter(
+        Q(heartbeat_at__lt=now - silent_for)
+        | Q(heartbeat_at__isnull=True, stream_claimed_at__lt=now - silent_for)
+    )
+    unstreamed = open_calls.filter(
+        stream_claimed_at__isnull=True, created_at__lt=now - unstreamed_for
+    )
+    found = [
+        StaleCall(sid, EndReason.PROCESS_LOST)
+        for sid in lost.values_list("call_sid", flat=True)
+    ] + [
+        StaleCall(sid, EndReason.NO_STREAM)
+        for sid in unstreamed.values_list("call_sid", flat=True)
+    ]
+    if dry_run:
+        return found
+    closed = []
+    for stale in found:
+        call = call_finish(
+            call_sid=stale.call_sid,
+            end_reason=stale.end_reason,
+            error="closed as stale by `manage.py calls close-stale`",
+            final_status=CallStatus.FAILED,
+        )
+        if call is not None and call.end_reason == stale.end_reason:
+            closed.append(stale)
+    return closed
+
+
+def call_record_control(
+    *, call_sid: str, end_reason: str, ended_by: str, transfer_to: str = ""
+) -> None:
+    """Staff (or the command line) ended or transferred the call: say who, where.
+
+    Written before the stream closes, like ``call_record_end_reason``, because
+    the ``<Connect action>`` answer (``<Hangup/>`` or ``<Dial>``) depends on it.
+    """
+    Call.objects.filter(call_sid=call_sid, end_reason="").update(
+        end_reason=end_reason, ended_by=ended_by[:150], transfer_to=transfer_to[:32]
     )
 
 

@@ -1,7 +1,7 @@
 """Stream tokens: the voice webhook's signed promise that a call may open a stream.
 
-The voice webhook mints a token binding one CallSid to the assistant chosen for it
-and puts it in the ``<Stream>`` URL as a path segment
+The voice webhook mints a token binding one CallSid (the call row it has just
+routed already records which assistant answers) and puts it in the ``<Stream>`` URL as a path segment
 (``/twilio/media-stream/<token>/``). The media consumer verifies it on the WebSocket
 upgrade, before it opens the Realtime leg. A token is short-lived; single use is
 enforced in the database by ``services.call_claim_stream``, not here.
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 # Separates this use of the secret from every other (Django's own signing, ...).
 _KEY_CONTEXT = b"voiceassistant.calls.stream_token.v1"
 _SEPARATOR = "."
-# Generous for a CallSid (34 chars) and an id; anything longer is not ours.
+# Generous for a CallSid (34 chars) and an expiry; anything longer is not ours.
 _MAX_TOKEN_LENGTH = 512
 # Two runs of the base64url alphabet; checked before any decoding or hashing.
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
@@ -36,10 +36,9 @@ _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 @dataclass(frozen=True)
 class StreamClaims:
-    """What a valid token says: this call may stream to this assistant until then."""
+    """What a valid token says: this call may open its stream until then."""
 
     call_sid: str
-    assistant_id: int
     expires_at: float
 
 
@@ -50,17 +49,15 @@ class InvalidToken(Exception):
     """
 
 
-def mint(
-    *, call_sid: str, assistant_id: int, secret: str, ttl_seconds: int, now: float
-) -> str:
-    """A token letting ``call_sid`` stream to ``assistant_id`` for ``ttl_seconds``."""
+def mint(*, call_sid: str, secret: str, ttl_seconds: int, now: float) -> str:
+    """A token letting ``call_sid`` open its stream for ``ttl_seconds``."""
     if not call_sid:
         raise ValueError("call_sid must not be empty")
     if not secret:
         raise ValueError("secret must not be empty")
     if ttl_seconds <= 0:
         raise ValueError("ttl_seconds must be positive")
-    claims = {"s": call_sid, "a": int(assistant_id), "e": float(now + ttl_seconds)}
+    claims = {"s": call_sid, "e": float(now + ttl_seconds)}
     payload = _b64encode(
         json.dumps(claims, separators=(",", ":"), sort_keys=True).encode()
     )
@@ -96,19 +93,15 @@ def _parse_claims(payload: str) -> StreamClaims:
         raise InvalidToken("malformed") from exc
     if not isinstance(data, dict):
         raise InvalidToken("malformed")
-    call_sid, assistant_id, expires_at = data.get("s"), data.get("a"), data.get("e")
+    call_sid, expires_at = data.get("s"), data.get("e")
     if (
         not isinstance(call_sid, str)
         or not call_sid
-        or not isinstance(assistant_id, int)
-        or isinstance(assistant_id, bool)
         or not isinstance(expires_at, float)
         or not math.isfinite(expires_at)
     ):
         raise InvalidToken("malformed")
-    return StreamClaims(
-        call_sid=call_sid, assistant_id=assistant_id, expires_at=expires_at
-    )
+    return StreamClaims(call_sid=call_sid, expires_at=expires_at)
 
 
 def _sign(payload: str, secret: str) -> bytes:
