@@ -12,7 +12,7 @@ TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
 .PHONY: help install install-dev run serve migrate superuser test test-sqlite \
-	test-postgres lint fmt migrations-check demo bench bench-connect up clean
+	test-postgres lint typecheck fmt migrations-check demo bench bench-connect up clean
 
 help:
 	@echo "make run      set up, migrate and serve on PORT (default 8000)"
@@ -56,6 +56,11 @@ lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# mypy with the django-stubs plugin; strict for the protocol and call-state
+# packages (pyproject.toml, [tool.mypy]).
+typecheck: install-dev
+	$(VENV)/bin/mypy
+
 fmt: install-dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
@@ -77,7 +82,7 @@ test-postgres: install-dev
 		echo "SKIPPED the PostgreSQL pass: no server at $(TEST_POSTGRES_URL)"; \
 	fi
 
-test: lint migrations-check test-sqlite test-postgres
+test: lint typecheck migrations-check test-sqlite test-postgres
 
 demo: migrate
 	$(PY) manage.py demo_call
@@ -93,4 +98,4 @@ up:
 	docker compose up --build
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

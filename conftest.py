@@ -49,6 +49,8 @@ def _twilio_settings(settings: Any) -> None:
     settings.OPENAI_API_KEY = "sk-test"
     # Real hashing costs ~0.4 s per login fixture; security is not under test.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The test process is not a server: its SIGTERM stays pytest's.
+    settings.CALLS_END_ON_SIGTERM = False
     settings.CHANNEL_LAYERS = {
         "default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}
     }

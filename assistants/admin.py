@@ -27,7 +27,8 @@ from assistants.models import (
 from assistants.widgets import DatalistInput
 
 if TYPE_CHECKING:
-    # django-stubs makes these generic; at run time Django's classes are not.
+    # django-stubs makes these generic; at run time Django's classes are not (that
+    # would need django_stubs_ext.monkeypatch(), and django-stubs-ext is dev-only).
     AssistantAdminBase = admin.ModelAdmin[Assistant]
     PhoneNumberAdminBase = admin.ModelAdmin[PhoneNumber]
     PhoneNumberInlineBase = admin.TabularInline[PhoneNumber, Assistant]
@@ -133,6 +134,7 @@ class AssistantAdmin(AssistantAdminBase):
 
     @admin.display(description="calls", ordering="call_count")
     def call_count(self, obj: Assistant) -> str:
+        # Annotated by get_queryset(); the stubs see a plain Assistant.
         count: int = obj.call_count  # type: ignore[attr-defined]
         url = reverse("calls:list") + "?" + urlencode({"assistant": obj.pk})
         return format_html('<a href="{}">{}</a>', url, count)
@@ -159,6 +161,7 @@ class PhoneNumberAdmin(PhoneNumberAdminBase):
 
     @admin.display(description="calls today", ordering="calls_today")
     def calls_today(self, obj: PhoneNumber) -> str:
+        # Annotated by get_queryset(); the stubs see a plain PhoneNumber.
         count: int = obj.calls_today  # type: ignore[attr-defined]
         query = {"number": obj.number, "date_from": timezone.localdate().isoformat()}
         url = reverse("calls:list") + "?" + urlencode(query)

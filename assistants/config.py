@@ -110,7 +110,7 @@ def _parse_entry(index: int, raw: Any, errors: list[str]) -> EntrySpec | None:
     numbers = None
     if "phone_numbers" in raw:
         numbers = _parse_numbers(where, raw["phone_numbers"], errors)
-    if len(errors) > found:
+    if len(errors) > found or not isinstance(name, str):
         return None
     return EntrySpec(index=index, name=name, settings=settings, numbers=numbers)
 
@@ -131,7 +131,9 @@ def _setting_problem(key: str, value: Any) -> str:
         expected, ok = "text", isinstance(value, str)
     if not ok:
         return f"must be {expected}, not {_kind(value)}."
-    choices = [str(choice) for choice, _ in field.choices or ()]
+    # SETTING_FIELDS are concrete fields; the check narrows get_field()'s union.
+    field_choices = field.choices if isinstance(field, models.Field) else None
+    choices = [str(choice) for choice, _ in field_choices or ()]
     if choices and value not in choices:
         return f'"{value}" is not one of {_quoted(choices)}.'
     return ""
@@ -179,7 +181,7 @@ def _parse_number(where: str, item: Any, errors: list[str]) -> NumberSpec | None
     if not isinstance(is_active, bool):
         problems.append(f"is_active: must be true or false, not {_kind(is_active)}.")
     errors.extend(f"{where}: {problem}" for problem in problems)
-    if problems:
+    if problems or not isinstance(number, str):
         return None
     return NumberSpec(number=number, label=label, is_active=is_active)
 

@@ -18,20 +18,8 @@ from django.core.validators import (
 from django.db import models
 from django.db.models import Q
 
-# The GA Realtime voices. A persona may only use one of these.
-VOICES = (
-    "alloy",
-    "ash",
-    "ballad",
-    "coral",
-    "echo",
-    "sage",
-    "shimmer",
-    "verse",
-    "marin",
-    "cedar",
-)
-DEFAULT_MODEL = "gpt-realtime-2.1"
+from assistants.persona import DEFAULT_MODEL, DEFAULTS, Persona
+
 # Suggestions only: models come and go, so the field stays free text.
 MODEL_SUGGESTIONS = (
     "gpt-realtime-2.1",
@@ -55,6 +43,8 @@ e164_validator = RegexValidator(
 
 
 class Voice(models.TextChoices):
+    """The GA Realtime voices; a persona may only use one (``Voice.values``)."""
+
     ALLOY = "alloy"
     ASH = "ash"
     BALLAD = "ballad"
@@ -107,7 +97,7 @@ class Assistant(models.Model):
     voice = models.CharField(
         max_length=20,
         choices=Voice.choices,
-        default=Voice.MARIN,
+        default=DEFAULTS.voice,
         help_text="The assistant's voice. marin and cedar sound the most natural.",
     )
     model = models.CharField(
@@ -117,7 +107,7 @@ class Assistant(models.Model):
         "since models come and go; suggestions: " + ", ".join(MODEL_SUGGESTIONS) + ".",
     )
     temperature = models.FloatField(
-        default=0.8,
+        default=DEFAULTS.temperature,
         validators=[MinValueValidator(0.0), MaxValueValidator(2.0)],
         help_text="Sampling temperature, 0 to 2. Stored for providers that accept "
         "it. OpenAI's GA Realtime API has no temperature setting and rejects a "
@@ -126,26 +116,26 @@ class Assistant(models.Model):
     turn_detection = models.CharField(
         max_length=20,
         choices=TurnDetection.choices,
-        default=TurnDetection.SERVER_VAD,
+        default=DEFAULTS.turn_detection,
         help_text="How the model decides the caller has finished speaking. Server "
         "VAD waits for a set silence; semantic VAD judges from what was said.",
     )
     vad_threshold = models.FloatField(
         "VAD threshold",
-        default=0.5,
+        default=DEFAULTS.vad_threshold,
         validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
         help_text="Server VAD only. 0 to 1: higher needs louder speech to count, "
         "which helps in noisy places.",
     )
     vad_prefix_padding_ms = models.PositiveIntegerField(
         "VAD prefix padding (ms)",
-        default=300,
+        default=DEFAULTS.vad_prefix_padding_ms,
         validators=[MaxValueValidator(5000)],
         help_text="Server VAD only. Audio kept from before speech was detected.",
     )
     vad_silence_duration_ms = models.PositiveIntegerField(
         "VAD silence duration (ms)",
-        default=500,
+        default=DEFAULTS.vad_silence_duration_ms,
         validators=[MinValueValidator(100), MaxValueValidator(10000)],
         help_text="Server VAD only. Silence that ends the caller's turn. Shorter "
         "answers faster but may cut slow speakers off.",
@@ -154,14 +144,14 @@ class Assistant(models.Model):
         "semantic VAD eagerness",
         max_length=10,
         choices=Eagerness.choices,
-        default=Eagerness.AUTO,
+        default=DEFAULTS.vad_eagerness,
         help_text="Semantic VAD only. High answers sooner; low lets callers pause "
         "longer (up to 8 s).",
     )
     transcription_model = models.CharField(
         max_length=100,
         blank=True,
-        default="gpt-4o-mini-transcribe",
+        default=DEFAULTS.transcription_model,
         help_text="Model that transcribes the caller for the call log. Leave empty "
         "to record only the assistant's side. Suggestions: "
         + ", ".join(TRANSCRIPTION_MODEL_SUGGESTIONS)
@@ -175,7 +165,7 @@ class Assistant(models.Model):
     )
     max_call_duration_seconds = models.PositiveIntegerField(
         "max call duration (s)",
-        default=1800,
+        default=DEFAULTS.max_call_duration_seconds,
         validators=[MinValueValidator(30), MaxValueValidator(4 * 3600)],
         help_text="The assistant says goodbye and ends the call after this long.",
     )
@@ -214,25 +204,12 @@ class Assistant(models.Model):
                 {"is_fallback": "An inactive assistant cannot be the fallback."}
             )
 
+    def persona(self) -> Persona:
+        return Persona.from_attributes(self)
+
     def snapshot(self) -> dict[str, Any]:
-        """The settings a call runs with, as plain JSON-ready data."""
-        return {
-            "assistant_id": self.pk,
-            "name": self.name,
-            "instructions": self.instructions,
-            "greeting": self.greeting,
-            "voice": self.voice,
-            "model": self.model,
-            "temperature": self.temperature,
-            "turn_detection": self.turn_detection,
-            "vad_threshold": self.vad_threshold,
-            "vad_prefix_padding_ms": self.vad_prefix_padding_ms,
-            "vad_silence_duration_ms": self.vad_silence_duration_ms,
-            "vad_eagerness": self.vad_eagerness,
-            "transcription_model": self.transcription_model,
-            "transcription_language": self.transcription_language,
-            "max_call_duration_seconds": self.max_call_duration_seconds,
-        }
+        """The settings a call runs with, as plain JSON-ready data (``Persona``)."""
+        return self.persona().to_snapshot()
 
 
 class PhoneNumber(models.Model):

@@ -2,8 +2,11 @@
 
 Calls are written only by the webhooks and the media bridge, so nobody can add or
 edit one here; staff with the view permission can browse, search and open them
-(the change page renders read-only). Callers' numbers are masked unless
-``CALLS_MASK_NUMBERS`` is off or the user has ``calls.view_caller_number``.
+(the change page renders read-only). Callers' numbers follow the staff pages' rule
+(``calls.review.masking``): unless ``CALLS_MASK_NUMBERS`` is off or the user has
+``calls.view_caller_number``, the other party's number is masked in the list and on
+the change page, and such users can neither search nor filter by number (a match
+would confirm a masked number).
 """
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from calls.models import Call, TranscriptEntry, mask_number
-from calls.review.selectors import can_see_numbers
+from calls.models import Call, TranscriptEntry
+from calls.review.masking import can_see_numbers, shown_numbers
 from calls.usage import USAGE_FIELDS
 
 if TYPE_CHECKING:
@@ -37,6 +40,9 @@ TRANSCRIPT_FIELDS = (
     "reply_latency_ms",
     "heard_latency_ms",
 )
+NUMBER_FIELDS = ("from_number", "to_number")
+# Masked stand-ins for NUMBER_FIELDS, for users who may not see numbers in full.
+MASKED_FIELDS = {"from_number": "masked_from_number", "to_number": "masked_to_number"}
 
 
 class TranscriptEntryInline(TranscriptInlineBase):
@@ -96,6 +102,23 @@ class CallAdmin(CallAdminBase):
     def get_list_display(self, request: HttpRequest) -> tuple[str, ...]:
         return self._numbers_for(request, self.list_display)
 
+    def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
+        # A hit on a full number would confirm whose masked number a row shows.
+        if can_see_numbers(request.user):
+            return tuple(self.search_fields)
+        return tuple(name for name in self.search_fields if name not in NUMBER_FIELDS)
+
+    def lookup_allowed(
+        self, lookup: str, value: str, request: HttpRequest | None = None
+    ) -> bool:
+        # The admin accepts any local-field lookup in the query string
+        # (?from_number__startswith=...), which would leak numbers the same way.
+        # Any part naming a number counts, so a lookup through a relation does too.
+        names_a_number = not set(lookup.split("__")).isdisjoint(NUMBER_FIELDS)
+        if names_a_number and (request is None or not can_see_numbers(request.user)):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
     def get_fieldsets(
         self, request: HttpRequest, obj: Call | None = None
     ) -> list[tuple[str | None, dict[str, Any]]]:
@@ -139,11 +162,16 @@ class CallAdmin(CallAdminBase):
         self, request: HttpRequest, obj: Call | None = None
     ) -> tuple[str, ...]:
         fields = [field.name for field in Call._meta.fields]
-        return (*fields, "masked_from_number", "call_page", "settings_used")
+        return (*fields, *MASKED_FIELDS.values(), "call_page", "settings_used")
 
-    @admin.display(description="from", ordering="from_number")
+    # No ``ordering``: sorting by the hidden digits would hint at them.
+    @admin.display(description="from")
     def masked_from_number(self, obj: Call) -> str:
-        return mask_number(obj.from_number)
+        return self._masked(obj)[0]
+
+    @admin.display(description="to")
+    def masked_to_number(self, obj: Call) -> str:
+        return self._masked(obj)[1]
 
     @admin.display(description="assistant", ordering="assistant__name")
     def assistant_name(self, obj: Call) -> str:
@@ -165,6 +193,14 @@ class CallAdmin(CallAdminBase):
     ) -> tuple[str, ...]:
         if can_see_numbers(request.user):
             return fields
-        return tuple(
-            "masked_from_number" if name == "from_number" else name for name in fields
+        return tuple(MASKED_FIELDS.get(name, name) for name in fields)
+
+    @staticmethod
+    def _masked(obj: Call) -> tuple[str, str]:
+        """(from, to) as the pages show them to a user who may not see numbers."""
+        return shown_numbers(
+            direction=obj.direction,
+            from_number=obj.from_number,
+            to_number=obj.to_number,
+            show=False,
         )

@@ -12,13 +12,7 @@ from django.db import models
 from django.urls import reverse
 
 from assistants.models import Assistant, PhoneNumber
-
-
-def mask_number(number: str) -> str:
-    """+15551234567 -> +1555•••4567: enough to recognise, not to dial."""
-    if len(number) <= 7:
-        return number
-    return number[:5] + "•" * (len(number) - 9) + number[-4:]
+from calls.review.masking import mask_number
 
 
 class CallStatus(models.TextChoices):

@@ -106,10 +106,6 @@ def estimate(usage: Mapping[str, Any], prices: Prices) -> Cost:
     return Cost(lines=tuple(lines), total_usd=sum(line.usd for line in lines))
 
 
-def estimate_usd(usage: Mapping[str, Any], prices: Prices) -> float:
-    return estimate(usage, prices).total_usd
-
-
 def format_usd(amount: float) -> str:
     """$0.0123 for small sums (calls cost cents), $12.35 for larger ones."""
     if amount < 1:

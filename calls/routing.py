@@ -12,7 +12,8 @@ from calls.runtime.media_consumer import MediaStreamConsumer
 websocket_urlpatterns = [
     # The token minted by the voice webhook is a path segment: Twilio drops query
     # strings, and knowing the call at the upgrade lets the Realtime leg open early.
-    path("twilio/media-stream/<str:token>/", MediaStreamConsumer.as_asgi()),
+    # django-stubs' path() accepts only HTTP views, not Channels' ASGI apps.
+    path("twilio/media-stream/<str:token>/", MediaStreamConsumer.as_asgi()),  # type: ignore[arg-type]
     path(
         "ws/calls/live/",
         AllowedHostsOriginValidator(AuthMiddlewareStack(LiveCallsConsumer.as_asgi())),

@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 
 # Twilio may deliver status callbacks late or out of order: a status only moves
 # forward along this ranking, and any final status is final.
-_STATUS_RANK = {
+_STATUS_RANK: dict[str, int] = {
     CallStatus.QUEUED: 0,
     CallStatus.RINGING: 1,
     CallStatus.IN_PROGRESS: 2,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from calls.review import timezones, views
+from calls.review import control_views, timezones, views
 from calls.telephony import webhooks
 
 app_name = "calls"
@@ -18,6 +18,8 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("timezone/", timezones.set_timezone, name="set_timezone"),
     path("calls/<str:call_sid>/", views.call_detail, name="detail"),
+    path("calls/<str:call_sid>/hangup/", control_views.hang_up, name="hangup"),
+    path("calls/<str:call_sid>/transfer/", control_views.transfer, name="transfer"),
     path(
         "calls/<str:call_sid>/transcript.<str:fmt>",
         views.call_transcript_download,

@@ -44,6 +44,14 @@ if PUBLIC_BASE_URL:
 
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+# Twilio's REST API (calls.telephony.rest): an API key pair, when set, is used instead
+# of the Auth Token (it can be revoked alone); the base URL lets a local stand-in
+# such as the call simulator's play api.twilio.com.
+TWILIO_API_KEY_SID = env.str("TWILIO_API_KEY_SID", default="")
+TWILIO_API_KEY_SECRET = env.str("TWILIO_API_KEY_SECRET", default="")
+TWILIO_API_BASE_URL = env.str(
+    "TWILIO_API_BASE_URL", default="https://api.twilio.com"
+).rstrip("/")
 
 # The speech-to-speech engine. "openai" sends "Authorization: Bearer"; "azure" sends
 # the "api-key" header that Azure OpenAI's GA realtime endpoint expects.
@@ -65,6 +73,9 @@ if REALTIME_WS_CLIENT not in ("auto", "websockets", "picows"):
 # Twilio marks at most every this many ms of assistant audio (plus the first and
 # last of each answer). Each mark is one more frame each way; 0 marks every delta.
 MEDIA_MARK_INTERVAL_MS = env.int("MEDIA_MARK_INTERVAL_MS", default=100)
+# On SIGTERM, end this process's calls cleanly (recorded as server_shutdown, the
+# caller hears the unavailable message) before the server stops.
+CALLS_END_ON_SIGTERM = env.bool("CALLS_END_ON_SIGTERM", default=True)
 
 # How long the stream token in a TwiML answer stays valid. Twilio opens the stream
 # within a second or two of fetching TwiML; the margin covers a pre-connect <Say>.

@@ -18,7 +18,7 @@ def document(*entries: dict[str, Any]) -> dict[str, Any]:
 
 def database_state() -> tuple[list[dict[str, Any]], list[tuple[Any, ...]]]:
     """Everything an import could change, to prove a refusal changed nothing."""
-    assistants = list(Assistant.objects.order_by("pk").values())
+    assistants = [dict(row) for row in Assistant.objects.order_by("pk").values()]
     for row in assistants:
         row.pop("updated_at")
     numbers = list(

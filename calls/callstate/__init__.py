@@ -1,9 +1,12 @@
-"""The call bridge: per-call Twilio <-> Realtime state as a sans-I/O machine.
+"""The call state: one call's Twilio <-> engine state as a sans-I/O machine.
 
-``CallBridge`` takes events (``on_twilio_text``, ``on_realtime_text``,
-``on_realtime_open``, ``on_timer``...) with the time in ms and returns actions
-(``actions.SendTwilio``, ``SendRealtime``, ``SaveTranscript``, ``EndCall``...) for
-its runner to perform. No I/O, no asyncio, no Django.
+``CallState`` takes events (``on_twilio_text``, ``on_engine_text``,
+``on_engine_open``, ``on_timer``, ``on_tool_result``, ``hang_up``, ``transfer``...)
+with the time in ms and returns actions (``actions.SendTwilio``, ``SendEngine``,
+``SaveTranscript``, ``EndCall``...) for its runner to perform. It is composed of
+``playback.TwilioPlayback``, ``transcript.Transcript`` and
+``responses.Responses``, and knows engines only through ``calls.engines.base``.
+No I/O, no asyncio, no Django.
 """
 
 from __future__ import annotations
@@ -14,14 +17,15 @@ from calls.callstate.actions import (
     AddUsage,
     CallStarted,
     EndCall,
+    OpenEngine,
+    RunTool,
     SaveTranscript,
-    SendRealtime,
+    SendEngine,
     SendTwilio,
     SetLatency,
     StartTimer,
-    ToolCall,
 )
-from calls.callstate.core import DEFAULT_BUFFER_FRAMES, GOODBYE_TIMEOUT_MS, CallBridge
+from calls.callstate.call import DEFAULT_BUFFER_FRAMES, GOODBYE_TIMEOUT_MS, CallState
 from calls.callstate.turns import (
     AssistantTurn,
     CallerTurn,
@@ -36,16 +40,17 @@ __all__ = [
     "Action",
     "AddUsage",
     "AssistantTurn",
-    "CallBridge",
     "CallStarted",
+    "CallState",
     "CallerTurn",
     "EndCall",
+    "OpenEngine",
+    "RunTool",
     "SaveTranscript",
-    "SendRealtime",
+    "SendEngine",
     "SendTwilio",
     "SetLatency",
     "StartTimer",
-    "ToolCall",
     "actions",
     "b64_size",
     "cut_transcript",

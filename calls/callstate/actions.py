@@ -1,13 +1,14 @@
-"""What the call bridge asks its runner to do: the bridge's only output.
+"""What the call state asks its runner to do: the call state's only output.
 
-The bridge never does I/O. Each ``on_*`` call returns a list of these; the runner
-(the Channels consumer, the benchmark, a test) performs them in order. Sends are
-pre-serialised JSON text; database work is described, not done. No Django.
+The call state never does I/O. Each ``on_*`` call returns a list of these; the
+runner (``calls.runtime.runner``, the benchmark, a test) performs them in order.
+Sends are pre-serialised text; database work is described, not done. No Django.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 # Why a call ended; the values are calls.models.EndReason's (a test keeps them equal).
@@ -18,13 +19,16 @@ REALTIME_DISCONNECTED = "realtime_disconnected"
 SESSION_EXPIRED = "session_expired"
 STREAM_CLOSED = "stream_closed"
 AUTH_FAILED = "auth_failed"
+SERVER_SHUTDOWN = "server_shutdown"
+HUNG_UP_BY_STAFF = "hung_up_by_staff"
+TRANSFERRED = "transferred"
 
 # Transcript roles; calls.models.TranscriptRole's values.
 CALLER = "caller"
 ASSISTANT = "assistant"
 SYSTEM = "system"
 
-# Timer names the bridge asks for with StartTimer and gets back in on_timer.
+# Timer names the call state asks for with StartTimer and gets back in on_timer.
 TIMER_MAX_DURATION = "max_duration"
 TIMER_GOODBYE = "goodbye_timeout"
 TIMER_START = "start_timeout"
@@ -41,10 +45,15 @@ class SendTwilio:
 
 
 @dataclass(slots=True)
-class SendRealtime:
-    """Send this text event to the Realtime API."""
+class SendEngine:
+    """Send this text message to the engine."""
 
     text: str
+
+
+@dataclass(slots=True)
+class OpenEngine:
+    """Open the engine leg now (at the upgrade, or at Twilio's ``start``)."""
 
 
 @dataclass(slots=True)
@@ -89,24 +98,21 @@ class SetLatency:
 class AddUsage:
     """Add one response's token counts (``usage.USAGE_FIELDS`` keys)."""
 
-    usage: dict[str, int]
+    usage: Mapping[str, int]
 
 
 @dataclass(slots=True)
 class StartTimer:
-    """Call ``bridge.on_timer(name, now_ms)`` in ``delay_ms``."""
+    """Call ``state.on_timer(name, now_ms)`` in ``delay_ms``."""
 
     name: str
     delay_ms: int
 
 
 @dataclass(slots=True)
-class ToolCall:
-    """The model called a function: the seam for the tool dispatcher.
-
-    Answer with ``realtime.function_call_output(call_id, output)`` then
-    ``realtime.response_create()``.
-    """
+class RunTool:
+    """The model called a function: run it off the audio path, then feed the
+    result back with ``state.on_tool_result(call_id, output)``."""
 
     call_id: str
     name: str
@@ -120,22 +126,26 @@ class EndCall:
     """Close both legs and finalise the call (``services.call_finish``).
 
     ``close_code`` is for the Twilio socket (None: a normal close, after which
-    Twilio runs the TwiML that follows ``<Connect>``).
+    Twilio runs the ``<Connect action>`` TwiML). ``ended_by`` and ``transfer_to``
+    are set when somebody outside the call ended or transferred it.
     """
 
     reason: str
     error: str = ""
     close_code: int | None = None
+    ended_by: str = ""
+    transfer_to: str = field(default="")
 
 
 Action = (
     SendTwilio
-    | SendRealtime
+    | SendEngine
+    | OpenEngine
     | CallStarted
     | SaveTranscript
     | SetLatency
     | AddUsage
     | StartTimer
-    | ToolCall
+    | RunTool
     | EndCall
 )

@@ -19,13 +19,9 @@ from django.db.models import Prefetch, QuerySet
 
 from calls import pricing
 from calls.models import Call, TranscriptEntry, TranscriptRole
+from calls.review.display import assistant_name, latency_summary, usage_of
 from calls.review.live_events import entry_payload
-from calls.review.selectors import (
-    assistant_name,
-    latency_summary,
-    shown_numbers,
-    usage_of,
-)
+from calls.review.masking import shown_numbers
 from calls.usage import USAGE_FIELDS
 
 CHUNK_SIZE = 200
@@ -161,9 +157,9 @@ def iter_call_dicts(
 ) -> Iterator[dict[str, Any]]:
     """Each call of ``export_queryset(...)`` as a dict, ``chunk_size`` at a time."""
     for call in queryset.iterator(chunk_size=chunk_size):
-        yield call_to_dict(
-            call, call.export_entries, prices=prices, show_numbers=show_numbers
-        )
+        # Set by export_queryset's Prefetch(to_attr=); QuerySet[Call] cannot say so.
+        entries = call.export_entries  # type: ignore[attr-defined]
+        yield call_to_dict(call, entries, prices=prices, show_numbers=show_numbers)
 
 
 def iter_json(calls: Iterable[dict[str, Any]]) -> Iterator[str]:

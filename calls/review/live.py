@@ -2,7 +2,7 @@
 
 Fed by the channel layer (``calls.review.live_events``): every viewer joins
 ``LIVE_CALLS_GROUP`` and, per ``{"subscribe": "<CallSid>"}``, that call's group. The
-events carry full numbers; each viewer's copy is masked per ``can_see_numbers``.
+events carry full numbers; each viewer's copy is masked per ``masking.can_see_numbers``.
 Messages to the browser (JSON, ``type`` first):
 
 - ``snapshot``: ``calls`` in progress when the socket opened;
@@ -18,12 +18,13 @@ they can arrive twice; the browser applies them idempotently (keyed by CallSid).
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.contrib.auth.models import AnonymousUser, User
 
-from calls.review import selectors
+from calls.review import masking, selectors
 from calls.review.live_events import LIVE_CALLS_GROUP, call_group
 
 logger = logging.getLogger(__name__)
@@ -39,14 +40,14 @@ class LiveCallsConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         self.groups_joined = set()
         self.subscriptions: set[str] = set()
-        user = self.scope.get("user")
+        # AuthMiddlewareStack's lazy auth.User (or AnonymousUser); the stubs say
+        # AbstractBaseUser, which has no is_staff.
+        user = cast("User | AnonymousUser | None", self.scope.get("user"))
         if not (user and user.is_authenticated and user.is_active and user.is_staff):
             # Closing before accept() refuses the handshake (HTTP 403).
             await self.close()
             return
-        self.show_numbers = await database_sync_to_async(selectors.can_see_numbers)(
-            user
-        )
+        self.show_numbers = await database_sync_to_async(masking.can_see_numbers)(user)
         # Join before reading the snapshot, so no event falls in between.
         await self._join(LIVE_CALLS_GROUP)
         await self.accept()
@@ -98,6 +99,14 @@ class LiveCallsConsumer(AsyncJsonWebsocketConsumer):
             }
         )
 
+    async def call_control(self, event: dict[str, Any]) -> None:
+        """A hang-up/transfer command (``calls.runtime.control``): not for viewers.
+
+        Control commands go to ``call.<CallSid>``, the same group a watched call's
+        events use, so a viewer gets them too. Without this handler channels would
+        raise "No handler for message type" and drop the viewer's socket.
+        """
+
     async def _subscribe(self, call_sid: str) -> None:
         if call_sid in self.subscriptions:
             return
@@ -136,7 +145,7 @@ class LiveCallsConsumer(AsyncJsonWebsocketConsumer):
         self.groups_joined.add(group)
 
     def _masked(self, call: dict[str, Any]) -> dict[str, Any]:
-        shown_from, shown_to = selectors.shown_numbers(
+        shown_from, shown_to = masking.shown_numbers(
             direction=call.get("direction", ""),
             from_number=call.get("from") or "",
             to_number=call.get("to") or "",

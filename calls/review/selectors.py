@@ -1,21 +1,20 @@
 """Read queries for the staff pages, the live view and the exports.
 
-Every list here is built with a fixed number of queries, however long the page: the
-turn count is a correlated subquery, the page's reply latencies come from one query
-over its calls' entries (medians in Python, portable across SQLite and PostgreSQL),
-and the cost is computed from the token columns by ``calls.pricing``.
+Database queries only. Every list here is built with a fixed number of queries,
+however long the page: the turn count is a correlated subquery and the page's reply
+latencies come from one query over its calls' entries. The pure helpers live apart:
+masking in ``masking``, percentiles in ``percentiles``, display figures (medians,
+cost, shown numbers) in ``display``, day boundaries in ``timezones``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db.models import (
     Count,
     Exists,
@@ -28,17 +27,9 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from calls import pricing
-from calls.models import (
-    Call,
-    CallDirection,
-    CallStatus,
-    TranscriptEntry,
-    TranscriptRole,
-    mask_number,
-)
+from calls.models import Call, CallStatus, TranscriptEntry, TranscriptRole
 from calls.review.live_events import call_payload, entry_payload
-from calls.usage import USAGE_FIELDS
+from calls.review.timezones import day_bounds
 
 LIVE_STATUSES = (CallStatus.QUEUED, CallStatus.RINGING, CallStatus.IN_PROGRESS)
 TURN_ROLES = (TranscriptRole.CALLER, TranscriptRole.ASSISTANT)
@@ -61,41 +52,6 @@ class CallFilters:
 def live_q() -> Q:
     """Calls still going: not ended and in a pre-final status."""
     return Q(ended_at__isnull=True, status__in=LIVE_STATUSES)
-
-
-def can_see_numbers(user: Any) -> bool:
-    """Whether ``user`` sees callers' numbers in full (may query permissions)."""
-    if not getattr(settings, "CALLS_MASK_NUMBERS", True):
-        return True
-    if not user.is_authenticated:
-        return False
-    return bool(user.is_superuser or user.has_perm("calls.view_caller_number"))
-
-
-def shown_numbers(
-    *, direction: str, from_number: str, to_number: str, show: bool
-) -> tuple[str, str]:
-    """(from, to) as a viewer may see them: the other party's number is masked."""
-    if show:
-        return from_number, to_number
-    if direction == CallDirection.INBOUND:
-        return mask_number(from_number), to_number
-    return from_number, mask_number(to_number)
-
-
-def percentile(values: Sequence[float], pct: float) -> float | None:
-    """Linear-interpolated percentile (numpy's default); None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * pct / 100
-    low, high = math.floor(rank), math.ceil(rank)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
-
-
-def day_bounds(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
-    """Midnight at the start of ``day`` in ``tz`` (an aware datetime)."""
-    return dt.datetime.combine(day, dt.time.min, tzinfo=tz)
 
 
 def filter_calls(
@@ -156,48 +112,22 @@ def call_log(filters: CallFilters, tz: dt.tzinfo) -> tuple[QuerySet, QuerySet]:
     return with_turns(base.filter(live_q())), with_turns(base.exclude(live_q()))
 
 
-def decorate(
-    calls: Iterable[Call], *, prices: pricing.Prices, show_numbers: bool
-) -> list[Call]:
-    """Add display figures to each call: shown numbers, p50 latency, cost.
-
-    One query for the reply latencies of all the given calls together.
-    """
-    calls = list(calls)
+def reply_latencies(call_ids: Sequence[int]) -> dict[int, list[int]]:
+    """The assistant turns' reply latencies of the given calls, in one query."""
     latencies: dict[int, list[int]] = defaultdict(list)
-    if calls:
-        rows = TranscriptEntry.objects.filter(
-            call_id__in=[call.pk for call in calls],
-            role=TranscriptRole.ASSISTANT,
-            reply_latency_ms__isnull=False,
-        )
-        # No ORDER BY: the default ordering would join the calls table for nothing.
-        rows = rows.order_by().values_list("call_id", "reply_latency_ms")
-        for call_id, latency in rows:
+    if not call_ids:
+        return latencies
+    entries = TranscriptEntry.objects.filter(
+        call_id__in=list(call_ids),
+        role=TranscriptRole.ASSISTANT,
+        reply_latency_ms__isnull=False,
+    )
+    # No ORDER BY: the default ordering would join the calls table for nothing.
+    rows = entries.order_by().values_list("call_id", "reply_latency_ms")
+    for call_id, latency in rows:
+        if latency is not None:  # never, given the filter; narrows the type
             latencies[call_id].append(latency)
-    for call in calls:
-        call.shown_from, call.shown_to = shown_numbers(
-            direction=call.direction,
-            from_number=call.from_number,
-            to_number=call.to_number,
-            show=show_numbers,
-        )
-        call.p50_reply_ms = percentile(latencies.get(call.pk, []), 50)
-        call.cost = pricing.estimate(usage_of(call), prices)
-        call.assistant_name = assistant_name(call)
-    return calls
-
-
-def usage_of(call: Call) -> dict[str, int]:
-    return {name: getattr(call, name) for name in USAGE_FIELDS}
-
-
-def assistant_name(call: Call) -> str:
-    """The persona's name as it was on the call, else the assistant's today."""
-    name = (call.assistant_snapshot or {}).get("name")
-    if name:
-        return str(name)
-    return call.assistant.name if call.assistant_id and call.assistant else ""
+    return latencies
 
 
 def call_with_entries(call_sid: str) -> tuple[Call, list[TranscriptEntry]] | None:
@@ -209,19 +139,6 @@ def call_with_entries(call_sid: str) -> tuple[Call, list[TranscriptEntry]] | Non
     if call is None:
         return None
     return call, list(call.transcript_entries.order_by("seq"))
-
-
-def latency_summary(entries: Iterable[TranscriptEntry]) -> dict[str, float | None]:
-    """p50/p95 of reply and heard latency over a call's assistant turns."""
-    reply = [e.reply_latency_ms for e in entries if e.reply_latency_ms is not None]
-    heard = [e.heard_latency_ms for e in entries if e.heard_latency_ms is not None]
-    return {
-        "reply_p50": percentile(reply, 50),
-        "reply_p95": percentile(reply, 95),
-        "heard_p50": percentile(heard, 50),
-        "heard_p95": percentile(heard, 95),
-        "reply_count": len(reply),
-    }
 
 
 def live_call_payloads() -> list[dict[str, Any]]:

@@ -18,7 +18,8 @@ from django.db.models.functions import TruncDate
 
 from calls import pricing
 from calls.models import Call, CallStatus, TranscriptEntry, TranscriptRole
-from calls.review.selectors import day_bounds, percentile
+from calls.review.percentiles import percentile
+from calls.review.timezones import day_bounds
 from calls.usage import USAGE_FIELDS
 
 PERIOD_DAYS = (7, 30, 90)
@@ -136,7 +137,8 @@ def latency_by_assistant(period: Period) -> list[AssistantLatency]:
     )
     by_name: dict[str, list[int]] = defaultdict(list)
     for name, latency in rows.iterator(chunk_size=5000):
-        by_name[name or NO_ASSISTANT].append(latency)
+        if latency is not None:  # the query excludes NULL; this tells mypy
+            by_name[name or NO_ASSISTANT].append(latency)
     return [
         AssistantLatency(name, percentile(v, 50), percentile(v, 95), len(v))
         for name, v in sorted(by_name.items())

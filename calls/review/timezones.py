@@ -7,6 +7,7 @@ form's target; it works without JavaScript.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import zoneinfo
 from collections.abc import Callable
@@ -19,6 +20,11 @@ from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
 SESSION_KEY = "viewer_timezone"
+
+
+def day_bounds(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
+    """Midnight at the start of ``day`` in ``tz`` (an aware datetime)."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=tz)
 
 
 @functools.cache

@@ -24,11 +24,13 @@ from django.utils import timezone
 from assistants.models import Assistant
 from calls import pricing
 from calls.models import CallDirection, CallStatus
-from calls.review import charts, exports, selectors, stats
+from calls.review import charts, display, exports, masking, selectors, stats
 from calls.review.timezones import timezone_options
 
 PAGE_SIZE = 50
 DOWNLOAD_TYPES = {"json": "application/json", "csv": "text/csv; charset=utf-8"}
+# Hang up and transfer (``control_views``); the pages show those buttons with it.
+CONTROL_PERMISSION = "calls.control_call"
 
 
 def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -43,6 +45,11 @@ def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def can_control(user: Any) -> bool:
+    """Whether ``user`` may hang up and transfer calls (superusers may)."""
+    return bool(user.is_authenticated and user.has_perm(CONTROL_PERMISSION))
 
 
 class DateInput(forms.DateInput):
@@ -128,10 +135,10 @@ def _add_labels(calls: list[Any]) -> list[Any]:
 
 def _decorated(request: HttpRequest, calls: list[Any]) -> list[Any]:
     return _add_labels(
-        selectors.decorate(
+        display.decorate(
             calls,
             prices=pricing.Prices.from_settings(settings),
-            show_numbers=selectors.can_see_numbers(request.user),
+            show_numbers=masking.can_see_numbers(request.user),
         )
     )
 
@@ -154,6 +161,7 @@ def call_list(request: HttpRequest) -> HttpResponse:
             "live_calls": rows[: len(live)],
             "calls": rows[len(live) :],
             "filtered": any(v for v in vars(filters).values()),
+            "can_control": bool(live) and can_control(request.user),
         },
     )
 
@@ -166,7 +174,8 @@ def call_detail(request: HttpRequest, call_sid: str) -> HttpResponse:
     call, entries = found
     _decorated(request, [call])
     for entry in entries:
-        entry.offset_label = format_duration(entry.offset_ms / 1000)
+        # A display-only attribute for the template, not a model field.
+        entry.offset_label = format_duration(entry.offset_ms / 1000)  # type: ignore[attr-defined]
     return page(
         request,
         "calls/call_detail.html",
@@ -175,9 +184,11 @@ def call_detail(request: HttpRequest, call_sid: str) -> HttpResponse:
             "call": call,
             "entries": entries,
             "turns": sum(1 for e in entries if e.role in selectors.TURN_ROLES),
-            "latency": selectors.latency_summary(entries),
-            "cost_lines": _cost_lines(call.cost),
+            "latency": display.latency_summary(entries),
+            # display.decorate (via _decorated) set call.cost on the instance.
+            "cost_lines": _cost_lines(call.cost),  # type: ignore[attr-defined]
             "persona": sorted((call.assistant_snapshot or {}).items()),
+            "can_control": call.is_live and can_control(request.user),
         },
     )
 
@@ -206,7 +217,7 @@ def call_transcript_download(
     calls = exports.iter_call_dicts(
         queryset,
         prices=pricing.Prices.from_settings(settings),
-        show_numbers=selectors.can_see_numbers(request.user),
+        show_numbers=masking.can_see_numbers(request.user),
     )
     render_text = exports.iter_json if fmt == "json" else exports.iter_csv
     response = HttpResponse("".join(render_text(calls)), DOWNLOAD_TYPES[fmt])
@@ -221,7 +232,11 @@ def live_calls(request: HttpRequest) -> HttpResponse:
         selectors.CallFilters(), timezone.get_current_timezone()
     )
     rows = _decorated(request, list(live_qs[: selectors.LIVE_LIMIT]))
-    return page(request, "calls/live.html", {"nav": "live", "calls": rows})
+    return page(
+        request,
+        "calls/live.html",
+        {"nav": "live", "calls": rows, "can_control": can_control(request.user)},
+    )
 
 
 @staff_required

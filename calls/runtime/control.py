@@ -1,6 +1,7 @@
 """Call control from any process: hang up or transfer a call in progress.
 
-Each live call's runner listens on its own channel-layer group, ``call.<CallSid>``.
+Each live call's runner listens on its own channel-layer group,
+``call-control.<CallSid>`` (``live_events`` uses ``call.<CallSid>`` for viewers).
 A controller (the ``calls`` management command, a staff page) sends a command to
 that group with a reply channel and waits for the runner's answer, so it can tell
 "done" from "no server process holds this call". With Redis as the channel layer
@@ -67,7 +68,7 @@ def group_name(call_sid: str) -> str:
     """The channel-layer group a live call's runner listens on."""
     if not _CALL_SID.match(call_sid):
         raise ControlError("that is not a CallSid")
-    return f"call.{call_sid}"
+    return f"call-control.{call_sid}"
 
 
 def is_e164(number: str) -> bool:

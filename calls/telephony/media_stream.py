@@ -11,6 +11,7 @@ Reference: https://www.twilio.com/docs/voice/media-streams/websocket-messages
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,7 +92,7 @@ def parse(text: str | bytes) -> Frame:
     if event == "media":
         escaped = ("\\" in text) if isinstance(text, str) else (b"\\" in text)
         return _media(data, not escaped)
-    parser = _PARSERS.get(event)  # type: ignore[arg-type]
+    parser = _PARSERS.get(event) if isinstance(event, str) else None
     if parser is None:
         raise FrameError(f"unknown event {str(event)[:40]!r}")
     return parser(data)
@@ -211,7 +212,7 @@ def _stop(data: dict[str, Any]) -> Stop:
     return Stop(_str(data, "streamSid"), call_sid)
 
 
-_PARSERS = {
+_PARSERS: dict[str, Callable[[dict[str, Any]], Frame]] = {
     "connected": _connected,
     "start": _start,
     "mark": _mark,

@@ -1,10 +1,11 @@
 """Stream tokens: the voice webhook's signed promise that a call may open a stream.
 
 The voice webhook mints a token binding one CallSid (the call row it has just
-routed already records which assistant answers) and puts it in the ``<Stream>`` URL as a path segment
-(``/twilio/media-stream/<token>/``). The media consumer verifies it on the WebSocket
-upgrade, before it opens the Realtime leg. A token is short-lived; single use is
-enforced in the database by ``services.call_claim_stream``, not here.
+routed already records which assistant answers) and puts it in the ``<Stream>``
+URL as a path segment (``/twilio/media-stream/<token>/``). The media consumer
+verifies it on the WebSocket upgrade, before it opens the Realtime leg. A token is
+short-lived; single use is enforced in the database by
+``services.call_claim_stream``, not here.
 
 Format: ``<payload>.<signature>``, both unpadded base64url, so the token is safe in a
 URL path (no ``/``, ``?``, ``%`` or ``=``). The payload is compact JSON; the

@@ -50,8 +50,3 @@ def stream_ended(*, apology: str) -> str:
         response.say(apology)
     response.hangup()
     return str(response)
-
-
-def empty() -> str:
-    """A document that does nothing (for callbacks that need no instructions)."""
-    return str(VoiceResponse())

@@ -91,10 +91,9 @@ def stream_ended(request: HttpRequest) -> HttpResponse:
 
 
 def _connect(request: HttpRequest, call_sid: str, assistant: Assistant) -> str:
-    """TwiML bridging ``call_sid`` to a stream only ``assistant`` may serve."""
+    """TwiML bridging ``call_sid`` to its stream, after ``assistant``'s notice."""
     token = stream_token.mint(
         call_sid=call_sid,
-        assistant_id=assistant.pk,
         secret=settings.SECRET_KEY,
         ttl_seconds=settings.STREAM_TOKEN_TTL_SECONDS,
         now=time.time(),
@@ -147,7 +146,7 @@ def _bad_request(message: str) -> HttpResponse:
 
 def _int_or_none(value: str | None) -> int | None:
     try:
-        return int(value) if value not in (None, "") else None
+        return int(value) if value else None  # None and "" are both absent
     except ValueError:
         logger.warning("ignoring non-numeric CallDuration %r", value)
         return None

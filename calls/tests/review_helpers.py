@@ -13,7 +13,8 @@ from calls.models import Call, TranscriptEntry
 
 _sids = itertools.count(1)
 
-USAGE = {
+# Any, not int: spread into make_call(**USAGE) beside its typed keywords.
+USAGE: dict[str, Any] = {
     "input_tokens": 12_000,
     "output_tokens": 4_000,
     "input_text_tokens": 2_000,

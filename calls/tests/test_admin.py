@@ -8,7 +8,8 @@ import pytest
 from django.contrib.auth.models import Permission
 
 from assistants.models import PhoneNumber
-from calls.models import Call, CallStatus, TranscriptEntry
+from calls.models import Call, CallDirection, CallStatus, TranscriptEntry
+from calls.review.masking import shown_numbers
 
 
 @pytest.fixture
@@ -122,3 +123,101 @@ def test_it_shows_full_numbers_with_the_permission(
     client.force_login(staff_user)
 
     assert "+15557654321" in client.get("/admin/calls/call/").content.decode()
+
+
+@pytest.fixture
+def masked_client(client: Any, staff_user: Any) -> Any:
+    """Staff who may browse calls but not see callers' numbers in full."""
+    staff_user.user_permissions.add(Permission.objects.get(codename="view_call"))
+    client.force_login(staff_user)
+    return client
+
+
+@pytest.fixture
+def outbound_call(phone_number: PhoneNumber) -> Call:
+    return Call.objects.create(
+        call_sid="CA" + "6" * 32,
+        direction=CallDirection.OUTBOUND_API,
+        from_number=phone_number.number,
+        to_number="+15551239876",
+        phone_number=phone_number,
+        assistant=phone_number.assistant,
+        status=CallStatus.COMPLETED,
+    )
+
+
+def test_it_masks_the_other_party_like_the_pages(
+    masked_client: Any, call: Call, outbound_call: Call
+) -> None:
+    listing = masked_client.get("/admin/calls/call/").content.decode()
+    page = masked_client.get(f"/admin/calls/call/{outbound_call.pk}/change/")
+
+    for masked_call in (call, outbound_call):
+        shown_from, shown_to = shown_numbers(
+            direction=masked_call.direction,
+            from_number=masked_call.from_number,
+            to_number=masked_call.to_number,
+            show=False,
+        )
+        assert shown_from in listing
+        assert shown_to in listing
+    # Outbound, the called party is the one masked; our own line stays readable.
+    assert "+1555•••9876" in listing
+    assert "+15551239876" not in listing
+    assert "+1555•••9876" in page.content.decode()
+    assert "+15551239876" not in page.content.decode()
+    assert outbound_call.from_number in page.content.decode()
+
+
+@pytest.mark.parametrize("query", ["+15557654321", "7654321", "+15551239876"])
+def test_it_does_not_search_numbers_for_staff_without_the_permission(
+    masked_client: Any, call: Call, outbound_call: Call, query: str
+) -> None:
+    response = masked_client.get("/admin/calls/call/", {"q": query})
+
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 0
+
+
+def test_it_still_searches_sids_and_transcripts_for_staff_without_the_permission(
+    masked_client: Any, call: Call
+) -> None:
+    by_sid = masked_client.get("/admin/calls/call/", {"q": "CA5555"})
+    by_text = masked_client.get("/admin/calls/call/", {"q": "dentist"})
+
+    assert by_sid.context["cl"].result_count == 1
+    assert by_text.context["cl"].result_count == 1
+
+
+@pytest.mark.parametrize(
+    "lookup",
+    [
+        {"from_number": "+15557654321"},
+        {"from_number__startswith": "+1555765"},
+        {"to_number__exact": "+15551239876"},
+    ],
+)
+def test_it_refuses_number_lookups_to_staff_without_the_permission(
+    masked_client: Any, call: Call, outbound_call: Call, lookup: dict[str, str]
+) -> None:
+    response = masked_client.get("/admin/calls/call/", lookup)
+
+    # DisallowedModelAdminLookup: a 400, not a filtered (and confirming) list.
+    assert response.status_code == 400
+
+
+def test_it_searches_and_filters_numbers_with_the_permission(
+    client: Any, staff_user: Any, call: Call, outbound_call: Call
+) -> None:
+    staff_user.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_call", "view_caller_number"])
+    )
+    client.force_login(staff_user)
+
+    searched = client.get("/admin/calls/call/", {"q": "+15551239876"})
+    filtered = client.get("/admin/calls/call/", {"from_number": "+15557654321"})
+
+    assert searched.context["cl"].result_count == 1
+    assert filtered.status_code == 200
+    assert filtered.context["cl"].result_count == 1
+    assert "+15551239876" in searched.content.decode()

@@ -137,7 +137,7 @@ def test_it_reads_cpu_time_and_memory_from_proc() -> None:
 
 
 def test_it_aggregates_runs_into_medians_and_sums_losses() -> None:
-    runs = [
+    runs: list[dict[str, Any]] = [
         {"frames_sent": 10, "frames_lost": 1, "rtt_p99_ms": 5.0, "calls_failed": 0},
         {"frames_sent": 30, "frames_lost": 0, "rtt_p99_ms": 9.0, "calls_failed": 1},
         {"frames_sent": 20, "frames_lost": 2, "rtt_p99_ms": 7.0, "calls_failed": 0},

@@ -1,4 +1,4 @@
-"""CallBridge, pure: caller audio buffering, session setup, assistant audio and marks,
+"""CallState, pure: caller audio buffering, session setup, assistant audio and marks,
 barge-in. No sockets, no database, no clock: time is passed in."""
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def test_it_bounds_the_buffer_and_drops_the_oldest_frames() -> None:
         h.tw(tw_media(p))
     sent = realtime_out(h.open())
     assert [e["audio"] for e in sent[1:]] == payloads[2:]
-    assert h.bridge.dropped_frames == 2
+    assert h.state.dropped_frames == 2
 
 
 def test_it_waits_for_start_before_configuring_an_early_leg() -> None:
@@ -78,7 +78,7 @@ def test_it_waits_for_start_before_configuring_an_early_leg() -> None:
     assert h.open() == []  # leg opened on the upgrade, before Twilio's start
     actions = h.tw(tw_start())
     assert [e["type"] for e in realtime_out(actions)] == ["session.update"]
-    assert h.bridge.configured
+    assert h.state.configured
 
 
 def test_it_forwards_caller_audio_untouched_once_configured() -> None:
@@ -161,7 +161,7 @@ def test_it_computes_audio_bytes_from_base64_length_alone() -> None:
 def test_it_matches_mark_echoes_by_name_not_by_count() -> None:
     h = Harness().ready()
     play(h, deltas=3)
-    turn = h.bridge.turns["item_A1"]
+    turn = h.state.playback.turns["item_A1"]
     h.tw(tw_mark("item_A1:200"))
     assert turn.heard_ms == 200
     h.tw(tw_mark("item_A1:100"))  # late, out of order: never moves heard back
@@ -185,15 +185,15 @@ def test_it_truncates_at_the_last_mark_heard_before_the_clear() -> None:
     # After a clear Twilio echoes every pending mark at once: they prove nothing.
     for name in ("item_A1:200", "item_A1:300"):
         assert h.tw(tw_mark(name)) == []
-    assert h.bridge.turns["item_A1"].heard_ms == 100
-    assert h.bridge.bad_frames == 0
+    assert h.state.playback.turns["item_A1"].heard_ms == 100
+    assert h.state.bad_frames == 0
 
 
 def test_it_never_truncates_past_what_was_sent() -> None:
     h = Harness().ready()
     play(h, deltas=2)
     h.tw(tw_mark("item_A1:99999"))  # a forged or confused echo
-    assert h.bridge.turns["item_A1"].heard_ms == 200
+    assert h.state.playback.turns["item_A1"].heard_ms == 200
     h.rt(rt_delta())  # more audio queued, unheard
     truncate = realtime_out(h.rt(rt_speech_started("item_U2")))[0]
     assert truncate["audio_end_ms"] == 200
@@ -204,13 +204,13 @@ def test_it_drops_late_deltas_of_the_interrupted_item() -> None:
     play(h, deltas=2)
     h.rt(rt_speech_started("item_U2"))
     assert h.rt(rt_delta()) == []
-    assert h.bridge.turns["item_A1"].sent_ms == 200
-    assert h.bridge.turns["item_A1"].generated_ms == 300
+    assert h.state.playback.turns["item_A1"].sent_ms == 200
+    assert h.state.playback.turns["item_A1"].generated_ms == 300
     # The next answer plays normally, and its marks are its own.
     play(h, deltas=1, item="item_A2", resp="resp_2")
     assert marks(h.log)[-1] == "item_A2:100"
     h.tw(tw_mark("item_A2:100"))
-    assert h.bridge.turns["item_A2"].heard_ms == 100
+    assert h.state.playback.turns["item_A2"].heard_ms == 100
 
 
 def test_it_interrupts_an_answer_that_finished_generating_but_still_plays() -> None:
@@ -279,8 +279,8 @@ def test_cut_transcript_backs_off_to_a_word_boundary() -> None:
 def test_nothing_happens_after_the_call_ended() -> None:
     h = Harness().ready()
     play(h, deltas=1)
-    end = h.bridge.on_twilio_closed(h.now)
+    end = h.state.on_twilio_closed(h.now)
     assert isinstance(end[0], EndCall)
     assert h.rt(rt_delta()) == []
     assert h.tw(tw_media()) == []
-    assert h.bridge.on_twilio_closed(h.now) == []
+    assert h.state.on_twilio_closed(h.now) == []

@@ -1,4 +1,4 @@
-"""CallBridge, pure: start checks, max duration, errors, bad input, the end."""
+"""CallState, pure: start checks, max duration, errors, bad input, the end."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def test_it_starts_the_call_and_the_max_duration_timer() -> None:
 
 def test_it_gives_up_when_twilio_never_sends_start() -> None:
     h = Harness()
-    assert h.bridge.on_accepted(0) == [StartTimer("start_timeout", 10_000)]
+    assert h.state.on_accepted(0) == [StartTimer("start_timeout", 10_000)]
     h.open()
     assert h.timer("start_timeout") == [
         EndCall("stream_closed", "no start frame from Twilio", None)
@@ -118,7 +118,7 @@ def test_it_retries_a_goodbye_refused_for_an_active_response() -> None:
     h.timer("max_duration")
     h.rt(rt_response_created("resp_vad"))  # the model started one meanwhile
     h.rt(rt_error("conversation_already_has_active_response", event_id="evt_goodbye"))
-    assert h.bridge.goodbye == "pending"
+    assert h.state.responses.goodbye_stage == "pending"
     out = realtime_out(h.rt(rt_response_done("resp_vad")))
     assert [e["type"] for e in out] == ["response.create"]
 
@@ -154,7 +154,7 @@ def test_it_ends_the_call_on_fatal_errors(code: str, reason: str) -> None:
     h.rt(rt_error(code, "It is over."))
     assert ended(h) == EndCall(reason, f"{code}: It is over.", None)
     # The close that follows does not replace the reason.
-    assert h.bridge.on_realtime_closed(1001, "bye", h.now) == []
+    assert h.state.on_engine_closed(1001, "bye", h.now) == []
 
 
 def test_it_ends_the_call_when_a_response_fails_for_lack_of_quota() -> None:
@@ -179,7 +179,7 @@ def test_it_ends_the_call_when_a_response_fails_for_lack_of_quota() -> None:
 def test_it_logs_and_continues_after_non_fatal_errors(code: str) -> None:
     h = Harness().ready()
     assert h.rt(rt_error(code)) == []
-    assert not h.bridge.ended
+    assert not h.state.ended
     assert h.tw(tw_media()) != []
 
 
@@ -197,7 +197,7 @@ def test_it_keeps_a_rejected_session_update_for_the_call_record(
             )
         )
     assert "session.update rejected" in caplog.text
-    assert not h.bridge.ended
+    assert not h.state.ended
     h.tw(tw_stop())
     assert ended(h).error == (
         "session.update rejected: unknown_parameter: Unknown parameter 'session.x'."
@@ -219,13 +219,13 @@ def test_it_warns_when_the_session_echo_differs(
 def test_it_records_a_leg_that_could_not_open() -> None:
     h = Harness()
     h.tw(tw_start())
-    out = h.bridge.on_realtime_failed("HTTP 401")
+    out = h.state.on_engine_failed("HTTP 401")
     assert out == [EndCall("realtime_error", "Realtime connect failed: HTTP 401")]
 
 
 def test_it_records_a_leg_that_dropped_mid_call() -> None:
     h = Harness().ready()
-    out = h.bridge.on_realtime_closed(1006, "", h.now)
+    out = h.state.on_engine_closed(1006, "", h.now)
     assert out == [
         EndCall("realtime_disconnected", "Realtime connection closed (code 1006)")
     ]
@@ -253,10 +253,10 @@ def test_it_counts_and_ignores_bad_twilio_input() -> None:
     ]
     for text in bad:
         assert h.tw(text) == []
-    assert h.bridge.on_twilio_binary(b"\x00\x01") == []
-    assert h.bridge.bad_frames == len(bad) + 2
+    assert h.state.on_twilio_binary(b"\x00\x01") == []
+    assert h.state.bad_frames == len(bad) + 2
     assert realtime_out(h.tw(tw_media()))  # the call goes on
-    assert not h.bridge.ended
+    assert not h.state.ended
 
 
 def test_it_counts_and_ignores_garbage_from_realtime() -> None:
@@ -270,8 +270,8 @@ def test_it_counts_and_ignores_garbage_from_realtime() -> None:
         b"\xff\xfe",
     ]:
         assert h.rt(text) == []  # type: ignore[arg-type]
-    assert h.bridge.bad_frames == 6
-    assert not h.bridge.ended
+    assert h.state.bad_frames == 6
+    assert not h.state.ended
 
 
 def test_it_rate_limits_bad_input_warnings(caplog: pytest.LogCaptureFixture) -> None:
@@ -280,7 +280,7 @@ def test_it_rate_limits_bad_input_warnings(caplog: pytest.LogCaptureFixture) -> 
         for _ in range(20):
             h.tw("garbage")
     assert len(caplog.records) == 5
-    assert h.bridge.bad_frames == 20
+    assert h.state.bad_frames == 20
 
 
 # -- the end ------------------------------------------------------------------
@@ -295,13 +295,13 @@ def test_stop_means_the_caller_hung_up() -> None:
 
 def test_a_closed_twilio_socket_ends_the_stream() -> None:
     h = Harness().ready()
-    assert h.bridge.on_twilio_closed(0) == [EndCall("stream_closed", "", None)]
+    assert h.state.on_twilio_closed(0) == [EndCall("stream_closed", "", None)]
 
 
 def test_a_stop_for_another_stream_is_ignored() -> None:
     h = Harness().ready()
     assert h.tw(tw_stop(stream_sid="MZother")) == []
-    assert h.bridge.bad_frames == 1
+    assert h.state.bad_frames == 1
 
 
 def test_end_reasons_and_roles_are_the_models_choices() -> None:

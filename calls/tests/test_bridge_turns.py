@@ -1,8 +1,8 @@
-"""CallBridge, pure: transcript rows and their order, usage, latency, DTMF, tools."""
+"""CallState, pure: transcript rows and their order, usage, latency, DTMF, tools."""
 
 from __future__ import annotations
 
-from calls.callstate import AddUsage, SaveTranscript, SetLatency, ToolCall
+from calls.callstate import AddUsage, RunTool, SaveTranscript, SetLatency
 from calls.tests.frames import (
     rt_audio_done,
     rt_committed,
@@ -102,7 +102,7 @@ def test_it_times_turns_from_the_start_of_the_stream() -> None:
 
 
 def test_it_maps_usage_onto_the_call_counters() -> None:
-    from calls.services import USAGE_FIELDS
+    from calls.usage import USAGE_FIELDS
 
     h = Harness().ready()
     h.rt(rt_response_created())
@@ -170,7 +170,7 @@ def test_it_writes_dtmf_digits_as_system_rows_in_order() -> None:
 
 def test_it_hands_function_calls_to_the_tool_seam() -> None:
     h = Harness().ready()
-    (call,) = of_type(h.rt(rt_tool_call()), ToolCall)
+    (call,) = of_type(h.rt(rt_tool_call()), RunTool)
     assert (call.call_id, call.name) == ("call_X9", "transfer_call")
     assert call.arguments == '{"reason": "billing"}'
 
@@ -180,7 +180,7 @@ def test_it_ignores_events_it_does_not_use() -> None:
     assert h.rt(rt_other()) == []
     assert h.rt('{"type": "response.output_audio_transcript.delta"}') == []
     assert h.rt('{"type": "some.future.event", "x": 1}') == []
-    assert h.bridge.bad_frames == 0
+    assert h.state.bad_frames == 0
 
 
 def test_it_marks_the_end_of_each_item_when_its_response_is_done() -> None:
@@ -190,7 +190,7 @@ def test_it_marks_the_end_of_each_item_when_its_response_is_done() -> None:
     h.rt(rt_delta())
     h.rt(rt_response_done())  # no output_audio.done came: the final mark still goes
     h.rt(rt_audio_done())
-    turn = h.bridge.turns["item_A1"]
+    turn = h.state.playback.turns["item_A1"]
     assert turn.marked_ms == turn.sent_ms == 200
     h.tw(tw_mark("item_A1:200"))
-    assert h.bridge.live == []
+    assert h.state.playback.live == []

@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.contrib.auth.models import Permission
 from django.db import connection
 
 from calls.models import TranscriptEntry
@@ -149,6 +150,57 @@ def test_it_shows_live_calls_without_javascript(
     context.close()
 
 
+def test_it_offers_call_controls_only_with_the_permission(
+    live_server: Any, browser: Any, staff_user: Any, assistant: Any
+) -> None:
+    call = make_call(assistant=assistant, live=True, entries=CONVERSATION[:2])
+    page = browser.new_context(viewport=DESKTOP).new_page()
+    log_in(page, live_server.url, call.get_absolute_url())
+    assert page.get_by_role("link", name="Hang up").count() == 0
+    assert page.get_by_role("link", name="Transfer").count() == 0
+
+    staff_user.user_permissions.add(Permission.objects.get(codename="control_call"))
+    page.reload()
+    shoot(page, "call-detail-controls-desktop")
+    page.get_by_role("link", name="Hang up").click()
+    page.wait_for_url(f"{live_server.url}/calls/{call.call_sid}/hangup/")
+    assert page.get_by_role("heading", name="Hang up this call?").is_visible()
+    assert page.get_by_text("+1555•••4321").is_visible()
+    assert page.get_by_role("button", name="Hang up the call").is_visible()
+    shoot(page, "confirm-hangup-desktop")
+    page.get_by_role("link", name="Cancel").click()
+    page.wait_for_url(live_server.url + call.get_absolute_url())
+    page.get_by_role("link", name="Transfer").click()
+    assert page.get_by_label("Transfer to").is_visible()
+    assert page.get_by_label("Message to the caller").input_value() == (
+        "Transferring you now"
+    )
+    # The live page: the socket is stood in for (live_server has no WebSocket);
+    # it announces a call the server did not render, so live.js builds its row.
+    arriving = {
+        **call_payload(call),
+        "call_sid": "CA" + "f" * 32,
+        "from": "+1555•••0000",
+    }
+
+    def live_socket(socket: Any) -> None:
+        socket.send(json.dumps({"type": "snapshot", "calls": []}))
+        socket.send(json.dumps({"type": "call", "state": "started", "call": arriving}))
+
+    page.route_web_socket("**/ws/calls/live/", live_socket)
+    page.set_viewport_size(PHONE)
+    page.goto(live_server.url + "/calls/live/")
+    row = page.locator(f'tr[data-call-sid="{arriving["call_sid"]}"]')
+    row.wait_for()
+    hang_up = row.get_by_role("link", name="Hang up")
+    assert hang_up.get_attribute("href") == f"/calls/{arriving['call_sid']}/hangup/"
+    transfer = row.get_by_role("link", name="Transfer")
+    assert transfer.get_attribute("href") == f"/calls/{arriving['call_sid']}/transfer/"
+    assert fits_the_screen(page), "live page with call controls overflows on a phone"
+    shoot(page, "live-calls-controls-phone")
+    page.context.close()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -248,16 +300,18 @@ def publisher(app_env: dict[str, str]) -> Iterator[Any]:
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
     )
+    stdin, stdout = process.stdin, process.stdout
+    assert stdin is not None and stdout is not None  # both are PIPEs
 
     def publish(**event: Any) -> None:
-        process.stdin.write(json.dumps(event) + "\n")
-        process.stdin.flush()
-        assert process.stdout.readline().strip() == "ok"
+        stdin.write(json.dumps(event) + "\n")
+        stdin.flush()
+        assert stdout.readline().strip() == "ok"
 
     try:
         yield publish
     finally:
-        process.stdin.close()
+        stdin.close()
         process.wait(timeout=10)
 
 

@@ -1,5 +1,5 @@
 """MediaStreamConsumer through Channels' WebsocketCommunicator, with a scripted fake
-Realtime connection injected via ``as_asgi(connect_realtime=...)``."""
+Realtime connection injected via ``as_asgi(connect_engine=...)``."""
 
 from __future__ import annotations
 
@@ -19,8 +19,10 @@ from django.urls import path
 from websockets.asyncio.server import ServerConnection, serve
 
 from calls import services
+from calls.callstate import CallState
 from calls.models import Call, TranscriptEntry
 from calls.runtime.media_consumer import MediaStreamConsumer
+from calls.runtime.runner import CallRunner
 from calls.telephony import stream_token
 from calls.tests.frames import (
     CALL_SID,
@@ -58,13 +60,25 @@ USAGE = {
 
 
 class Probe(MediaStreamConsumer):
-    """Keeps the last instance, so tests can wait on the bridge's state."""
+    """Keeps the last instance, so tests can wait on its runner."""
 
     last: Probe | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         Probe.last = self
+
+
+def runner() -> CallRunner:
+    assert Probe.last is not None and Probe.last.runner is not None
+    return Probe.last.runner
+
+
+async def settled(check: Callable[[CallState], bool]) -> None:
+    """Wait until the call state satisfies ``check`` (re-checked by the runner
+    after every batch of actions it performs; no polling)."""
+    current = runner()
+    await current.wait_until(lambda: check(current.state))
 
 
 @pytest.fixture(autouse=True)
@@ -85,7 +99,6 @@ def call(phone_number: Any) -> Call:
 def mint(call_sid: str = CALL_SID, now: float | None = None) -> str:
     return stream_token.mint(
         call_sid=call_sid,
-        assistant_id=1,
         secret=settings.SECRET_KEY,
         ttl_seconds=60,
         now=time.time() if now is None else now,
@@ -102,7 +115,7 @@ def communicator(
         [
             path(
                 "twilio/media-stream/<str:token>/",
-                Probe.as_asgi(connect_realtime=connector),
+                Probe.as_asgi(connect_engine=connector),
             )
         ]
     )
@@ -112,13 +125,6 @@ def communicator(
         signature = twilio_signature("wss://voice.example.com" + url_path, {})
         headers.append((b"x-twilio-signature", signature.encode()))
     return WebsocketCommunicator(app, url_path, headers=headers)
-
-
-async def eventually(check: Callable[[], bool], within: float = 3) -> None:
-    """Poll state owned by the consumer's tasks (they signal nothing to a test)."""
-    async with asyncio.timeout(within):
-        while not check():  # noqa: ASYNC110
-            await asyncio.sleep(0.005)
 
 
 async def frames_until_close(comm: WebsocketCommunicator) -> tuple[list[str], int]:
@@ -182,8 +188,7 @@ async def test_it_runs_a_call_and_records_it(call: Call) -> None:
     assert (media["event"], media["streamSid"]) == ("media", STREAM_SID)
     assert (await comm.receive_json_from(timeout=3))["mark"]["name"] == "item_G:100"
     await comm.send_to(tw_mark("item_G:100"))
-    bridge = Probe.last.bridge  # type: ignore[union-attr]
-    await eventually(lambda: bridge.live == [])  # the greeting has played
+    await settled(lambda s: s.playback.live == [])  # the greeting has played
 
     leg.push(
         rt_speech_started("item_U1", 3000),
@@ -201,8 +206,8 @@ async def test_it_runs_a_call_and_records_it(call: Call) -> None:
     )
     assert (await comm.receive_json_from(timeout=3))["event"] == "media"
     assert (await comm.receive_json_from(timeout=3))["mark"]["name"] == "item_A1:100"
-    await eventually(lambda: bridge.caller_turns["item_U1"].written)
-    await eventually(lambda: bridge.active_response_id is None)
+    await settled(lambda s: s.transcript.caller_turns["item_U1"].written)
+    await settled(lambda s: s.responses.active_response_id is None)
     await comm.send_to(tw_mark("item_A1:100"))
     await comm.send_to(tw_stop())
     assert await frames_until_close(comm) == ([], 1000)
@@ -240,7 +245,6 @@ async def test_it_refuses_an_unauthorised_upgrade(call: Call, case: str) -> None
         "expired": mint(now=time.time() - 3600),
         "bad secret": stream_token.mint(
             call_sid=CALL_SID,
-            assistant_id=1,
             secret="other",
             ttl_seconds=60,
             now=time.time(),
@@ -312,7 +316,7 @@ async def test_it_buffers_audio_while_the_leg_opens(call: Call) -> None:
     await comm.send_to(tw_start())
     for _ in range(3):
         await comm.send_to(tw_media())
-    await eventually(lambda: len(Probe.last.bridge.buffer) == 3)  # type: ignore[union-attr]
+    await settled(lambda s: len(s.buffer) == 3)
     connector.gate.set()
     await connector.leg.wait_for("input_audio_buffer.append", 3)
     assert (
@@ -358,8 +362,7 @@ async def test_it_keeps_the_transcript_when_the_leg_drops(call: Call) -> None:
     comm = communicator(connector)
     await start(comm, leg)
     leg.push(rt_speech_started("item_U1"), rt_input_done("item_U1", "Hello?"))
-    bridge = Probe.last.bridge  # type: ignore[union-attr]
-    await eventually(lambda: "item_U1" in bridge.caller_turns)
+    await settled(lambda s: "item_U1" in s.transcript.caller_turns)
     leg.drop(1011, "server error")
     await frames_until_close(comm)
     await comm.disconnect(timeout=5)
@@ -381,7 +384,7 @@ async def test_it_closes_the_leg_at_once_when_the_caller_hangs_up(call: Call) ->
     await comm.disconnect(timeout=5)
     call_after, _ = await fetch()
     assert call_after.end_reason == "caller_hung_up"
-    leg_task = Probe.last.leg_task  # type: ignore[union-attr]
+    leg_task = runner().leg_task
     assert leg_task is not None and leg_task.done()
 
 
@@ -414,7 +417,7 @@ async def test_it_handles_barge_in_end_to_end(call: Call) -> None:
             names.append(frame["mark"]["name"])
     assert names == ["item_A1:100", "item_A1:200", "item_A1:300"]
     await comm.send_to(tw_mark("item_A1:100"))
-    await eventually(lambda: Probe.last.bridge.turns["item_A1"].heard_ms == 100)  # type: ignore[union-attr]
+    await settled(lambda s: s.playback.turns["item_A1"].heard_ms == 100)
     leg.push(rt_speech_started("item_U2", 5000))
     assert await comm.receive_json_from(timeout=3) == {
         "event": "clear",
@@ -431,7 +434,7 @@ async def test_it_handles_barge_in_end_to_end(call: Call) -> None:
         await comm.send_to(tw_mark(name))
     leg.push(rt_delta())  # late audio of the cut answer
     leg.push(rt_transcript_done(transcript="One two three four five six"))
-    await eventually(lambda: Probe.last.bridge.turns["item_A1"].written)  # type: ignore[union-attr]
+    await settled(lambda s: s.playback.turns["item_A1"].written)
     await comm.send_to(tw_stop())
     assert await frames_until_close(comm) == ([], 1000)  # the late delta was dropped
     await comm.disconnect(timeout=5)
@@ -519,7 +522,7 @@ async def test_it_runs_bridge_timers(
     call: Call, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Timers go through the consumer: here Twilio never sends start."""
-    monkeypatch.setattr("calls.callstate.core.START_TIMEOUT_MS", 20)
+    monkeypatch.setattr("calls.callstate.call.START_TIMEOUT_MS", 20)
     connector = FakeConnector()
     comm = communicator(connector)
     assert (await comm.connect())[0]

@@ -145,7 +145,8 @@ def test_it_reads_entries_in_chunks_not_per_call(assistant: Any) -> None:
 
 
 def test_it_streams_json_piece_by_piece(call: Any) -> None:
-    pieces = list(exports.iter_json(iter([{"a": 1}, {"b": "é"}])))
+    calls: list[dict[str, Any]] = [{"a": 1}, {"b": "é"}]
+    pieces = list(exports.iter_json(iter(calls)))
     assert pieces[0] == "["
     assert json.loads("".join(pieces)) == [{"a": 1}, {"b": "é"}]
     assert json.loads("".join(exports.iter_json([]))) == []

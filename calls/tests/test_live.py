@@ -39,7 +39,9 @@ async def _close_worker_connections() -> AsyncIterator[None]:
 
 async def open_socket(user: Any) -> tuple[WebsocketCommunicator, bool]:
     communicator = WebsocketCommunicator(LiveCallsConsumer.as_asgi(), PATH)
-    communicator.scope["user"] = user
+    # AuthMiddlewareStack's key, set directly as Channels' testing docs do; the
+    # stubs' test scope TypedDict does not list it.
+    communicator.scope["user"] = user  # type: ignore[typeddict-unknown-key]
     connected, _ = await communicator.connect()
     return communicator, connected
 
@@ -103,6 +105,25 @@ async def test_it_streams_a_subscribed_calls_transcript(
     await socket.send_json_to({"unsubscribe": live_call.call_sid})
     await live_events.publish_transcript(live_call.call_sid, entry_payload(entry))
     assert await socket.receive_nothing(timeout=0.2)
+    await socket.disconnect()
+
+
+async def test_it_ignores_control_commands_sent_to_a_watched_calls_group(
+    staff_user: Any, live_call: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from calls.runtime import control
+
+    monkeypatch.setattr(control, "REPLY_TIMEOUT_SECONDS", 0.1)
+    socket, _ = await open_socket(staff_user)
+    await socket.receive_json_from()  # snapshot
+    await socket.send_json_to({"subscribe": live_call.call_sid})
+    await socket.receive_json_from()  # call_transcript
+    # Control shares the call's group name; a viewer must neither answer nor crash.
+    with pytest.raises(control.ControlError):
+        await control.hang_up(live_call.call_sid, requested_by="alice")
+    assert await socket.receive_nothing(timeout=0.1)
+    await live_events.publish_transcript(live_call.call_sid, {"seq": 9, "text": "on"})
+    assert (await socket.receive_json_from())["entry"]["text"] == "on"
     await socket.disconnect()
 
 
@@ -187,6 +208,7 @@ async def test_it_relays_events_published_by_another_process(
     }
     viewer_layer = get_channel_layer()
     publisher_layer = RedisChannelLayer(**config)
+    assert isinstance(viewer_layer, RedisChannelLayer)
     assert viewer_layer is not publisher_layer
     monkeypatch.setattr(live_events, "get_channel_layer", lambda: publisher_layer)
     try:

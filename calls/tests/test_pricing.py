@@ -57,12 +57,12 @@ def test_it_bills_cached_tokens_only_at_the_cached_rate() -> None:
         "output_text": 0,
     }
     expected = (232 * 32 + 200 * 4 + 68 * 0.4 + 700 * 0.4) / 1_000_000
-    assert pricing.estimate_usd(usage, PRICES) == pytest.approx(expected)
+    assert pricing.estimate(usage, PRICES).total_usd == pytest.approx(expected)
 
 
 def test_it_counts_unsplit_totals_as_audio() -> None:
     usage = {"input_tokens": 1_000_000, "output_tokens": 1_000_000}
-    assert pricing.estimate_usd(usage, PRICES) == pytest.approx(96.0)
+    assert pricing.estimate(usage, PRICES).total_usd == pytest.approx(96.0)
 
 
 def test_it_costs_nothing_without_usage() -> None:

@@ -11,17 +11,18 @@ import pytest
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import InvalidStatus
 
+from assistants.persona import Persona
 from calls.engines import openai_realtime as realtime
 from calls.tests.frames import dumps, load
-from calls.tests.frames.harness import snapshot
+from calls.tests.frames.harness import persona
 
 
-def session(snap: dict[str, Any]) -> dict[str, Any]:
+def session(snap: Persona) -> dict[str, Any]:
     return json.loads(realtime.session_update(snap))["session"]
 
 
 def test_it_configures_a_server_vad_session_from_the_snapshot() -> None:
-    event = json.loads(realtime.session_update(snapshot(transcription_language="de")))
+    event = json.loads(realtime.session_update(persona(transcription_language="de")))
     assert event["type"] == "session.update"
     assert event["event_id"] == realtime.SESSION_UPDATE_EVENT_ID
     assert event["session"] == {
@@ -48,7 +49,7 @@ def test_it_configures_a_server_vad_session_from_the_snapshot() -> None:
 
 def test_it_configures_semantic_vad_and_no_transcription() -> None:
     s = session(
-        snapshot(
+        persona(
             turn_detection="semantic_vad",
             vad_eagerness="low",
             transcription_model="",
@@ -112,7 +113,7 @@ def test_it_parses_the_recorded_server_events() -> None:
     assert parse("output_item_added") == realtime.OutputItemAdded(
         "resp_1", "item_A1", "message", "assistant"
     )
-    assert parse("output_audio_delta") == realtime.AudioDelta(
+    assert parse("output_audio_delta") == realtime.AudioOut(
         "resp_1", "item_A1", "f39/fw==", True
     )
     assert parse("output_audio_done") == realtime.AudioDone("resp_1", "item_A1")
@@ -187,6 +188,7 @@ async def test_it_talks_to_a_websocket_server_without_compression() -> None:
     seen: dict[str, Any] = {}
 
     async def handler(ws: ServerConnection) -> None:
+        assert ws.request is not None  # set once the handshake is done
         seen["auth"] = ws.request.headers.get("Authorization")
         seen["path"] = ws.request.path
         seen["extensions"] = ws.request.headers.get("Sec-WebSocket-Extensions")
@@ -195,7 +197,7 @@ async def test_it_talks_to_a_websocket_server_without_compression() -> None:
         await ws.close(1000, "done")
 
     async with serve(handler, "127.0.0.1", 0) as server:
-        port = server.sockets[0].getsockname()[1]
+        port = next(iter(server.sockets)).getsockname()[1]
         url = realtime.build_url(f"ws://127.0.0.1:{port}/v1/realtime", "m1")
         conn = await realtime.connect(
             url, headers=realtime.auth_headers("openai", "sk-x"), open_timeout=5
@@ -221,7 +223,7 @@ async def test_it_raises_when_the_server_refuses_the_handshake() -> None:
         return conn.respond(401, "invalid_api_key\n")
 
     async with serve(handler, "127.0.0.1", 0, process_request=reject) as server:
-        port = server.sockets[0].getsockname()[1]
+        port = next(iter(server.sockets)).getsockname()[1]
         with pytest.raises(InvalidStatus):
             await realtime.connect(
                 f"ws://127.0.0.1:{port}/", headers={}, open_timeout=5

@@ -13,8 +13,10 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+from assistants.persona import Persona
 from calls.engines import openai_realtime as realtime
-from calls.engines.openai_realtime import client
+from calls.engines.base import EngineConnection
+from calls.engines.openai_realtime import websockets_client as client
 from calls.tooling.simulators.realtime_server import SimulatorThread
 
 API_KEY = "sk-clients"
@@ -42,7 +44,7 @@ def simulator() -> Iterator[SimulatorThread]:
 
 
 @pytest.fixture
-async def leg(simulator: SimulatorThread) -> AsyncIterator[realtime.RealtimeConnection]:
+async def leg(simulator: SimulatorThread) -> AsyncIterator[EngineConnection]:
     pytest.importorskip("picows")
     connect = realtime.connector("picows")
     assert connect is not client.connect
@@ -60,11 +62,11 @@ async def next_event(messages: AsyncIterator[str | bytes]) -> dict[str, object]:
 
 
 async def test_it_exchanges_events_over_picows(
-    leg: realtime.RealtimeConnection,
+    leg: EngineConnection,
 ) -> None:
     messages = aiter(leg)
     assert (await next_event(messages))["type"] == "session.created"
-    await leg.send(realtime.session_update({"voice": "marin", "instructions": "Hi"}))
+    await leg.send(realtime.session_update(Persona(voice="marin", instructions="Hi")))
     assert (await next_event(messages))["type"] == "session.updated"
     await leg.send(realtime.audio_append("//////////8=", json_safe=True))
     kinds = []
@@ -79,7 +81,7 @@ async def test_it_exchanges_events_over_picows(
 
 
 async def test_it_reports_the_peer_close_code_over_picows(
-    simulator: SimulatorThread, leg: realtime.RealtimeConnection
+    simulator: SimulatorThread, leg: EngineConnection
 ) -> None:
     simulator.call(simulator.simulator.drop_all)  # a TCP cut, no close frame
     received = [message async for message in leg]  # ends with the connection

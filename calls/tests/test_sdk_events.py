@@ -15,7 +15,9 @@ import pytest
 from openai.types.realtime import RealtimeClientEvent, RealtimeServerEvent
 from pydantic import Field, TypeAdapter, ValidationError
 
-from calls.callstate import SendRealtime
+from assistants.persona import Persona
+from calls.callstate import SendEngine
+from calls.callstate.call import GREETING_INSTRUCTIONS, MAX_DURATION_GOODBYE
 from calls.engines import openai_realtime as realtime
 from calls.tests.frames import (
     HERE,
@@ -84,7 +86,7 @@ def all_keys(value: Any) -> set[str]:
 
 @pytest.mark.parametrize("snap", SNAPSHOTS)
 def test_session_update_is_ga_and_carries_no_beta_keys(snap: dict[str, Any]) -> None:
-    text = realtime.session_update(snap)
+    text = realtime.session_update(Persona.from_snapshot(snap))
     event = ClientTA.validate_json(text)
     assert type(event).__name__ == "SessionUpdateEvent"
     assert event.session.type == "realtime"
@@ -102,9 +104,9 @@ def test_every_other_builder_is_a_valid_ga_client_event() -> None:
         realtime.item_truncate("item_A1", 1840),
         realtime.response_create(),
         realtime.response_create(
-            realtime.greeting_instructions("Hi!"), event_id="evt_greeting"
+            GREETING_INSTRUCTIONS.format(greeting="Hi!"), event_id="evt_greeting"
         ),
-        realtime.response_create(realtime.GOODBYE_INSTRUCTIONS, event_id="evt_goodbye"),
+        realtime.response_create(MAX_DURATION_GOODBYE, event_id="evt_goodbye"),
         realtime.response_cancel(),
         realtime.response_cancel("resp_1"),
         realtime.function_call_output("call_X9", '{"ok": true}'),
@@ -144,7 +146,7 @@ def test_everything_a_scripted_call_sends_to_openai_is_valid() -> None:
     h.rt(rt_speech_started("item_U2"))
     h.rt(rt_response_done(status="cancelled"))
     h.timer("max_duration")
-    sent = [x.text for x in h.log if isinstance(x, SendRealtime)]
+    sent = [x.text for x in h.log if isinstance(x, SendEngine)]
     kinds = [type(ClientTA.validate_json(t)).__name__ for t in sent]
     assert kinds == [
         "SessionUpdateEvent",

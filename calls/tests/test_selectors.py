@@ -1,4 +1,5 @@
-"""calls.review.selectors and calls.review.stats: the read queries behind the pages."""
+"""The read queries behind the pages (calls.review.selectors and calls.review.stats)
+and their pure helpers (masking, percentiles, display)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import pytest
 from django.contrib.auth.models import Permission
 
 from calls import pricing
-from calls.review import charts, selectors, stats
+from calls.models import CallDirection
+from calls.review import charts, display, masking, percentiles, selectors, stats
 from calls.review.live_events import call_payload
 from calls.tests.review_helpers import CONVERSATION, USAGE, make_call
 
@@ -23,20 +25,20 @@ def sids(queryset: Any) -> list[str]:
 
 
 def test_it_computes_percentiles_like_numpy() -> None:
-    assert selectors.percentile([], 50) is None
-    assert selectors.percentile([5], 95) == 5
-    assert selectors.percentile([1, 2, 3, 4], 50) == 2.5
-    assert selectors.percentile(list(range(1, 101)), 95) == pytest.approx(95.05)
+    assert percentiles.percentile([], 50) is None
+    assert percentiles.percentile([5], 95) == 5
+    assert percentiles.percentile([1, 2, 3, 4], 50) == 2.5
+    assert percentiles.percentile(list(range(1, 101)), 95) == pytest.approx(95.05)
 
 
 def test_it_masks_the_other_party_only() -> None:
-    inbound = selectors.shown_numbers(
+    inbound = masking.shown_numbers(
         direction="inbound",
         from_number="+15557654321",
         to_number="+15550000001",
         show=False,
     )
-    outbound = selectors.shown_numbers(
+    outbound = masking.shown_numbers(
         direction="outbound-api",
         from_number="+15550000001",
         to_number="+15557654321",
@@ -46,6 +48,11 @@ def test_it_masks_the_other_party_only() -> None:
     assert outbound == ("+15550000001", "+1555•••4321")
 
 
+def test_it_spells_the_inbound_direction_as_calls_models_does() -> None:
+    # masking cannot import calls.models (which imports it), so it repeats the value.
+    assert masking.INBOUND == CallDirection.INBOUND
+
+
 def test_it_shows_numbers_to_permitted_users(
     db: Any, django_user_model: Any, settings: Any
 ) -> None:
@@ -53,11 +60,11 @@ def test_it_shows_numbers_to_permitted_users(
     allowed = django_user_model.objects.create_user("allowed", is_staff=True)
     allowed.user_permissions.add(Permission.objects.get(codename="view_caller_number"))
     boss = django_user_model.objects.create_superuser("boss", password="x")
-    assert not selectors.can_see_numbers(plain)
-    assert selectors.can_see_numbers(django_user_model.objects.get(pk=allowed.pk))
-    assert selectors.can_see_numbers(boss)
+    assert not masking.can_see_numbers(plain)
+    assert masking.can_see_numbers(django_user_model.objects.get(pk=allowed.pk))
+    assert masking.can_see_numbers(boss)
     settings.CALLS_MASK_NUMBERS = False
-    assert selectors.can_see_numbers(plain)
+    assert masking.can_see_numbers(plain)
 
 
 def test_it_filters_the_log(assistant: Any, other_assistant: Any) -> None:
@@ -120,7 +127,7 @@ def test_it_decorates_a_page_in_one_query(
         make_call(assistant=assistant, entries=CONVERSATION, **USAGE)
     calls = list(selectors.call_log(selectors.CallFilters(), UTC)[1])
     with django_assert_num_queries(1):
-        rows = selectors.decorate(calls, prices=PRICES, show_numbers=False)
+        rows = display.decorate(calls, prices=PRICES, show_numbers=False)
     assert [row.turns for row in rows] == [6, 6, 6]  # the system event is no turn
     assert {row.p50_reply_ms for row in rows} == {770}
     assert rows[0].shown_from == "+1555•••4321"
@@ -141,7 +148,7 @@ def test_it_gives_a_call_with_its_transcript_for_live_viewers(assistant: Any) ->
 
 def test_it_summarises_latency(assistant: Any) -> None:
     call = make_call(assistant=assistant, entries=CONVERSATION)
-    summary = selectors.latency_summary(call.transcript_entries.all())
+    summary = display.latency_summary(call.transcript_entries.all())
     assert summary["reply_p50"] == 770
     assert summary["heard_p95"] == pytest.approx(1086)  # 820 + 0.95 * (1100 - 820)
     assert summary["reply_count"] == 2

@@ -2,17 +2,22 @@
 
 The fake checks what real Twilio traffic must look like: signatures on the webhook
 and on the stream upgrade, the message order and field types of the stream, and it
-plays scripted server behaviour (audio, marks, clear, echo, hang-up).
+plays scripted server behaviour (audio, marks, clear, echo, hang-up). The REST
+stand-in (``TwilioRestApi``) is driven here with plain HTTP; the product's client
+for it is tested in ``test_twilio_rest``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import threading
+import urllib.error
 import urllib.parse
-from collections.abc import AsyncIterator, Awaitable, Callable
+import urllib.request
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -32,15 +37,19 @@ from calls.tooling.simulators.twilio_caller import (
     Pause,
     Speak,
     TwilioCaller,
+    TwilioRestApi,
     WaitForReply,
     echo_script,
+    new_sid,
     parse_twiml,
     run_calls,
+    twiml_verbs,
 )
 
 TOKEN = "fake-auth-token"
 PUBLIC = "https://voice.example.com"
 STREAM_URL = PUBLIC.replace("https", "wss") + "/twilio/media-stream/tok123/"
+GOODBYE = "<Response><Say>Sorry, goodbye.</Say><Hangup/></Response>"
 
 
 @dataclass
@@ -57,6 +66,8 @@ class FakeTwilioServer:
     http_port: int = 0
     ws_port: int = 0
     frames_during_playback: int = 0
+    action_twiml: str = GOODBYE  # the <Connect action> answer
+    redirect_twiml: str = "<Response><Hangup/></Response>"  # /twilio/redirected/
 
     def twiml(self) -> str:
         response = VoiceResponse()
@@ -73,10 +84,13 @@ class FakeTwilioServer:
         if path == "/twilio/voice/":
             return 200, self.twiml()
         if path == "/twilio/stream-ended/":
-            return 200, "<Response><Say>Sorry, goodbye.</Say><Hangup/></Response>"
+            return 200, self.action_twiml
+        if path == "/twilio/redirected/":
+            return 200, self.redirect_twiml
         return 204, ""
 
     async def media(self, ws: ServerConnection) -> None:
+        assert ws.request is not None  # set once the handshake is done
         signature = ws.request.headers.get("X-Twilio-Signature", "")
         self.upgrade_signature_ok = RequestValidator(TOKEN).validate(
             STREAM_URL, {}, signature
@@ -91,7 +105,7 @@ class FakeTwilioServer:
 
     async def next_message(self, ws: ServerConnection, event: str) -> dict[str, Any]:
         while True:
-            message = json.loads(await ws.recv())
+            message: dict[str, Any] = json.loads(await ws.recv())
             self.messages.append(message)
             if message.get("event") == event:
                 return message
@@ -124,6 +138,13 @@ def _handler(server: FakeTwilioServer) -> type[BaseHTTPRequestHandler]:
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeTwilioServer]:
+    async with running_fake() as server:
+        yield server
+
+
+@contextlib.asynccontextmanager
+async def running_fake() -> AsyncIterator[FakeTwilioServer]:
+    """A ``FakeTwilioServer`` listening on free ports (also for other modules)."""
     server = FakeTwilioServer()
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(server))
     server.http_port = httpd.server_address[1]
@@ -135,11 +156,44 @@ async def fake() -> AsyncIterator[FakeTwilioServer]:
             return connection.respond(403, "forbidden")
         return None
 
-    async with serve(server.media, "127.0.0.1", 0, process_request=refuse) as ws_server:
-        server.ws_port = ws_server.sockets[0].getsockname()[1]
-        yield server
-    httpd.shutdown()
-    thread.join()
+    try:
+        async with serve(
+            server.media, "127.0.0.1", 0, process_request=refuse
+        ) as ws_server:
+            server.ws_port = next(iter(ws_server.sockets)).getsockname()[1]
+            yield server
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
+
+
+@pytest.fixture
+def rest_api() -> Iterator[TwilioRestApi]:
+    with TwilioRestApi(auth_token=TOKEN) as api:
+        yield api
+
+
+def rest_request(
+    api: TwilioRestApi,
+    call_sid: str,
+    params: dict[str, str] | None = None,
+    *,
+    password: str = TOKEN,
+) -> tuple[int, dict[str, Any], str]:
+    """One request to the stand-in, as Twilio's helper would send it: status,
+    JSON body, and the ``WWW-Authenticate`` header."""
+    url = f"{api.base_url}/2010-04-01/Accounts/{api.account_sid}/Calls/{call_sid}.json"
+    data = None if params is None else urllib.parse.urlencode(params).encode()
+    request = urllib.request.Request(url, data=data)
+    basic = base64.b64encode(f"{api.account_sid}:{password}".encode()).decode()
+    request.add_header("Authorization", f"Basic {basic}")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.loads(response.read()), ""
+    except urllib.error.HTTPError as exc:
+        challenge = exc.headers.get("WWW-Authenticate", "")
+        return exc.code, json.loads(exc.read()), challenge
 
 
 def options(fake: FakeTwilioServer, **kwargs: Any) -> CallerOptions:
@@ -300,6 +354,7 @@ async def test_it_measures_reply_latency_and_barges_in(fake: FakeTwilioServer) -
     assert report.errors == []
     first, barge = report.turns
     assert first.reply_latency_ms is not None and first.reply_latency_ms > 0
+    assert first.speech_end_ms is not None
     assert barge.barge_in and barge.speech_start_ms > first.speech_end_ms
     assert report.audio_bytes_played >= 200 * 8
 
@@ -346,6 +401,12 @@ async def test_it_follows_the_connect_action_when_the_server_hangs_up(
     paths = [path for path, _, ok in fake.requests if ok]
     assert paths == ["/twilio/voice/", "/twilio/stream-ended/", "/twilio/status/"]
     assert fake.of("stop") == []
+    assert report.next_twiml == GOODBYE
+    assert report.next_twiml_from == "connect-action"
+    assert report.after_stream == [("say", "Sorry, goodbye."), ("hangup",)]
+    assert report.said_after_stream == ["Sorry, goodbye."]
+    assert report.hung_up_by_twiml is True
+    assert report.dialed == ""
 
 
 async def test_it_reports_a_refused_upgrade_and_signs_with_a_wrong_token_on_request(
@@ -389,3 +450,213 @@ def test_it_models_twilios_playback_buffer() -> None:
     assert playback.clear(0.07) == (80, ["m2"])
     assert playback.tick(0.08) == (0, [])
     assert playback.quiet_since == 0.07 and playback.bursts == 1
+
+
+def test_it_lists_a_dial_with_its_caller_id() -> None:
+    response = VoiceResponse()
+    response.dial("+15551112222", caller_id="+15550000001")
+    assert twiml_verbs(str(response)) == [("dial", "+15551112222", "+15550000001")]
+
+    nested = VoiceResponse()
+    dial = nested.dial(caller_id="+15550000001", action="/twilio/dial-ended/")
+    dial.number("+15553334444", send_digits="ww12")
+    nested.say("Twilio requests the action instead of reading this.")
+    assert twiml_verbs(str(nested)) == [("dial", "+15553334444", "+15550000001")]
+
+
+def test_it_lists_a_hangup_and_ignores_what_follows_it() -> None:
+    assert twiml_verbs("<Response><Hangup/></Response>") == [("hangup",)]
+    document = "<Response><Hangup/><Say>never heard</Say></Response>"
+    assert twiml_verbs(document) == [("hangup",)]
+
+
+def test_it_lists_a_say_then_a_hangup_in_order() -> None:
+    response = VoiceResponse()
+    response.say("We are transferring you.")
+    response.pause(length=1)
+    response.play(digits="1234")
+    response.hangup()
+    assert twiml_verbs(str(response)) == [
+        ("say", "We are transferring you."),
+        ("pause", "1"),
+        ("digits", "1234"),
+        ("hangup",),
+    ]
+    assert twiml_verbs("<Response/>") == []
+
+
+async def test_it_reports_a_transfer_answered_by_the_connect_action(
+    fake: FakeTwilioServer,
+) -> None:
+    async def hang_up(server: FakeTwilioServer, ws: ServerConnection) -> None:
+        await server.next_message(ws, "start")
+        await ws.close(1000)
+
+    transfer = VoiceResponse()
+    transfer.say("Connecting you to the front desk.")
+    transfer.dial("+15551112222", caller_id="+15550000001")
+    fake.behaviour = hang_up
+    fake.action_twiml = str(transfer)
+    report = await TwilioCaller(options(fake, script=[Pause(5000), HangUp()])).run()
+    assert report.errors == []
+    assert report.after_stream == [
+        ("say", "Connecting you to the front desk."),
+        ("dial", "+15551112222", "+15550000001"),
+    ]
+    assert report.dialed == "+15551112222"
+    assert report.dial_caller_id == "+15550000001"
+    assert report.hung_up_by_twiml is False
+    assert report.said_after_stream == ["Connecting you to the front desk."]
+
+
+async def test_it_records_a_connect_action_answer_that_is_not_twiml(
+    fake: FakeTwilioServer,
+) -> None:
+    async def hang_up(server: FakeTwilioServer, ws: ServerConnection) -> None:
+        await server.next_message(ws, "start")
+        await ws.close(1000)
+
+    fake.behaviour = hang_up
+    fake.action_twiml = "sorry, not XML"
+    report = await TwilioCaller(options(fake, script=[Pause(5000), HangUp()])).run()
+    assert report.next_twiml == "sorry, not XML"
+    assert report.after_stream == []
+    assert len(report.errors) == 1 and "not XML" in report.errors[0]
+    # The call still ends as Twilio would end it: with the status callback.
+    assert fake.requests[-1][0] == "/twilio/status/"
+
+
+def _update_live_call(
+    api: TwilioRestApi, params: dict[str, str]
+) -> Callable[[FakeTwilioServer, ServerConnection], Awaitable[None]]:
+    """A server behaviour: once the stream started, update its call over REST."""
+
+    async def behaviour(server: FakeTwilioServer, ws: ServerConnection) -> None:
+        start = await server.next_message(ws, "start")
+        call_sid = start["start"]["callSid"]
+        status, body, _ = await asyncio.to_thread(rest_request, api, call_sid, params)
+        assert status == 200, body
+
+    return behaviour
+
+
+async def test_it_ends_the_stream_when_the_call_is_completed_over_rest(
+    fake: FakeTwilioServer, rest_api: TwilioRestApi
+) -> None:
+    fake.behaviour = _update_live_call(rest_api, {"Status": "completed"})
+    script = [Pause(5000), HangUp()]
+    report = await TwilioCaller(options(fake, script=script, rest_api=rest_api)).run()
+
+    assert report.errors == []
+    assert report.hung_up_by == "rest"
+    assert report.rest_updates == ["completed"]
+    assert report.duration_ms < 4000
+    assert report.account_sid == rest_api.account_sid
+    assert fake.messages[1]["start"]["accountSid"] == rest_api.account_sid
+    # Twilio sends stop and closes; the call is over, so no <Connect action>.
+    assert len(fake.of("stop")) == 1
+    assert [path for path, _, _ in fake.requests] == [
+        "/twilio/voice/",
+        "/twilio/status/",
+    ]
+    assert report.next_twiml_from == "" and report.after_stream == []
+    (request,) = rest_api.requests_for(report.call_sid)
+    assert (request.method, request.params, request.status) == (
+        "POST",
+        {"Status": "completed"},
+        200,
+    )
+    assert rest_api.calls[report.call_sid].status == "completed"
+
+
+async def test_it_runs_the_twiml_of_a_rest_redirect_next(
+    fake: FakeTwilioServer, rest_api: TwilioRestApi
+) -> None:
+    transfer = VoiceResponse()
+    transfer.say("Transferring you now.")
+    transfer.dial("+15551112222", caller_id="+15550000001")
+    fake.behaviour = _update_live_call(rest_api, {"Twiml": str(transfer)})
+    script = [Pause(5000), HangUp()]
+    report = await TwilioCaller(options(fake, script=script, rest_api=rest_api)).run()
+
+    assert report.errors == []
+    assert report.hung_up_by == "rest"
+    assert report.rest_updates == ["twiml"]
+    assert len(fake.of("stop")) == 1
+    assert "/twilio/stream-ended/" not in [path for path, _, _ in fake.requests]
+    assert report.next_twiml == str(transfer)
+    assert report.next_twiml_from == "rest-twiml"
+    assert report.after_stream == [
+        ("say", "Transferring you now."),
+        ("dial", "+15551112222", "+15550000001"),
+    ]
+    assert report.dialed == "+15551112222"
+    assert rest_api.calls[report.call_sid].twiml_updates == [str(transfer)]
+    # The simulated call ended, so the stand-in now reports it completed.
+    status, body, _ = rest_request(rest_api, report.call_sid)
+    assert (status, body["status"]) == (200, "completed")
+
+
+async def test_it_fetches_the_url_of_a_rest_redirect_signed(
+    fake: FakeTwilioServer, rest_api: TwilioRestApi
+) -> None:
+    url = PUBLIC + "/twilio/redirected/"
+    fake.behaviour = _update_live_call(rest_api, {"Url": url})
+    script = [Pause(5000), HangUp()]
+    report = await TwilioCaller(options(fake, script=script, rest_api=rest_api)).run()
+
+    assert report.errors == []
+    assert report.next_twiml_from == "rest-url"
+    assert report.hung_up_by_twiml is True
+    paths = [(path, ok) for path, _, ok in fake.requests]
+    assert paths == [
+        ("/twilio/voice/", True),
+        ("/twilio/redirected/", True),
+        ("/twilio/status/", True),
+    ]
+    assert rest_api.calls[report.call_sid].url_updates == [url]
+
+
+def test_it_answers_rest_requests_in_twilios_shapes(rest_api: TwilioRestApi) -> None:
+    sid = new_sid("CA")
+    rest_api.register(sid, from_number="+15557654321", to_number="+15550000001")
+
+    status, call, _ = rest_request(rest_api, sid)
+    assert status == 200
+    assert (call["sid"], call["status"], call["account_sid"]) == (
+        sid,
+        "in-progress",
+        rest_api.account_sid,
+    )
+    assert (call["from"], call["to"], call["api_version"]) == (
+        "+15557654321",
+        "+15550000001",
+        "2010-04-01",
+    )
+    assert call["uri"].endswith(f"/Calls/{sid}.json")
+
+    status, error, challenge = rest_request(rest_api, sid, password="wrong")
+    assert (status, error["code"], error["status"]) == (401, 20003, 401)
+    assert challenge.startswith("Basic")
+
+    status, error, _ = rest_request(rest_api, new_sid("CA"))
+    assert (status, error["code"]) == (404, 20404)
+    assert set(error) == {"code", "message", "more_info", "status"}
+
+    assert rest_request(rest_api, sid, {"Status": "completed"})[0] == 200
+    status, error, _ = rest_request(rest_api, sid, {"Twiml": "<Response/>"})
+    assert (status, error["code"]) == (400, 21220)
+    assert [r.status for r in rest_api.requests] == [200, 401, 404, 200, 400]
+    assert all(r.username == rest_api.account_sid for r in rest_api.requests)
+
+
+def test_it_ignores_a_cancel_of_a_call_already_answered(
+    rest_api: TwilioRestApi,
+) -> None:
+    updates: list[str] = []
+    sid = new_sid("CA")
+    rest_api.register(sid, on_update=lambda update: updates.append(update.kind))
+    status, call, _ = rest_request(rest_api, sid, {"Status": "canceled"})
+    assert (status, call["status"], updates) == (200, "in-progress", [])
+    rest_request(rest_api, sid, {"Twiml": "<Response><Hangup/></Response>"})
+    assert updates == ["twiml"]

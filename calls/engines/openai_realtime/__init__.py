@@ -1,28 +1,23 @@
-"""OpenAI Realtime API (GA): event builders, server-event parser and the ws client.
+"""OpenAI's Realtime API (GA), with its Azure variant: the first engine.
 
-``events`` builds what we send; ``parser`` reads what we receive into the
-dataclasses of ``server_events``; ``client`` is the only code touching
-``websockets`` (``picows_client``, the optional faster leg, the only one touching
-``picows``; ``connector(name)`` picks). Import from here: ``realtime.connect``,
-``realtime.session_update(snapshot)``, ``realtime.parse(text)``... No Django.
+``events`` builds what we send (the session from a ``Persona``); ``parser`` reads
+what we receive into the dataclasses of ``server_events``; ``protocol`` is the
+``EngineProtocol`` that maps both onto the engine-neutral interface; ``engine``
+says where to connect; ``websockets_client`` and ``picows_client`` open the leg
+(``connector`` picks one). No Django.
 """
 
 from __future__ import annotations
 
-from calls.engines.openai_realtime.client import (
-    CLIENTS,
-    MAX_MESSAGE_BYTES,
-    ConnectFn,
-    RealtimeConnection,
-    WebsocketsConnection,
+from calls.engines.openai_realtime.connector import CLIENTS, connector
+from calls.engines.openai_realtime.engine import (
+    NAME,
+    OpenAIRealtimeEngine,
     auth_headers,
     build_url,
-    connect,
-    connector,
 )
 from calls.engines.openai_realtime.events import (
     AUDIO_FORMAT,
-    GOODBYE_INSTRUCTIONS,
     INPUT_AUDIO_APPEND,
     ITEM_CREATE,
     ITEM_TRUNCATE,
@@ -32,7 +27,6 @@ from calls.engines.openai_realtime.events import (
     SESSION_UPDATE_EVENT_ID,
     audio_append,
     function_call_output,
-    greeting_instructions,
     item_truncate,
     response_cancel,
     response_create,
@@ -40,11 +34,13 @@ from calls.engines.openai_realtime.events import (
     session_update,
     turn_detection,
 )
+from calls.engines.openai_realtime.limits import MAX_MESSAGE_BYTES
 from calls.engines.openai_realtime.parser import parse, usage_fields
+from calls.engines.openai_realtime.protocol import RealtimeProtocol
 from calls.engines.openai_realtime.server_events import (
     FATAL_ERROR_CODES,
-    AudioDelta,
     AudioDone,
+    AudioOut,
     AudioTranscriptDone,
     Committed,
     Error,
@@ -62,34 +58,38 @@ from calls.engines.openai_realtime.server_events import (
     SpeechStarted,
     SpeechStopped,
 )
+from calls.engines.openai_realtime.websockets_client import (
+    WebsocketsConnection,
+    connect,
+)
 
 __all__ = [
     "AUDIO_FORMAT",
     "CLIENTS",
     "FATAL_ERROR_CODES",
-    "GOODBYE_INSTRUCTIONS",
     "INPUT_AUDIO_APPEND",
     "ITEM_CREATE",
     "ITEM_TRUNCATE",
     "MAX_MESSAGE_BYTES",
+    "NAME",
     "RESPONSE_CANCEL",
     "RESPONSE_CREATE",
     "SESSION_UPDATE",
     "SESSION_UPDATE_EVENT_ID",
-    "AudioDelta",
     "AudioDone",
+    "AudioOut",
     "AudioTranscriptDone",
     "Committed",
-    "ConnectFn",
     "Error",
     "EventError",
     "FunctionCallArgumentsDone",
     "InputTranscriptCompleted",
     "InputTranscriptFailed",
     "ItemTruncated",
+    "OpenAIRealtimeEngine",
     "Other",
     "OutputItemAdded",
-    "RealtimeConnection",
+    "RealtimeProtocol",
     "ResponseCreated",
     "ResponseDone",
     "ServerEvent",
@@ -103,7 +103,6 @@ __all__ = [
     "connect",
     "connector",
     "function_call_output",
-    "greeting_instructions",
     "item_truncate",
     "parse",
     "response_cancel",

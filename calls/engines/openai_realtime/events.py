@@ -15,6 +15,8 @@ from typing import Any
 
 import orjson
 
+from assistants.persona import Persona
+
 # Client events we send.
 SESSION_UPDATE = "session.update"
 INPUT_AUDIO_APPEND = "input_audio_buffer.append"
@@ -25,62 +27,58 @@ RESPONSE_CANCEL = "response.cancel"
 
 # Correlates an ``error`` event with our session.update (errors echo event_id).
 SESSION_UPDATE_EVENT_ID = "evt_session_update"
+# Our response.create events carry "evt_<tag>" so an error can say which it refused.
+REQUEST_EVENT_PREFIX = "evt_"
 AUDIO_FORMAT = "audio/pcmu"  # G.711 mu-law 8 kHz: Twilio's format, no transcoding
 
-GREETING_INSTRUCTIONS = "Greet the caller by saying: {greeting}"
-GOODBYE_INSTRUCTIONS = (
-    "Tell the caller the maximum call time is reached and say goodbye."
-)
 
+def session_config(persona: Persona) -> dict[str, Any]:
+    """The GA ``session`` object for a persona.
 
-def session_config(snapshot: dict[str, Any]) -> dict[str, Any]:
-    """The GA ``session`` object for an assistant snapshot (``Assistant.snapshot()``).
-
-    The snapshot's ``temperature`` is deliberately not sent: the GA API has no such
+    The persona's ``temperature`` is deliberately not sent: the GA API has no such
     field and rejects the update. ``model`` travels in the URL instead.
     """
     audio_input: dict[str, Any] = {
         "format": {"type": AUDIO_FORMAT},
-        "turn_detection": turn_detection(snapshot),
+        "turn_detection": turn_detection(persona),
     }
-    transcription_model = snapshot.get("transcription_model") or ""
-    if transcription_model:
-        transcription = {"model": transcription_model}
-        if snapshot.get("transcription_language"):
-            transcription["language"] = snapshot["transcription_language"]
+    if persona.transcription_model:
+        transcription = {"model": persona.transcription_model}
+        if persona.transcription_language:
+            transcription["language"] = persona.transcription_language
         audio_input["transcription"] = transcription
     audio_output: dict[str, Any] = {"format": {"type": AUDIO_FORMAT}}
-    if snapshot.get("voice"):
-        audio_output["voice"] = snapshot["voice"]
+    if persona.voice:
+        audio_output["voice"] = persona.voice
     return {
         "type": "realtime",
         "output_modalities": ["audio"],
-        "instructions": snapshot.get("instructions") or "",
+        "instructions": persona.instructions,
         "audio": {"input": audio_input, "output": audio_output},
     }
 
 
-def turn_detection(snapshot: dict[str, Any]) -> dict[str, Any]:
+def turn_detection(persona: Persona) -> dict[str, Any]:
     """VAD settings; both response flags are explicit (the schema has no default)."""
     flags = {"create_response": True, "interrupt_response": True}
-    if snapshot.get("turn_detection") == "semantic_vad":
-        eagerness = snapshot.get("vad_eagerness") or "auto"
+    if persona.turn_detection == "semantic_vad":
+        eagerness = persona.vad_eagerness or "auto"
         return {"type": "semantic_vad", "eagerness": eagerness, **flags}
     return {
         "type": "server_vad",
-        "threshold": float(snapshot.get("vad_threshold", 0.5)),
-        "prefix_padding_ms": int(snapshot.get("vad_prefix_padding_ms", 300)),
-        "silence_duration_ms": int(snapshot.get("vad_silence_duration_ms", 500)),
+        "threshold": persona.vad_threshold,
+        "prefix_padding_ms": persona.vad_prefix_padding_ms,
+        "silence_duration_ms": persona.vad_silence_duration_ms,
         **flags,
     }
 
 
-def session_update(snapshot: dict[str, Any]) -> str:
+def session_update(persona: Persona) -> str:
     return _dumps(
         {
             "type": SESSION_UPDATE,
             "event_id": SESSION_UPDATE_EVENT_ID,
-            "session": session_config(snapshot),
+            "session": session_config(persona),
         }
     )
 
@@ -126,13 +124,9 @@ def response_cancel(response_id: str | None = None) -> str:
 
 
 def function_call_output(call_id: str, output: str) -> str:
-    """A tool's result, for the coming tool dispatcher (then ``response_create``)."""
+    """A tool's result for the model (then ``response_create``)."""
     item = {"type": "function_call_output", "call_id": call_id, "output": output}
     return _dumps({"type": ITEM_CREATE, "item": item})
-
-
-def greeting_instructions(greeting: str) -> str:
-    return GREETING_INSTRUCTIONS.format(greeting=greeting)
 
 
 def _dumps(data: dict[str, Any]) -> str:

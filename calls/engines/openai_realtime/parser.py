@@ -30,8 +30,8 @@ from calls.engines.openai_realtime.server_events import (
     SESSION_UPDATED,
     SPEECH_STARTED,
     SPEECH_STOPPED,
-    AudioDelta,
     AudioDone,
+    AudioOut,
     AudioTranscriptDone,
     Committed,
     Error,
@@ -68,13 +68,13 @@ def parse(text: str | bytes) -> ServerEvent:
     return parser(data) if parser else Other(kind)
 
 
-def _audio_delta(data: dict[str, Any], text: str | bytes) -> AudioDelta:
+def _audio_delta(data: dict[str, Any], text: str | bytes) -> AudioOut:
     item_id, delta = data.get("item_id"), data.get("delta")
     response_id = data.get("response_id") or ""
     if type(item_id) is not str or type(delta) is not str:
         raise EventError("audio delta without item_id or delta")
     escaped = ("\\" in text) if isinstance(text, str) else (b"\\" in text)
-    return AudioDelta(str(response_id), item_id, delta, not escaped)
+    return AudioOut(str(response_id), item_id, delta, not escaped)
 
 
 def usage_fields(usage: dict[str, Any] | None) -> dict[str, int]:

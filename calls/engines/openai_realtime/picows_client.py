@@ -4,7 +4,7 @@ Each call sends and receives 50 audio messages a second on this leg. With
 ``websockets`` every message goes through its pure-Python framing, an
 assembler and a reader task; picows frames in C and calls us back per frame, so
 the leg costs about a third of the CPU (see README, Performance). Optional:
-``connector()`` uses it when ``picows`` is installed (``REALTIME_WS_CLIENT``
+``connector.connector()`` uses it when ``picows`` is installed (``REALTIME_WS_CLIENT``
 "auto" or "picows") and ``websockets`` otherwise. No Django.
 """
 
@@ -16,9 +16,11 @@ from typing import Any
 
 from picows import WSCloseCode, WSListener, WSMsgType, WSTransport, ws_connect
 
-from calls.engines.openai_realtime.client import MAX_MESSAGE_BYTES
+from calls.engines.openai_realtime.limits import (
+    CLOSE_TIMEOUT_SECONDS,
+    MAX_MESSAGE_BYTES,
+)
 
-CLOSE_TIMEOUT_SECONDS = 2.0
 PING_IDLE_SECONDS = 20.0  # like websockets' keepalive: ping when quiet, expect a pong
 ABNORMAL_CLOSURE = 1006  # what websockets reports for a connection lost without close
 
@@ -70,7 +72,7 @@ class _Listener(WSListener):  # type: ignore[misc]
 
 
 class PicowsConnection:
-    """``RealtimeConnection`` over a picows client transport."""
+    """``EngineConnection`` over a picows client transport."""
 
     def __init__(self) -> None:
         self.transport: WSTransport | None = None
@@ -96,7 +98,7 @@ class PicowsConnection:
         self.writable.set()
         self._messages.put_nowait(None)
 
-    # RealtimeConnection.
+    # EngineConnection.
 
     async def send(self, text: str) -> None:
         if not self.writable.is_set():  # the peer reads slowly: like a drain

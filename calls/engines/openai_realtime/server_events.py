@@ -1,7 +1,9 @@
 """The OpenAI Realtime (GA) server events the bridge acts on, as dataclasses.
 
 Names, the typed events ``parser.parse`` produces (``Other(type)`` for the rest)
-and which error codes end a call. No Django.
+and which error codes end a call. ``protocol`` turns them into the engine-neutral
+events of ``calls.engines.base``; audio deltas are parsed into ``AudioOut`` at
+once. No Django.
 
 Reference: https://platform.openai.com/docs/api-reference/realtime-server-events
 """
@@ -10,6 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+# The hot event is parsed straight into the engine-neutral type: no second object
+# per audio delta.
+from calls.engines.base import AudioOut
 
 SESSION_UPDATED = "session.updated"
 SPEECH_STARTED = "input_audio_buffer.speech_started"
@@ -92,15 +98,6 @@ class OutputItemAdded:
     role: str = ""
 
 
-@dataclass(slots=True)  # not frozen: many a second, and frozen init is slower
-class AudioDelta:
-    response_id: str
-    item_id: str
-    delta: str
-    # The message had no JSON escape, so ``delta`` can be concatenated into JSON.
-    json_safe: bool = False
-
-
 @dataclass(frozen=True, slots=True)
 class AudioDone:
     response_id: str
@@ -170,7 +167,7 @@ ServerEvent = (
     | InputTranscriptFailed
     | ResponseCreated
     | OutputItemAdded
-    | AudioDelta
+    | AudioOut
     | AudioDone
     | AudioTranscriptDone
     | ResponseDone

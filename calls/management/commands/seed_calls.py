@@ -168,7 +168,8 @@ class Command(BaseCommand):
             status = CallStatus.IN_PROGRESS
         else:
             created = now - dt.timedelta(seconds=rng.randint(0, days * 86400))
-            status = rng.choices(*zip(*OUTCOMES, strict=True))[0]
+            statuses = [outcome for outcome, _ in OUTCOMES]
+            status = rng.choices(statuses, [weight for _, weight in OUTCOMES])[0]
         answered = status in (CallStatus.COMPLETED, CallStatus.IN_PROGRESS)
         duration = rng.randint(30, 420) if answered else 0
         audio_in, audio_out = duration * 10, duration * 20

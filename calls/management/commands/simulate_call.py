@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any, TextIO
+from io import TextIOBase
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -41,7 +42,18 @@ def wait_for_call(call_sid: str, timeout_s: float = 5.0) -> Call | None:
     return call
 
 
-def print_report(report: CallReport, out: TextIO) -> None:
+def describe_verb(verb: tuple[str, ...]) -> str:
+    """One TwiML verb from ``CallReport.after_stream`` as a line of the summary."""
+    name, *args = verb
+    if name == "say":
+        return f'say "{args[0]}"'
+    if name == "dial":
+        caller_id = f" (callerId {args[1]})" if args[1] else ""
+        return f"dial {args[0]}{caller_id}"
+    return " ".join([name, *args])
+
+
+def print_report(report: CallReport, out: TextIOBase) -> None:
     """What the caller experienced, in a few lines."""
     out.write(f"Call {report.call_sid} (stream {report.stream_sid or 'none'})\n")
     for text in report.says:
@@ -64,11 +76,19 @@ def print_report(report: CallReport, out: TextIO) -> None:
     out.write(
         f"  Hung up by: {report.hung_up_by or '-'}, close code {report.close_code}\n"
     )
+    for update in report.rest_updates:
+        out.write(f"  REST update of the live call: {update}\n")
+    if report.next_twiml_from:
+        out.write(f"  After the stream ({report.next_twiml_from}), Twilio runs:\n")
+        for verb in report.after_stream:
+            out.write(f"    {describe_verb(verb)}\n")
+        if not report.after_stream:
+            out.write("    nothing (the call ends)\n")
     for error in report.errors:
         out.write(f"  ERROR: {error}\n")
 
 
-def print_call(call: Call | None, out: TextIO) -> None:
+def print_call(call: Call | None, out: TextIOBase) -> None:
     """What the server recorded: transcript, status, usage."""
     if call is None:
         out.write("The server recorded no call.\n")

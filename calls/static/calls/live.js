@@ -24,6 +24,9 @@
   var socket = null;
   var retries = 0;
   var watching = detailList ? detailList.getAttribute("data-live-call") : null;
+  // Set by the server from the viewer's calls.control_call permission; the links
+  // only lead to confirmation pages, which check the permission again.
+  var canControl = !!liveBody && liveBody.getAttribute("data-can-control") === "true";
   var timeFormat = makeTimeFormat(document.body.getAttribute("data-timezone"));
 
   function makeTimeFormat(zone) {
@@ -142,9 +145,23 @@
     var link = el("a", "", "Open");
     link.href = "/calls/" + encodeURIComponent(call.call_sid) + "/";
     actions.appendChild(link);
+    if (canControl) { addControlLinks(actions, call.call_sid); }
     tr.appendChild(actions);
     addWatchButton(tr);
     return tr;
+  }
+
+  /* The same links as templates/calls/_control_links.html: plain links to the
+     confirmation pages, which do the work without this script. */
+  function addControlLinks(actions, sid) {
+    [["Hang up", "hangup", "control-link control-hangup"], ["Transfer", "transfer", "control-link"]]
+      .forEach(function (spec) {
+        var link = el("a", spec[2], spec[0]);
+        link.href = "/calls/" + encodeURIComponent(sid) + "/" + spec[1] + "/";
+        link.appendChild(el("span", "visually-hidden", " call " + sid));
+        actions.appendChild(document.createTextNode(" "));
+        actions.appendChild(link);
+      });
   }
 
   function addWatchButton(tr) {
@@ -198,6 +215,8 @@
     }
     if (over) {
       setStatus(detailList ? "live-status" : "watch-status", "The call has ended. Reload for the final figures.");
+      var controls = document.getElementById("call-controls");
+      if (controls) { controls.hidden = true; }  // nothing left to hang up
     }
   }
 

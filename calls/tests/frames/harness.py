@@ -1,12 +1,14 @@
-"""A tiny driver for CallBridge in pure tests: feed frames, keep the actions."""
+"""A tiny driver for CallState in pure tests: feed frames, keep the actions."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from calls.callstate import CallBridge, SendRealtime, SendTwilio
+from assistants.persona import Persona
+from calls.callstate import CallState, SendEngine, SendTwilio
 from calls.callstate.actions import Action
+from calls.engines.openai_realtime import RealtimeProtocol
 from calls.tests.frames import CALL_SID, rt_session_updated, tw_connected, tw_start
 
 SNAPSHOT: dict[str, Any] = {
@@ -32,12 +34,20 @@ def snapshot(**changes: Any) -> dict[str, Any]:
     return {**SNAPSHOT, **changes}
 
 
+def persona(**changes: Any) -> Persona:
+    return Persona.from_snapshot(snapshot(**changes))
+
+
 class Harness:
     """Drives one bridge; ``now`` advances only when a test says so."""
 
     def __init__(self, snap: dict[str, Any] | None = None, **kwargs: Any) -> None:
-        self.bridge = CallBridge(
-            call_sid=CALL_SID, snapshot=snap or snapshot(), **kwargs
+        persona = Persona.from_snapshot(snap or snapshot())
+        self.state = CallState(
+            call_sid=CALL_SID,
+            persona=persona,
+            protocol=RealtimeProtocol(persona),
+            **kwargs,
         )
         self.now = 0
         self.log: list[Action] = []
@@ -48,17 +58,17 @@ class Harness:
 
     def tw(self, text: str, at: int | None = None) -> list[Action]:
         self.now = self.now if at is None else at
-        return self._keep(self.bridge.on_twilio_text(text, self.now))
+        return self._keep(self.state.on_twilio_text(text, self.now))
 
     def rt(self, text: str, at: int | None = None) -> list[Action]:
         self.now = self.now if at is None else at
-        return self._keep(self.bridge.on_realtime_text(text, self.now))
+        return self._keep(self.state.on_engine_text(text, self.now))
 
     def open(self) -> list[Action]:
-        return self._keep(self.bridge.on_realtime_open(self.now))
+        return self._keep(self.state.on_engine_open(self.now))
 
     def timer(self, name: str) -> list[Action]:
-        return self._keep(self.bridge.on_timer(name, self.now))
+        return self._keep(self.state.on_timer(name, self.now))
 
     def ready(self) -> Harness:
         """Connected, started, leg open, session confirmed."""
@@ -74,7 +84,7 @@ def twilio_out(actions: list[Action]) -> list[dict[str, Any]]:
 
 
 def realtime_out(actions: list[Action]) -> list[dict[str, Any]]:
-    return [json.loads(x.text) for x in actions if isinstance(x, SendRealtime)]
+    return [json.loads(x.text) for x in actions if isinstance(x, SendEngine)]
 
 
 def of_type(actions: list[Action], cls: type) -> list[Any]:

@@ -15,6 +15,7 @@ import binascii
 import time
 from collections import deque
 from collections.abc import Mapping
+from typing import Any
 
 import orjson
 
@@ -214,9 +215,9 @@ class EchoCall:
         else:
             self.errors.append(f"unexpected event {str(event)[:40]!r}")
 
-    def _on_media(self, message: dict[str, object]) -> None:
+    def _on_media(self, message: dict[str, Any]) -> None:
         try:
-            payload = message["media"]["payload"]  # type: ignore[index]
+            payload = message["media"]["payload"]
         except (KeyError, TypeError):
             payload = None
         if not isinstance(payload, str) or '"' in payload or "\\" in payload:

@@ -120,7 +120,12 @@ class EchoProtocol(asyncio.Protocol):
         elif kind == "response.create":
             response = {"id": f"resp_{next(_ids)}", "object": "realtime.response"}
             self._send({"type": "response.created", "response": response})
-            done = {**response, "status": "completed", "output": [], "usage": None}
+            done: dict[str, object] = {
+                **response,
+                "status": "completed",
+                "output": [],
+                "usage": None,
+            }
             self._send({"type": "response.done", "response": done})
 
     def _open_response(self) -> None:

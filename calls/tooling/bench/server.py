@@ -22,6 +22,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from calls.ops.servers import server_command
 from calls.tooling.simulators import local_server
@@ -77,7 +78,7 @@ def prepare_database(env: BenchEnvironment) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.unlink(missing_ok=True)
     manage = [sys.executable, "manage.py"]
-    run = {"cwd": PROJECT_DIR, "env": env.variables(), "check": True}
+    run: dict[str, Any] = {"cwd": PROJECT_DIR, "env": env.variables(), "check": True}
     subprocess.run([*manage, "migrate", "--noinput", "-v0"], **run)
     common = {
         "instructions": "Benchmark.",

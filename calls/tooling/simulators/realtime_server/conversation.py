@@ -20,6 +20,7 @@ from websockets.asyncio.server import ServerConnection
 from calls.tooling.simulators.audio import BYTES_PER_MS
 from calls.tooling.simulators.realtime_server.base import new_id
 from calls.tooling.simulators.realtime_server.config import SimulatorConfig
+from calls.tooling.simulators.realtime_server.contracts import AudioItem
 from calls.tooling.simulators.realtime_server.items import ItemEvents
 from calls.tooling.simulators.realtime_server.records import ConnectionRecord
 from calls.tooling.simulators.realtime_server.responses import ResponseRun, quoted_text
@@ -33,7 +34,7 @@ class Conversation(ItemEvents):
         super().__init__(ws, record, config)
         self.vad = EnergyVad(self.turn_detection)
         self.response: ResponseRun | None = None
-        self.items: dict[str, ResponseRun] = {}
+        self.items: dict[str, AudioItem] = {}
         self.user_items: set[str] = set()
         self.last_item_id: str | None = None
         self.turn_item_id: str | None = None
@@ -202,7 +203,7 @@ class Conversation(ItemEvents):
         self.record.answers.append(text)
         self.response.start()
 
-    def response_finished(self, run: ResponseRun) -> None:
+    def response_finished(self, run: AudioItem) -> None:
         if self.response is run:
             self.response = None
 

@@ -130,7 +130,8 @@ class EchoSession(SessionConnection):
         )
 
     async def on_conversation_item_create(self, event: dict[str, Any]) -> None:
-        item = event.get("item") if isinstance(event.get("item"), dict) else {}
+        raw = event.get("item")
+        item: dict[str, Any] = raw if isinstance(raw, dict) else {}
         item = {**item, "id": item.get("id") or new_id("item")}
         await self.send(
             {"type": "conversation.item.added", "previous_item_id": None, "item": item}

@@ -8,17 +8,15 @@ real server, and every request is recorded for tests.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from calls.tooling.simulators.realtime_server.base import SessionConnection, new_id
+from calls.tooling.simulators.realtime_server.contracts import AudioItem
 from calls.tooling.simulators.realtime_server.responses import quoted_text
-
-if TYPE_CHECKING:
-    from calls.tooling.simulators.realtime_server.responses import ResponseRun
 
 
 class ItemEvents(SessionConnection):
-    items: dict[str, ResponseRun]
+    items: dict[str, AudioItem]
     user_items: set[str]
     last_item_id: str | None
     quoted_request: str | None
@@ -97,7 +95,7 @@ class ItemEvents(SessionConnection):
 
     def _truncate_problem(
         self,
-        run: ResponseRun | None,
+        run: AudioItem | None,
         item_id: Any,
         content_index: Any,
         audio_end_ms: Any,

@@ -14,14 +14,12 @@ import base64
 import contextlib
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from calls.tooling.simulators.audio import BYTES_PER_MS, pcm16_from_mulaw, speech_loop
 from calls.tooling.simulators.realtime_server.base import new_id
+from calls.tooling.simulators.realtime_server.contracts import ResponseHost
 from calls.tooling.simulators.realtime_server.usage import usage_for
-
-if TYPE_CHECKING:
-    from calls.tooling.simulators.realtime_server.conversation import Conversation
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +50,7 @@ def answer_audio(text: str, *, ms_per_char: int, max_ms: int) -> bytes:
 
 
 class ResponseRun:
-    def __init__(self, conn: Conversation, text: str) -> None:
+    def __init__(self, conn: ResponseHost, text: str) -> None:
         self.conn = conn
         self.text = text
         self.id = new_id("resp")

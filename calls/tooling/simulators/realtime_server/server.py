@@ -85,7 +85,8 @@ class RealtimeSimulator:
     def port(self) -> int:
         if self._server is None:
             raise RuntimeError("the simulator is not started")
-        return self._server.sockets[0].getsockname()[1]
+        # websockets types it Iterable[socket]; asyncio's Server gives a tuple.
+        return next(iter(self._server.sockets)).getsockname()[1]
 
     @property
     def url(self) -> str:

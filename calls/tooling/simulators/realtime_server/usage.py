@@ -7,14 +7,12 @@ the previous response's input is reported as cached, in steps of 64 tokens.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from calls.tooling.simulators.realtime_server.conversation import Conversation
-    from calls.tooling.simulators.realtime_server.responses import ResponseRun
+from calls.tooling.simulators.realtime_server.contracts import AudioItem, ResponseHost
 
 
-def usage_for(conn: Conversation, run: ResponseRun) -> dict[str, Any]:
+def usage_for(conn: ResponseHost, run: AudioItem) -> dict[str, Any]:
     """GA-shaped usage: the whole conversation is input, earlier input cached."""
     instructions = len(conn.session.get("instructions") or "") // 4 + 40
     history = sum(len(t) for t in conn.record.answers) // 4

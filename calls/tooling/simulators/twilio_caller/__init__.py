@@ -3,7 +3,8 @@
 ``TwilioCaller(CallerOptions(...)).run()`` returns a ``CallReport``: what was said
 (``<Say>``), per-turn reply latency, marks and clears, frames, errors, and in echo
 mode per-frame round trips. ``run_calls`` runs many concurrently; scripts are lists
-of steps from ``script``.
+of steps from ``script``. ``TwilioRestApi`` stands in for Twilio's REST API (hang up,
+redirect, fetch a call) and acts on the simulated calls registered with it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,11 @@ from calls.tooling.simulators.twilio_caller.caller import (
     wav_audio,
 )
 from calls.tooling.simulators.twilio_caller.report import CallReport, TurnStats
+from calls.tooling.simulators.twilio_caller.rest_api import (
+    CallUpdate,
+    RestRequest,
+    TwilioRestApi,
+)
 from calls.tooling.simulators.twilio_caller.script import (
     BargeIn,
     Dtmf,
@@ -29,21 +35,29 @@ from calls.tooling.simulators.twilio_caller.script import (
     default_script,
     echo_script,
 )
-from calls.tooling.simulators.twilio_caller.webhook import new_sid, parse_twiml, sign
+from calls.tooling.simulators.twilio_caller.webhook import (
+    new_sid,
+    parse_twiml,
+    sign,
+    twiml_verbs,
+)
 
 __all__ = [
     "BargeIn",
     "CallReport",
+    "CallUpdate",
     "CallerOptions",
     "Dtmf",
     "HangUp",
     "Hook",
     "Pause",
+    "RestRequest",
     "SendRaw",
     "Speak",
     "Step",
     "TurnStats",
     "TwilioCaller",
+    "TwilioRestApi",
     "WaitForAudio",
     "WaitForReply",
     "default_script",
@@ -52,5 +66,6 @@ __all__ = [
     "parse_twiml",
     "run_calls",
     "sign",
+    "twiml_verbs",
     "wav_audio",
 ]

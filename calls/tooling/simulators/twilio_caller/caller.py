@@ -3,15 +3,22 @@
 ``TwilioCaller(options).run()`` posts the signed voice webhook, reads the TwiML,
 opens the signed media stream on the local server, runs the script, and after the
 stream ends does what Twilio does next: the ``<Connect action>`` request when the
-server closed the stream, then the ``completed`` status callback. ``run_calls``
-runs several callers concurrently (the benchmark's load generator).
+server closed the stream (its TwiML answer is read into the report: what was said,
+dialled, hung up), then the ``completed`` status callback. ``run_calls`` runs
+several callers concurrently (the benchmark's load generator).
+
+With ``CallerOptions(rest_api=TwilioRestApi(...))`` the call is registered with the
+REST stand-in and obeys updates of the live call as Twilio does: ``Status=completed``
+ends the stream (``stop``, no ``<Connect action>``); ``Twiml`` or ``Url`` ends it
+too and the new TwiML is what runs next.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from websockets.asyncio.client import connect
@@ -19,6 +26,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 
 from calls.tooling.simulators import audio
 from calls.tooling.simulators.twilio_caller.report import CallReport
+from calls.tooling.simulators.twilio_caller.rest_api import CallUpdate, TwilioRestApi
 from calls.tooling.simulators.twilio_caller.script import Step, default_script
 from calls.tooling.simulators.twilio_caller.steps import ScriptRunner
 from calls.tooling.simulators.twilio_caller.stream import MediaStream
@@ -28,6 +36,7 @@ from calls.tooling.simulators.twilio_caller.webhook import (
     post_signed,
     sign,
     stream_target,
+    twiml_verbs,
 )
 
 logger = logging.getLogger(__name__)
@@ -55,6 +64,9 @@ class CallerOptions:
     start_delay_ms: int = 0
     connect_timeout_s: float = 10.0
     max_call_s: float = 300.0
+    # Twilio's REST API stand-in: the call registers with it (under its account
+    # SID) and obeys its updates while the stream is live.
+    rest_api: TwilioRestApi | None = None
 
     @property
     def origin(self) -> str:
@@ -82,12 +94,20 @@ def wav_audio(path: str | Path) -> bytes:
 
 class TwilioCaller:
     def __init__(self, options: CallerOptions) -> None:
+        if options.rest_api is not None:
+            # A call belongs to the account whose credentials can update it.
+            options = replace(options, account_sid=options.rest_api.account_sid)
         self.options = options
         self.report = CallReport(
             call_sid=options.call_sid, account_sid=options.account_sid
         )
         self.stream: MediaStream | None = None
         self._started = 0.0
+        # A REST update of the live call, set from the stand-in's thread.
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._live = False
+        self._rest_update: CallUpdate | None = None
+        self._rest_ended = asyncio.Event()
 
     def _call_params(self, status: str) -> dict[str, str]:
         o = self.options
@@ -114,14 +134,26 @@ class TwilioCaller:
 
     async def run(self) -> CallReport:
         """Place the call; never raises for what a real call could meet."""
-        report = self.report
-        started = self._started = asyncio.get_running_loop().time()
+        report, o = self.report, self.options
+        self._loop = asyncio.get_running_loop()
+        started = self._started = self._loop.time()
+        if o.rest_api is not None:
+            o.rest_api.register(
+                o.call_sid,
+                from_number=o.from_number,
+                to_number=o.to_number,
+                status="ringing",
+                on_update=self._on_rest_update,
+            )
         try:
             await asyncio.wait_for(self._run(), self.options.max_call_s)
         except TimeoutError:
             report.errors.append(f"call still running after {self.options.max_call_s}s")
         except (OSError, InvalidHandshake) as exc:
             report.errors.append(f"{type(exc).__name__}: {exc}")
+        finally:
+            if o.rest_api is not None:
+                o.rest_api.set_status(o.call_sid, "completed")
         report.duration_ms = (asyncio.get_running_loop().time() - started) * 1000
         return report
 
@@ -135,11 +167,16 @@ class TwilioCaller:
             report.errors.append(f"voice webhook answered HTTP {status}")
             return
         report.twiml = body
+        if o.rest_api is not None:
+            o.rest_api.set_status(o.call_sid, "in-progress")
         twiml = parse_twiml(body)
         report.says.extend(twiml.says)
         if twiml.stream_url:
             await self._stream(twiml.stream_url, twiml.stream_parameters)
-            if report.hung_up_by == "server" and twiml.connect_action:
+            if report.hung_up_by == "rest" and self._rest_update is not None:
+                # A REST update ended the stream: Twilio skips <Connect action>.
+                await self._follow_rest_update(self._rest_update)
+            elif report.hung_up_by == "server" and twiml.connect_action:
                 await self._connect_action(twiml.connect_action)
         if o.status_path:
             await asyncio.sleep(o.status_delay_ms / 1000)
@@ -153,7 +190,58 @@ class TwilioCaller:
         if status != 200:
             self.report.errors.append(f"<Connect action> answered HTTP {status}")
             return
-        self.report.says.extend(parse_twiml(body).says)
+        self._follow_twiml(body, source="connect-action")
+
+    async def _follow_rest_update(self, update: CallUpdate) -> None:
+        if update.status == "completed":
+            return  # hung up: nothing runs next, whatever else the update held
+        if update.twiml:
+            self._follow_twiml(update.twiml, source="rest-twiml")
+        elif update.url:
+            # Twilio requests the new URL like any TwiML URL (signed, call params).
+            status, body = await self._post(
+                update.url, self._call_params("in-progress")
+            )
+            if status != 200:
+                self.report.errors.append(f"redirect URL answered HTTP {status}")
+                return
+            self._follow_twiml(body, source="rest-url")
+
+    def _follow_twiml(self, body: str, *, source: str) -> None:
+        """Record what Twilio would run after the stream: ``body``'s verbs."""
+        report = self.report
+        report.next_twiml, report.next_twiml_from = body, source
+        try:
+            verbs = twiml_verbs(body)
+        except ET.ParseError as exc:
+            # Twilio would end the call with an application error (12100).
+            report.errors.append(f"{source} TwiML is not XML: {exc}")
+            return
+        report.after_stream = verbs
+        for verb in verbs:
+            if verb[0] == "say":
+                report.said_after_stream.append(verb[1])
+                report.says.append(verb[1])
+            elif verb[0] == "dial" and not report.dialed:
+                report.dialed, report.dial_caller_id = verb[1], verb[2]
+            elif verb[0] == "hangup":
+                report.hung_up_by_twiml = True
+
+    def _on_rest_update(self, update: CallUpdate) -> None:
+        """The stand-in accepted an update of this call (on its server thread)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        loop.call_soon_threadsafe(self._rest_updated, update)
+
+    def _rest_updated(self, update: CallUpdate) -> None:
+        self.report.rest_updates.append(update.kind)
+        if not self._live or self._rest_update is not None:
+            # Before the stream or after it, the simulator has nothing to end;
+            # a second update during the hang-up changes nothing either.
+            return
+        self._rest_update = update
+        self._rest_ended.set()
 
     async def _stream(self, url: str, parameters: dict[str, str]) -> None:
         o, report = self.options, self.report
@@ -186,7 +274,11 @@ class TwilioCaller:
                 stream_tag=o.stream_tag,
                 start_delay_ms=o.start_delay_ms,
             )
-            await self._converse(self.stream)
+            self._live = True
+            try:
+                await self._converse(self.stream)
+            finally:
+                self._live = False
 
     async def _converse(self, stream: MediaStream) -> None:
         try:
@@ -200,9 +292,22 @@ class TwilioCaller:
         receiver = asyncio.create_task(stream.run_receiver())
         runner = ScriptRunner(self.options.script, self.report)
         script = asyncio.create_task(runner.run(stream))
+        rest = asyncio.create_task(self._rest_ended.wait())
         done, _ = await asyncio.wait(
-            {receiver, script, sender}, return_when=asyncio.FIRST_COMPLETED
+            {receiver, script, sender, rest}, return_when=asyncio.FIRST_COMPLETED
         )
+        rest.cancel()
+        if rest in done and script not in done and receiver not in done:
+            # Twilio ends the stream of a call hung up or redirected over REST:
+            # ``stop``, then the socket closes.
+            self.report.hung_up_by = "rest"
+            stream.stopping = True
+            for task in (script, sender):
+                task.cancel()
+            await stream.stop()
+            await asyncio.gather(receiver, sender, script, return_exceptions=True)
+            self._record_close(stream)
+            return
         script_error = self._failure(script) if script in done else None
         if script not in done or isinstance(script_error, ConnectionClosed):
             # The socket closed (or failed) before the script hung up.

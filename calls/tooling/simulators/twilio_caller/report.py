@@ -45,10 +45,23 @@ class CallReport:
     audio_bytes_cleared: int = 0
     first_audio_ms: float | None = None  # the first assistant frame (the greeting)
     errors: list[str] = field(default_factory=list)
-    hung_up_by: str = ""  # "caller" (sent stop) or "server" (closed the socket)
+    # Who ended the stream: "caller" (sent stop), "server" (closed the socket) or
+    # "rest" (a REST update of the call: hang-up or redirect).
+    hung_up_by: str = ""
     close_code: int | None = None
     close_reason: str = ""
     duration_ms: float = 0.0
+    # What Twilio ran after the stream: the <Connect action> answer, or the TwiML a
+    # REST redirect gave the live call. Verbs as ``webhook.twiml_verbs`` lists them.
+    next_twiml: str = ""
+    next_twiml_from: str = ""  # "connect-action", "rest-twiml" or "rest-url"
+    after_stream: list[tuple[str, ...]] = field(default_factory=list)
+    said_after_stream: list[str] = field(default_factory=list)
+    dialed: str = ""  # the first <Dial>'s number (or client:/sip:/conference: noun)
+    dial_caller_id: str = ""
+    hung_up_by_twiml: bool = False
+    # REST updates of the live call the simulator acted on: "completed", "twiml"...
+    rest_updates: list[str] = field(default_factory=list)
     max_send_lag_ms: float = 0.0  # how far the 20 ms schedule ever fell behind
     # Echo mode: tagged frames out and back.
     tagged_sent: int = 0

@@ -4,7 +4,8 @@ Requests are signed like Twilio signs them, over the *public* URL the server
 believes it has (``public_url``), while actually sent to where it listens
 (``base_url``). TwiML is read with ``xml.etree``: ``<Say>`` texts, the
 ``<Connect action>`` URL, the ``<Stream>`` URL and its ``<Parameter>`` values,
-``<Hangup>``. Blocking urllib calls run in a thread.
+``<Hangup>``; ``twiml_verbs`` lists what Twilio runs next after a stream ends.
+Blocking urllib calls run in a thread.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def new_sid(prefix: str) -> str:
 
 
 def sign(auth_token: str, url: str, params: dict[str, str]) -> str:
-    return RequestValidator(auth_token).compute_signature(url, params)
+    return str(RequestValidator(auth_token).compute_signature(url, params))
 
 
 @dataclass
@@ -57,6 +58,69 @@ def parse_twiml(document: str) -> Twiml:
         elif element.tag == "Hangup":
             result.hangup = True
     return result
+
+
+# One TwiML verb as Twilio would run it: ("say", text), ("dial", number, callerId),
+# ("hangup",), ("play", url), ("digits", keys), ("pause", seconds), ("redirect", url),
+# ("connect", stream url), ("reject",); other verbs as (tag.lower(),).
+Verb = tuple[str, ...]
+# Verbs after which Twilio runs nothing more of the document.
+TERMINAL_VERBS = frozenset({"hangup", "reject", "redirect", "connect"})
+# <Dial> nouns and how their target is written in a ("dial", ...) verb.
+DIAL_NOUNS = {
+    "Number": "",
+    "Client": "client:",
+    "Sip": "sip:",
+    "Conference": "conference:",
+    "Queue": "queue:",
+}
+
+
+def twiml_verbs(document: str) -> list[Verb]:
+    """The verbs of a TwiML answer that Twilio would run, in order.
+
+    Stops after the first verb that ends the document's execution: ``<Hangup>``,
+    ``<Reject>``, ``<Redirect>``, ``<Connect>`` and a ``<Dial action>`` (Twilio
+    requests the action instead of running what follows). Raises ``ET.ParseError``
+    for a document that is not XML.
+    """
+    verbs: list[Verb] = []
+    for element in ET.fromstring(document):
+        verb = _verb(element)
+        verbs.append(verb)
+        if verb[0] in TERMINAL_VERBS or (verb[0] == "dial" and element.get("action")):
+            break
+    return verbs
+
+
+def _verb(element: ET.Element) -> Verb:
+    text = "".join(element.itertext()).strip()
+    if element.tag == "Say":
+        return ("say", text)
+    if element.tag == "Dial":
+        return ("dial", _dial_target(element), element.get("callerId", ""))
+    if element.tag == "Play":
+        # <Play digits="..."> sends DTMF to the far end instead of audio.
+        digits = element.get("digits")
+        return ("digits", digits) if digits else ("play", text)
+    if element.tag == "Pause":
+        return ("pause", element.get("length", "1"))
+    if element.tag == "Redirect":
+        return ("redirect", text)
+    if element.tag == "Connect":
+        stream = element.find("Stream")
+        return ("connect", stream.get("url", "") if stream is not None else "")
+    return (element.tag.lower(),)
+
+
+def _dial_target(dial: ET.Element) -> str:
+    """A ``<Dial>``'s number, or its nouns comma-separated (all ring at once)."""
+    targets = [
+        DIAL_NOUNS[noun.tag] + "".join(noun.itertext()).strip()
+        for noun in dial
+        if noun.tag in DIAL_NOUNS
+    ]
+    return ",".join(targets) or (dial.text or "").strip()
 
 
 @dataclass

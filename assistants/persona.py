@@ -1,0 +1,110 @@
+"""The persona a call runs with: one frozen, typed value, and one place for defaults.
+
+``Assistant`` (the admin-managed model) is where staff edit a persona; ``Persona`` is
+what a call gets: frozen onto the ``Call`` as its snapshot when the call is routed
+(``to_snapshot``), read back by the call runner, the engine and the pages
+(``from_snapshot``). The model's field defaults come from ``DEFAULTS`` here, so a
+default is written once.
+
+The snapshot carries ``schema`` (``SCHEMA_VERSION``). Version 1 is the first typed
+one; rows written before it have no ``schema`` key and the same field names, and
+read back the same way. Reading never fails: an unknown key is ignored, a missing
+or ill-typed value takes the default (a call log must open whatever is stored).
+
+Pure module: no Django, so the engines and the call state can import it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass, fields
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+OPENAI_REALTIME = "openai_realtime"
+DEFAULT_MODEL = "gpt-realtime-2.1"
+
+
+@dataclass(frozen=True, slots=True)
+class Persona:
+    """Everything a call needs to know about the assistant that answers it."""
+
+    assistant_id: int | None = None
+    name: str = ""
+    instructions: str = ""
+    greeting: str = ""
+    # Which engine package runs the call (``calls.engines.registry``).
+    engine: str = OPENAI_REALTIME
+    voice: str = "marin"
+    model: str = DEFAULT_MODEL
+    # Stored for engines that take it; OpenAI's GA Realtime API does not.
+    temperature: float = 0.8
+    turn_detection: str = "server_vad"
+    vad_threshold: float = 0.5
+    vad_prefix_padding_ms: int = 300
+    vad_silence_duration_ms: int = 500
+    vad_eagerness: str = "auto"
+    transcription_model: str = "gpt-4o-mini-transcribe"
+    transcription_language: str = ""
+    max_call_duration_seconds: int = 1800
+
+    @property
+    def transcribes_caller(self) -> bool:
+        return bool(self.transcription_model)
+
+    def to_snapshot(self) -> dict[str, Any]:
+        """JSON-ready data for ``Call.assistant_snapshot``."""
+        return {"schema": SCHEMA_VERSION, **dataclasses.asdict(self)}
+
+    @classmethod
+    def from_snapshot(cls, data: Any) -> Persona:
+        """Read a stored snapshot back; tolerant of old and damaged rows."""
+        if not isinstance(data, dict):
+            return cls()
+        values: dict[str, Any] = {}
+        for field in fields(cls):
+            if field.name not in data:
+                continue
+            value = _coerce(data[field.name], getattr(DEFAULTS, field.name))
+            if value is _INVALID:
+                logger.warning(
+                    "persona snapshot: ignoring ill-typed %s (%s)",
+                    field.name,
+                    type(data[field.name]).__name__,
+                )
+                continue
+            values[field.name] = value
+        return cls(**values)
+
+    @classmethod
+    def from_attributes(cls, source: Any) -> Persona:
+        """From any object with the persona's attribute names (an ``Assistant``)."""
+        values = {
+            f.name: getattr(source, f.name)
+            for f in fields(cls)
+            if hasattr(source, f.name) and f.name != "assistant_id"
+        }
+        return cls(assistant_id=getattr(source, "pk", None), **values)
+
+
+_INVALID = object()
+
+
+def _coerce(value: Any, default: Any) -> Any:
+    """``value`` if it has the default's type (ints pass as floats), else _INVALID."""
+    if default is None:  # assistant_id
+        return value if value is None or type(value) is int else _INVALID
+    if isinstance(default, bool):
+        return value if isinstance(value, bool) else _INVALID
+    if isinstance(default, float):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        return float(value) if ok else _INVALID
+    if isinstance(default, int):
+        return value if type(value) is int else _INVALID
+    return value if isinstance(value, str) else _INVALID
+
+
+DEFAULTS = Persona()

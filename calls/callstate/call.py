@@ -1,0 +1,625 @@
+"""CallState: one call's Twilio <-> engine state, sans I/O.
+
+Feed it what happened (a Twilio frame, an engine message, the leg opening or
+closing, a timer, a tool result, a staff command) with the current time in ms; it
+returns the actions to perform (``actions``). No sockets, no asyncio, no clock of
+its own, so barge-in, marks and ordering are plain unit tests.
+
+It is composed of parts that are objects of their own: ``TwilioPlayback`` (marks,
+clear, heard ms), ``Transcript`` (turn order, rows, latency) and ``Responses``
+(who asked for which response; the goodbye). It talks to the engine only through
+the engine-neutral events and the ``EngineProtocol`` it is given
+(``calls.engines``). No Django.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from assistants.persona import Persona
+from calls.callstate import actions as a
+from calls.callstate.actions import Action, EndCall, SendEngine
+from calls.callstate.playback import TwilioPlayback
+from calls.callstate.responses import (
+    GOODBYE,
+    GREETING,
+    TOOL,
+    Goodbye,
+    GoodbyeStage,
+    Responses,
+)
+from calls.callstate.transcript import Transcript
+from calls.callstate.turns import AssistantTurn
+from calls.engines import base as ev
+from calls.engines.base import EngineEventError, EngineProtocol
+from calls.telephony import media_stream
+from calls.telephony.media_stream import (
+    Connected,
+    Dtmf,
+    Frame,
+    FrameError,
+    Mark,
+    Media,
+    Start,
+    Stop,
+)
+
+logger = logging.getLogger(__name__)
+
+# Caller audio held while the engine leg is still opening: 500 Twilio frames of
+# 20 ms = 10 s. Beyond that the oldest frames are dropped (and counted).
+DEFAULT_BUFFER_FRAMES = 500
+GOODBYE_TIMEOUT_MS = 15_000
+# Twilio sends start right after the upgrade; an early engine leg must not idle
+# for an hour (OpenAI's session limit) if it never comes.
+START_TIMEOUT_MS = 10_000
+# Bad input is logged at WARNING this many times per call, then at DEBUG.
+LOUD_BAD_FRAMES = 5
+
+GREETING_INSTRUCTIONS = "Greet the caller by saying: {greeting}"
+MAX_DURATION_GOODBYE = (
+    "Tell the caller the maximum call time is reached and say goodbye."
+)
+SAY_EXACTLY = "Say exactly this to the caller, then stop talking: {message}"
+
+
+class CallState:
+    """Twilio <-> engine call state. Pure: feed events in, get actions out."""
+
+    def __init__(
+        self,
+        *,
+        call_sid: str,
+        persona: Persona,
+        protocol: EngineProtocol,
+        engine_label: str = "Realtime",
+        mark_interval_ms: int = 0,
+        buffer_frames: int = DEFAULT_BUFFER_FRAMES,
+        goodbye_timeout_ms: int = GOODBYE_TIMEOUT_MS,
+        connect_on_upgrade: bool = False,
+    ) -> None:
+        self.call_sid = call_sid
+        self.persona = persona
+        self.protocol = protocol
+        self.engine_label = engine_label
+        self.goodbye_timeout_ms = goodbye_timeout_ms
+        self.connect_on_upgrade = connect_on_upgrade
+        self.playback = TwilioPlayback(mark_interval_ms)
+        self.transcript = Transcript(transcribes_caller=persona.transcribes_caller)
+        self.responses = Responses()
+        self.engine_requested = False  # OpenEngine sent
+        self.leg_open = False
+        self.configured = False  # configuration sent; audio flows straight through
+        self.input_stopped = False  # saying goodbye: no more caller audio
+        self.buffer: deque[tuple[str, bool]] = deque(maxlen=max(1, buffer_frames))
+        self.dropped_frames = 0
+        self.bad_frames = 0
+        self.ended = False
+        self.end_reason = ""
+        self.errors: list[str] = []
+
+    @property
+    def stream_sid(self) -> str | None:
+        return self.playback.stream_sid
+
+    @property
+    def error(self) -> str:
+        return "; ".join(self.errors)
+
+    # -- Twilio side --------------------------------------------------------
+
+    def on_accepted(self, now_ms: int) -> list[Action]:
+        """The upgrade was accepted: Twilio's ``start`` is now due."""
+        out: list[Action] = [a.StartTimer(a.TIMER_START, START_TIMEOUT_MS)]
+        if self.connect_on_upgrade:
+            out += self._open_engine()
+        return out
+
+    def on_twilio_text(self, text: str, now_ms: int) -> list[Action]:
+        try:
+            frame = media_stream.parse(text)
+        except FrameError as exc:
+            return self.bad_input("twilio", str(exc))
+        return self.on_twilio(frame, now_ms)
+
+    def on_twilio_binary(self, data: bytes) -> list[Action]:
+        return self.bad_input("twilio", f"binary frame ({len(data)} bytes)")
+
+    def on_twilio(self, frame: Frame, now_ms: int) -> list[Action]:
+        if self.ended:
+            return []
+        if type(frame) is Media:  # the hot one, 50 a second
+            if frame.stream_sid != self.playback.stream_sid:
+                return self.bad_input("twilio", "media for another or no stream")
+            return self._caller_audio(frame.payload, frame.json_safe)
+        if isinstance(frame, Start):
+            return self._start(frame, now_ms)
+        if isinstance(frame, Connected):
+            return []
+        sid = self.playback.stream_sid
+        if sid is None or frame.stream_sid != sid:
+            return self.bad_input(
+                "twilio", f"{type(frame).__name__} for another stream"
+            )
+        if isinstance(frame, Mark):
+            return self._mark_echo(frame.name, now_ms)
+        if isinstance(frame, Dtmf):
+            return [self.transcript.system(f"DTMF {frame.digit}", now_ms)]
+        if isinstance(frame, Stop):
+            return self.end(a.CALLER_HUNG_UP)
+        return self.bad_input("twilio", f"unexpected {type(frame).__name__}")
+
+    def on_twilio_closed(self, now_ms: int) -> list[Action]:
+        """Twilio's socket closed without a ``stop``."""
+        return self.end(a.STREAM_CLOSED)
+
+    def _start(self, frame: Start, now_ms: int) -> list[Action]:
+        if self.playback.stream_sid is not None:
+            return self.bad_input("twilio", "duplicate start")
+        if frame.call_sid != self.call_sid:
+            logger.warning(
+                "call %s: start for callSid %r does not match the token; refusing",
+                self.call_sid,
+                frame.call_sid[:64],
+            )
+            return self.end(
+                a.AUTH_FAILED,
+                "start.callSid does not match the token",
+                a.CLOSE_FORBIDDEN,
+            )
+        if not media_stream.is_safe_sid(frame.stream_sid):
+            return self.end(
+                a.AUTH_FAILED, "invalid streamSid in start", a.CLOSE_FORBIDDEN
+            )
+        encoding = frame.media_format.get("encoding", "audio/x-mulaw")
+        if encoding != "audio/x-mulaw":
+            logger.warning(
+                "call %s: unexpected media encoding %r", self.call_sid, encoding
+            )
+        self.playback.stream_sid = frame.stream_sid
+        self.transcript.started_ms = now_ms
+        out: list[Action] = [a.CallStarted(frame.stream_sid)]
+        max_seconds = self.persona.max_call_duration_seconds
+        if max_seconds > 0:
+            out.append(a.StartTimer(a.TIMER_MAX_DURATION, max_seconds * 1000))
+        out += self._open_engine()
+        out += self._configure()
+        return out
+
+    def _open_engine(self) -> list[Action]:
+        if self.engine_requested:
+            return []
+        self.engine_requested = True
+        return [a.OpenEngine()]
+
+    def _caller_audio(self, payload: str, json_safe: bool) -> list[Action]:
+        if self.configured:
+            if self.input_stopped:
+                return []
+            return [
+                SendEngine(self.protocol.append_audio(payload, json_safe=json_safe))
+            ]
+        if len(self.buffer) == self.buffer.maxlen:
+            self.dropped_frames += 1  # deque drops the oldest
+        self.buffer.append((payload, json_safe))
+        return []
+
+    def _mark_echo(self, name: str, now_ms: int) -> list[Action]:
+        ours, turn = self.playback.echo(name)
+        if not ours:
+            return self.bad_input("twilio", f"mark {name[:80]!r} we did not send")
+        if turn is None:
+            return []
+        return self.transcript.audio_heard(turn, now_ms) + self._settle(turn)
+
+    # -- the engine leg's lifecycle -----------------------------------------
+
+    def on_engine_open(self, now_ms: int) -> list[Action]:
+        if self.ended:
+            return []
+        self.leg_open = True
+        return self._configure()
+
+    def on_engine_failed(self, error: str) -> list[Action]:
+        return self.end(
+            a.REALTIME_ERROR, f"{self.engine_label} connect failed: {error}"
+        )
+
+    def on_engine_closed(
+        self, code: int | None, reason: str, now_ms: int
+    ) -> list[Action]:
+        detail = f"code {code}: {reason}" if reason else f"code {code}"
+        return self.end(
+            a.REALTIME_DISCONNECTED,
+            f"{self.engine_label} connection closed ({detail})",
+        )
+
+    def _configure(self) -> list[Action]:
+        """Once the leg is open and the stream known: session, backlog, greeting."""
+        if self.configured or not self.leg_open or self.playback.stream_sid is None:
+            return []
+        self.configured = True
+        out: list[Action] = [SendEngine(text) for text in self.protocol.configure()]
+        append = self.protocol.append_audio
+        out += [SendEngine(append(p, json_safe=s)) for p, s in self.buffer]
+        self.buffer.clear()
+        if self.dropped_frames:
+            logger.warning(
+                "call %s: %d caller frames dropped while the engine leg opened",
+                self.call_sid,
+                self.dropped_frames,
+            )
+        if self.persona.greeting:
+            instructions = GREETING_INSTRUCTIONS.format(greeting=self.persona.greeting)
+            out.append(self._request(GREETING, instructions))
+        return out
+
+    # -- engine events --------------------------------------------------------
+
+    def on_engine_text(self, text: str | bytes, now_ms: int) -> list[Action]:
+        try:
+            event = self.protocol.parse(text)
+        except EngineEventError as exc:
+            return self.bad_input("engine", str(exc))
+        return self.on_engine(event, now_ms)
+
+    def on_engine(self, event: ev.EngineEvent, now_ms: int) -> list[Action]:
+        if self.ended:
+            return []
+        if type(event) is ev.AudioOut:  # the hot one, first
+            return self._audio_out(event, now_ms)
+        handler = _HANDLERS.get(type(event))
+        if handler is None:
+            logger.debug("call %s: engine %s ignored", self.call_sid, event)
+            return []
+        return handler(self, event, now_ms)
+
+    def _audio_out(self, event: ev.AudioOut, now_ms: int) -> list[Action]:
+        turn = self.playback.turns.get(event.item_id) or self._new_turn(
+            event.item_id, event.response_id, now_ms
+        )
+        out = self.playback.audio(turn, event.payload, event.json_safe)
+        if out and turn.reply_latency_ms is None:
+            out += self.transcript.audio_sent(turn, now_ms)
+        return out
+
+    def _new_turn(self, item_id: str, response_id: str, now_ms: int) -> AssistantTurn:
+        turn = self.transcript.assistant_turn(
+            item_id,
+            response_id,
+            now_ms,
+            answers_caller=not self.responses.is_ours(response_id),
+        )
+        self.playback.add(turn)
+        return turn
+
+    def _item_started(
+        self, event: ev.AssistantItemStarted, now_ms: int
+    ) -> list[Action]:
+        if event.item_id not in self.playback.turns:
+            self._new_turn(event.item_id, event.response_id, now_ms)
+        return []
+
+    def _audio_done(self, event: ev.AudioOutDone, now_ms: int) -> list[Action]:
+        turn = self.playback.turns.get(event.item_id)
+        if turn is None:
+            return []
+        turn.audio_done = True
+        return self.playback.final_mark(turn) + self._settle(turn)
+
+    def _settle(self, turn: AssistantTurn) -> list[Action]:
+        """Forget a turn once all its audio played; end a goodbye that finished."""
+        self.playback.settle(turn)
+        return self._settle_goodbye()
+
+    def _speech_started(self, event: ev.SpeechStarted, now_ms: int) -> list[Action]:
+        out = [] if self.responses.saying_goodbye else self._barge_in()
+        self.transcript.speech_started(event.item_id, event.audio_start_ms, now_ms)
+        return out
+
+    def _barge_in(self) -> list[Action]:
+        """Stop what the caller talks over: clear Twilio, truncate at what was heard."""
+        out, cut = self.playback.interrupt()
+        for turn in cut:
+            if turn.cleared:
+                out.append(
+                    SendEngine(self.protocol.truncate(turn.item_id, turn.heard_ms))
+                )
+                logger.info(
+                    "call %s: barge-in on %s at %d of %d ms sent",
+                    self.call_sid,
+                    turn.item_id,
+                    turn.heard_ms,
+                    turn.sent_ms,
+                )
+            if turn.written:
+                out.append(self.transcript.assistant_row(turn))
+        return out
+
+    def _speech_stopped(self, event: ev.SpeechStopped, now_ms: int) -> list[Action]:
+        self.transcript.speech_stopped(now_ms)
+        return []
+
+    def _committed(self, event: ev.CallerInputCommitted, now_ms: int) -> list[Action]:
+        self.transcript.caller_committed(event.item_id, now_ms)
+        return []
+
+    def _caller_text(self, event: ev.CallerTranscript, now_ms: int) -> list[Action]:
+        return self.transcript.caller_text(event.item_id, event.text, now_ms)
+
+    def _caller_failed(
+        self, event: ev.CallerTranscriptFailed, now_ms: int
+    ) -> list[Action]:
+        logger.info(
+            "call %s: caller turn %s not transcribed: %s",
+            self.call_sid,
+            event.item_id,
+            event.message,
+        )
+        return self.transcript.caller_failed(event.item_id, now_ms)
+
+    def _assistant_text(
+        self, event: ev.AssistantTranscript, now_ms: int
+    ) -> list[Action]:
+        turn = self.playback.turns.get(event.item_id)
+        if turn is None:
+            logger.debug(
+                "call %s: transcript for unknown item %s", self.call_sid, event.item_id
+            )
+            return []
+        turn.transcript = event.text
+        return self.transcript.assistant_text(turn)
+
+    def _response_started(self, event: ev.ResponseStarted, now_ms: int) -> list[Action]:
+        self.responses.started(event.response_id)
+        return []
+
+    def _response_done(self, event: ev.ResponseDone, now_ms: int) -> list[Action]:
+        out: list[Action] = []
+        if event.usage:
+            out.append(a.AddUsage(dict(event.usage)))
+        self.responses.done(event.response_id)
+        if event.status == "failed":
+            if event.fatal:
+                return out + self.end(
+                    a.REALTIME_ERROR, f"{event.error_code}: {event.error_message}"
+                )
+            logger.warning(
+                "call %s: response %s failed: %s %s",
+                self.call_sid,
+                event.response_id,
+                event.error_code,
+                event.error_message,
+            )
+        for item_id, text in event.transcripts:
+            turn = self.playback.turns.get(item_id)
+            if turn is not None and turn.transcript is None:
+                turn.transcript = text  # no separate transcript event came
+                out += self.transcript.assistant_text(turn)
+        for turn in [
+            t for t in self.playback.live if t.response_id == event.response_id
+        ]:
+            turn.audio_done = True
+            out += self.playback.final_mark(turn) + self._settle(turn)
+        goodbye = self.responses.goodbye
+        if goodbye is not None:
+            if self.responses.purpose(event.response_id) == GOODBYE:
+                goodbye.stage = GoodbyeStage.GENERATED
+                out += self._settle_goodbye()
+            elif goodbye.stage is GoodbyeStage.PENDING:
+                out += self._send_goodbye(goodbye)
+        return out
+
+    def _session_configured(
+        self, event: ev.SessionConfigured, now_ms: int
+    ) -> list[Action]:
+        if event.mismatch:
+            logger.warning("call %s: %s", self.call_sid, event.mismatch)
+        return []
+
+    def _error(self, event: ev.EngineError, now_ms: int) -> list[Action]:
+        if event.kind in ("fatal", "expired"):
+            logger.error(
+                "call %s: fatal %s error %s",
+                self.call_sid,
+                self.engine_label,
+                event.text,
+            )
+            expired = event.kind == "expired"
+            return self.end(
+                a.SESSION_EXPIRED if expired else a.REALTIME_ERROR, event.text
+            )
+        if event.kind == "config_rejected":
+            what = event.context or "configuration"
+            logger.warning(
+                "call %s: %s rejected: %s (param %s)",
+                self.call_sid,
+                what,
+                event.text,
+                event.param,
+            )
+            self.errors.append(f"{what} rejected: {event.text}")
+            return []
+        if event.tag:
+            self.responses.refused(event.tag)
+        level = logging.INFO if event.kind == "benign" else logging.WARNING
+        logger.log(
+            level,
+            "call %s: %s error %s (request %s, param %s)",
+            self.call_sid,
+            self.engine_label,
+            event.text,
+            event.tag or "-",
+            event.param,
+        )
+        return []
+
+    def _tool_call(self, event: ev.ToolCallRequested, now_ms: int) -> list[Action]:
+        return [
+            a.RunTool(
+                event.call_id,
+                event.name,
+                event.arguments,
+                event.item_id,
+                event.response_id,
+            )
+        ]
+
+    # -- tools, timers and control -------------------------------------------
+
+    def on_tool_result(self, call_id: str, output: str, now_ms: int) -> list[Action]:
+        """A tool finished: give the model its output and let it answer."""
+        if self.ended or not self.configured:
+            return []
+        out: list[Action] = [
+            SendEngine(text) for text in self.protocol.tool_result(call_id, output)
+        ]
+        out.append(self._request(TOOL, None))
+        return out
+
+    def on_timer(self, name: str, now_ms: int) -> list[Action]:
+        if self.ended:
+            return []
+        if name == a.TIMER_GOODBYE:
+            goodbye = self.responses.goodbye
+            return self._end_with(goodbye.end if goodbye else EndCall(a.MAX_DURATION))
+        if name == a.TIMER_MAX_DURATION:
+            return self.say_goodbye(MAX_DURATION_GOODBYE, EndCall(a.MAX_DURATION))
+        if name == a.TIMER_START:
+            if self.playback.stream_sid is None:
+                return self.end(a.STREAM_CLOSED, "no start frame from Twilio")
+            return []
+        logger.warning("call %s: unknown timer %r", self.call_sid, name)
+        return []
+
+    def hang_up(self, requested_by: str, now_ms: int) -> list[Action]:
+        """Somebody outside the call ends it now (Twilio then hangs up)."""
+        if self.ended:
+            return []
+        row = self.transcript.system(f"Hung up by {requested_by}", now_ms)
+        return [row, *self.end(a.HUNG_UP_BY_STAFF, ended_by=requested_by)]
+
+    def transfer(
+        self, to: str, message: str, requested_by: str, now_ms: int
+    ) -> list[Action]:
+        """Hand the caller to ``to``: say ``message`` first (if any), then end the
+        stream so that Twilio dials ``to`` (the ``<Connect action>`` answer)."""
+        if self.ended:
+            return []
+        text = f"Transferred to {to} by {requested_by}"
+        row = self.transcript.system(f"{text}: {message}" if message else text, now_ms)
+        end = EndCall(a.TRANSFERRED, ended_by=requested_by, transfer_to=to)
+        if not message:
+            return [row, *self._end_with(end)]
+        instructions = SAY_EXACTLY.format(message=message)
+        return [row, *self.say_goodbye(instructions, end, interrupt=True)]
+
+    def shut_down(self) -> list[Action]:
+        """The server process is stopping: end the call (the caller hears the
+        unavailable message from the ``<Connect action>``)."""
+        return self.end(a.SERVER_SHUTDOWN, "the server process shut down")
+
+    # -- goodbye ----------------------------------------------------------------
+
+    def say_goodbye(
+        self, instructions: str, end: EndCall, *, interrupt: bool = False
+    ) -> list[Action]:
+        """Have the assistant say a last thing, then end the call with ``end``.
+
+        Without ``interrupt`` the goodbye waits for the answer being spoken; with
+        it, that answer is cut off like a barge-in. Caller audio stops at once.
+        """
+        if self.responses.goodbye is not None:
+            return self._end_with(end)  # a second goodbye: no time for words
+        self.input_stopped = True
+        if not self.configured:
+            return self._end_with(end)
+        out: list[Action] = [a.StartTimer(a.TIMER_GOODBYE, self.goodbye_timeout_ms)]
+        goodbye = Goodbye(instructions, end)
+        self.responses.goodbye = goodbye
+        if interrupt:
+            out += self._barge_in()
+            if self.responses.active_response_id is not None:
+                out.append(SendEngine(self.protocol.cancel()))
+        if self.responses.active_response_id is not None:
+            return out  # pending: sent once the current answer is done
+        return out + self._send_goodbye(goodbye)
+
+    def _send_goodbye(self, goodbye: Goodbye) -> list[Action]:
+        goodbye.stage = GoodbyeStage.REQUESTED
+        return [self._request(GOODBYE, goodbye.instructions)]
+
+    def _settle_goodbye(self) -> list[Action]:
+        goodbye = self.responses.goodbye
+        if (
+            goodbye is not None
+            and goodbye.stage is GoodbyeStage.GENERATED
+            and not self.playback.playing
+        ):
+            return self._end_with(goodbye.end)
+        return []
+
+    def _request(self, purpose: str, instructions: str | None) -> SendEngine:
+        self.responses.requested(purpose)
+        return SendEngine(self.protocol.request_response(instructions, tag=purpose))
+
+    # -- shared helpers -------------------------------------------------------
+
+    def end(
+        self,
+        reason: str,
+        error: str = "",
+        close_code: int | None = None,
+        *,
+        ended_by: str = "",
+        transfer_to: str = "",
+    ) -> list[Action]:
+        if self.ended:
+            return []
+        self.ended = True
+        self.end_reason = reason
+        if error:
+            self.errors.insert(0, error)
+        return [EndCall(reason, self.error, close_code, ended_by, transfer_to)]
+
+    def _end_with(self, end: EndCall) -> list[Action]:
+        return self.end(
+            end.reason,
+            end.error,
+            end.close_code,
+            ended_by=end.ended_by,
+            transfer_to=end.transfer_to,
+        )
+
+    def bad_input(self, side: str, reason: str) -> list[Action]:
+        self.bad_frames += 1
+        level = logging.WARNING if self.bad_frames <= LOUD_BAD_FRAMES else logging.DEBUG
+        logger.log(
+            level,
+            "call %s: ignored bad %s input #%d: %s",
+            self.call_sid,
+            side,
+            self.bad_frames,
+            reason,
+        )
+        return []
+
+
+_HANDLERS: dict[type, Callable[[CallState, Any, int], list[Action]]] = {
+    ev.AssistantItemStarted: CallState._item_started,
+    ev.AudioOutDone: CallState._audio_done,
+    ev.SpeechStarted: CallState._speech_started,
+    ev.SpeechStopped: CallState._speech_stopped,
+    ev.CallerInputCommitted: CallState._committed,
+    ev.CallerTranscript: CallState._caller_text,
+    ev.CallerTranscriptFailed: CallState._caller_failed,
+    ev.AssistantTranscript: CallState._assistant_text,
+    ev.ResponseStarted: CallState._response_started,
+    ev.ResponseDone: CallState._response_done,
+    ev.SessionConfigured: CallState._session_configured,
+    ev.EngineError: CallState._error,
+    ev.ToolCallRequested: CallState._tool_call,
+}

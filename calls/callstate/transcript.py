@@ -1,0 +1,144 @@
+"""The transcript: turn order, the rows to write, and per-turn latency.
+
+Rows get their ``seq`` (conversation order) when a turn begins, not when its text
+arrives: a caller's transcript often lands after the assistant's answer to it. An
+assistant turn that answers the caller remembers when the caller stopped
+speaking, so its reply latency (first audio sent) and heard latency (first audio
+confirmed played) can be measured. No engine types, no Django.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from calls.callstate import actions as a
+from calls.callstate.actions import Action, SaveTranscript, SetLatency
+from calls.callstate.turns import AssistantTurn, CallerTurn
+
+logger = logging.getLogger(__name__)
+
+INAUDIBLE = "[inaudible]"
+
+
+class Transcript:
+    def __init__(self, *, transcribes_caller: bool) -> None:
+        self.transcribes_caller = transcribes_caller
+        self.next_seq = 1
+        self.started_ms: int | None = None  # when Twilio's stream started
+        self.caller_turns: dict[str, CallerTurn] = {}
+        # When the caller last stopped speaking, until an answer claims it.
+        self.last_stopped_ms: int | None = None
+
+    def reserve_seq(self) -> int:
+        seq = self.next_seq
+        self.next_seq += 1
+        return seq
+
+    def offset(self, now_ms: int) -> int:
+        """ms since the stream started (0 before it did)."""
+        if self.started_ms is None:
+            return 0
+        return max(0, now_ms - self.started_ms)
+
+    # -- rows outside the conversation -------------------------------------------
+
+    def system(self, text: str, now_ms: int) -> SaveTranscript:
+        """A system row (a keypad digit, a staff action) at this point in the call."""
+        return SaveTranscript(
+            self.reserve_seq(), a.SYSTEM, text, offset_ms=self.offset(now_ms)
+        )
+
+    # -- the caller ----------------------------------------------------------------
+
+    def speech_started(
+        self, item_id: str, audio_start_ms: int | None, now_ms: int
+    ) -> None:
+        self.last_stopped_ms = None
+        if self.transcribes_caller and item_id and item_id not in self.caller_turns:
+            offset = (
+                audio_start_ms if audio_start_ms is not None else self.offset(now_ms)
+            )
+            self.caller_turns[item_id] = CallerTurn(
+                item_id, self.reserve_seq(), max(0, offset)
+            )
+
+    def speech_stopped(self, now_ms: int) -> None:
+        self.last_stopped_ms = now_ms
+
+    def caller_committed(self, item_id: str, now_ms: int) -> None:
+        if self.transcribes_caller:
+            self._caller_turn(item_id, now_ms)
+
+    def caller_text(self, item_id: str, text: str, now_ms: int) -> list[Action]:
+        text = text.strip()
+        if not text:
+            return []
+        turn = self._caller_turn(item_id, now_ms)
+        turn.written = True
+        return [SaveTranscript(turn.seq, a.CALLER, text, item_id, turn.offset_ms)]
+
+    def caller_failed(self, item_id: str, now_ms: int) -> list[Action]:
+        turn = self._caller_turn(item_id, now_ms)
+        turn.written = True
+        return [
+            SaveTranscript(
+                turn.seq, a.CALLER, INAUDIBLE, item_id, turn.offset_ms, failed=True
+            )
+        ]
+
+    def _caller_turn(self, item_id: str, now_ms: int) -> CallerTurn:
+        turn = self.caller_turns.get(item_id)
+        if turn is None:
+            turn = CallerTurn(item_id, self.reserve_seq(), self.offset(now_ms))
+            self.caller_turns[item_id] = turn
+        return turn
+
+    # -- the assistant -------------------------------------------------------------
+
+    def assistant_turn(
+        self, item_id: str, response_id: str, now_ms: int, *, answers_caller: bool
+    ) -> AssistantTurn:
+        """A new assistant turn; one that answers the caller claims the last stop."""
+        stopped = None
+        if answers_caller:
+            stopped, self.last_stopped_ms = self.last_stopped_ms, None
+        return AssistantTurn(
+            item_id, response_id, self.reserve_seq(), self.offset(now_ms), stopped
+        )
+
+    def assistant_text(self, turn: AssistantTurn) -> list[Action]:
+        """The turn's transcript is known: write its row (if any of it was heard)."""
+        if turn.interrupted and turn.heard_ms == 0 and not turn.written:
+            return []  # cut off before the caller heard any of it
+        return [self.assistant_row(turn)]
+
+    def assistant_row(self, turn: AssistantTurn) -> SaveTranscript:
+        turn.written = True
+        return SaveTranscript(
+            turn.seq,
+            a.ASSISTANT,
+            turn.text_heard(),
+            turn.item_id,
+            turn.offset_ms,
+            interrupted=turn.interrupted,
+            reply_latency_ms=turn.reply_latency_ms,
+            heard_latency_ms=turn.heard_latency_ms,
+        )
+
+    def audio_sent(self, turn: AssistantTurn, now_ms: int) -> list[Action]:
+        """First audio of an answer went to Twilio: its reply latency."""
+        if turn.reply_latency_ms is not None or turn.stopped_ms is None:
+            return []
+        turn.reply_latency_ms = max(0, now_ms - turn.stopped_ms)
+        if turn.written:
+            return [SetLatency(turn.item_id, turn.reply_latency_ms)]
+        return []
+
+    def audio_heard(self, turn: AssistantTurn, now_ms: int) -> list[Action]:
+        """Twilio confirmed audio of an answer played: its heard latency."""
+        if turn.heard_latency_ms is not None or turn.stopped_ms is None:
+            return []
+        turn.heard_latency_ms = max(0, now_ms - turn.stopped_ms)
+        if turn.written:
+            return [SetLatency(turn.item_id, heard_latency_ms=turn.heard_latency_ms)]
+        return []

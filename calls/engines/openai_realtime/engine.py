@@ -1,0 +1,58 @@
+"""``OpenAIRealtimeEngine``: where and how to open a GA Realtime leg. No Django.
+
+OpenAI takes the model in the URL and a Bearer token; Azure OpenAI's GA endpoint
+takes the deployment name as ``model`` and an ``api-key`` header
+(``EngineSettings.provider``).
+
+Reference: https://platform.openai.com/docs/guides/realtime-websocket
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from assistants.persona import Persona
+from calls.engines.base import ConnectFn, ConnectTarget, EngineSettings
+from calls.engines.openai_realtime.connector import connector
+from calls.engines.openai_realtime.protocol import RealtimeProtocol
+
+NAME = "openai_realtime"
+
+
+def build_url(base_url: str, model: str) -> str:
+    """``base_url`` plus ``model=<model>`` (``&`` if it already has a query)."""
+    separator = "&" if "?" in base_url else "?"
+    return f"{base_url}{separator}model={quote(model, safe='')}"
+
+
+def auth_headers(provider: str, api_key: str) -> dict[str, str]:
+    """OpenAI takes a Bearer token; Azure OpenAI's GA endpoint takes ``api-key``."""
+    if provider == "azure":
+        return {"api-key": api_key}
+    return {"Authorization": f"Bearer {api_key}"}
+
+
+class OpenAIRealtimeEngine:
+    name = NAME
+    label = "Realtime"
+
+    def __init__(
+        self, settings: EngineSettings, connect: ConnectFn | None = None
+    ) -> None:
+        self.settings = settings
+        self._connect = connect or connector(settings.ws_client)
+
+    def protocol(self, persona: Persona) -> RealtimeProtocol:
+        return RealtimeProtocol(persona)
+
+    def target(self, persona: Persona) -> ConnectTarget:
+        if not self.settings.api_key:
+            raise ValueError("OPENAI_API_KEY is not set")
+        return ConnectTarget(
+            build_url(self.settings.url, persona.model),
+            auth_headers(self.settings.provider, self.settings.api_key),
+        )
+
+    @property
+    def connect(self) -> ConnectFn:
+        return self._connect

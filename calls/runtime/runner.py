@@ -1,0 +1,306 @@
+"""CallRunner: performs one call's actions. No Channels; the consumer is glue.
+
+The call state (``calls.callstate``) decides; the runner does: it sends frames to
+Twilio and the engine, opens, reads and closes the engine leg (when the state asks
+with ``OpenEngine``), runs timers, runs tool work as tasks off the audio path and
+feeds the results back, answers control commands, and hands every database and
+live-view write to one ``CallRecorder``. Tests drive it with a fake Twilio side
+and a fake engine leg and wait on it with ``wait_until`` instead of polling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+import orjson
+
+from calls.callstate import CallState
+from calls.callstate import actions as a
+from calls.engines.base import Engine, EngineConnection
+from calls.runtime import control
+from calls.runtime.recorder import CallRecorder
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 30.0
+# A tool that takes longer is answered with an error, so the model goes on.
+TOOL_TIMEOUT_SECONDS = 30.0
+
+
+def now_ms() -> int:
+    return time.monotonic_ns() // 1_000_000
+
+
+class TwilioSide(Protocol):
+    """The Twilio media stream socket, as the runner needs it."""
+
+    async def send_text(self, text: str) -> None: ...
+
+    async def close(self, code: int | None) -> None: ...
+
+
+ToolFn = Callable[[a.RunTool], Awaitable[str]]
+
+
+async def no_tools(call: a.RunTool) -> str:
+    """The default tool runner: there are no tools, and the model is told so."""
+    logger.info("call tool %r requested, but no tools are configured", call.name[:64])
+    return orjson.dumps({"error": f"no tool named {call.name!r} is available"}).decode()
+
+
+class CallRunner:
+    def __init__(
+        self,
+        *,
+        state: CallState,
+        engine: Engine,
+        twilio: TwilioSide,
+        recorder: CallRecorder,
+        connect_timeout: float,
+        tools: ToolFn = no_tools,
+        heartbeat_seconds: float = HEARTBEAT_SECONDS,
+    ) -> None:
+        self.state = state
+        self.call_sid = state.call_sid
+        self.engine = engine
+        self.twilio = twilio
+        self.recorder = recorder
+        self.connect_timeout = connect_timeout
+        self.tools = tools
+        self.heartbeat_seconds = heartbeat_seconds
+        self.twilio_open = False
+        self.leg: EngineConnection | None = None
+        self.leg_task: asyncio.Task[None] | None = None
+        self.end_task: asyncio.Task[None] | None = None
+        self.tasks: set[asyncio.Task[None]] = set()  # timers, tools, heartbeat
+        self.finished = asyncio.Event()
+        self._waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
+
+    # -- what the consumer tells the runner -----------------------------------
+
+    async def start(self) -> None:
+        """The upgrade was accepted."""
+        self.twilio_open = True
+        self.recorder.start()
+        self._spawn(self._heartbeat())
+        await self.perform(self.state.on_accepted(now_ms()))
+
+    async def twilio_text(self, text: str) -> None:
+        try:
+            actions = self.state.on_twilio_text(text, now_ms())
+        except Exception as exc:
+            actions = self._internal_error("a Twilio frame", exc)
+        if actions:
+            await self.perform(actions)
+        elif self._waiters:  # state may have changed without an action
+            self._wake_waiters()
+
+    async def twilio_binary(self, data: bytes) -> None:
+        await self.perform(self.state.on_twilio_binary(data))
+
+    async def twilio_closed(self) -> None:
+        """Twilio's socket closed (after a ``stop``, or not): end and wait for it."""
+        self.twilio_open = False
+        await self.perform(self.state.on_twilio_closed(now_ms()))
+        if self.end_task is not None:
+            await asyncio.shield(self.end_task)
+
+    async def control(self, command: control.ControlCommand) -> control.ControlReply:
+        """A hang-up or transfer from staff, from any process."""
+        if self.state.ended:
+            return control.ControlReply(False, "the call is already ending")
+        who = command.requested_by or "unknown"
+        if command.command == control.TRANSFER:
+            actions = self.state.transfer(command.to, command.message, who, now_ms())
+            answer = f"transferring {self.call_sid} to {command.to}"
+        else:
+            actions = self.state.hang_up(who, now_ms())
+            answer = f"hanging up {self.call_sid}"
+        logger.info("call %s: %s asked by %s", self.call_sid, command.command, who)
+        await self.perform(actions)
+        return control.ControlReply(True, answer)
+
+    async def shut_down(self) -> None:
+        """The process is stopping: end the call and wait until it is recorded."""
+        await self.perform(self.state.shut_down())
+        if self.end_task is not None:
+            await asyncio.shield(self.end_task)
+
+    # -- performing actions ---------------------------------------------------
+
+    async def perform(self, actions: list[a.Action]) -> None:
+        for action in actions:
+            # The two sends are 50 a second each way: test them first.
+            if type(action) is a.SendEngine:
+                await self._send_engine(action.text)
+            elif type(action) is a.SendTwilio:
+                if self.twilio_open:
+                    await self.twilio.send_text(action.text)
+            elif isinstance(action, a.StartTimer):
+                self._spawn(self._fire(action.name, action.delay_ms / 1000))
+            elif isinstance(action, a.EndCall):
+                if self.end_task is None:
+                    self.end_task = asyncio.create_task(self._end(action))
+            elif isinstance(action, a.OpenEngine):
+                if self.leg_task is None:
+                    self.leg_task = asyncio.create_task(self._run_leg())
+            elif isinstance(action, a.RunTool):
+                self._spawn(self._run_tool(action))
+            else:
+                self.recorder.put(action)
+        if self._waiters:
+            self._wake_waiters()
+
+    async def _send_engine(self, text: str) -> None:
+        leg = self.leg
+        if leg is None:
+            return
+        try:
+            await leg.send(text)
+        except Exception as exc:  # the reader reports the close
+            logger.debug("call %s: engine send failed: %r", self.call_sid, exc)
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    def _internal_error(self, where: str, exc: Exception) -> list[a.Action]:
+        # A bug of ours: end the call cleanly (recorded, the caller hears the
+        # TwiML apology) instead of dropping the socket unrecorded.
+        logger.error("call %s: failed on %s", self.call_sid, where, exc_info=exc)
+        return self.state.end(a.STREAM_CLOSED, f"internal error: {exc!r}")
+
+    # -- the engine leg -------------------------------------------------------
+
+    async def _run_leg(self) -> None:
+        leg = await self._open_leg()
+        if leg is None:
+            return
+        self.leg = leg
+        state = self.state
+        try:
+            await self.perform(state.on_engine_open(now_ms()))
+            async for message in leg:
+                actions = state.on_engine_text(message, now_ms())
+                if actions:
+                    await self.perform(actions)
+                elif self._waiters:
+                    self._wake_waiters()
+        except Exception as exc:
+            # Our bug, not the peer's garbage (the state absorbs that).
+            await self.perform(self._internal_error("an engine message", exc))
+        finally:
+            if state.ended:  # cancelled by the end: never leave the socket open
+                await self._close_leg_socket()
+        await self.perform(
+            state.on_engine_closed(leg.close_code, leg.close_reason, now_ms())
+        )
+
+    async def _open_leg(self) -> EngineConnection | None:
+        try:
+            target = self.engine.target(self.state.persona)
+        except ValueError as exc:
+            logger.error("call %s: cannot open the engine leg: %s", self.call_sid, exc)
+            await self.perform(self.state.on_engine_failed(str(exc)))
+            return None
+        timeout = self.connect_timeout
+        started = now_ms()
+        try:
+            async with asyncio.timeout(timeout):
+                leg = await self.engine.connect(
+                    target.url, headers=target.headers, open_timeout=timeout
+                )
+        except Exception as exc:  # any failure to open ends the call
+            detail = str(exc) or f"{type(exc).__name__} after {timeout:g} s"
+            logger.warning(
+                "call %s: %s connect to %s failed: %s",
+                self.call_sid,
+                self.engine.label,
+                target.url.split("?")[0],
+                detail,
+            )
+            await self.perform(self.state.on_engine_failed(detail))
+            return None
+        logger.info(
+            "call %s: %s leg open in %d ms",
+            self.call_sid,
+            self.engine.label,
+            now_ms() - started,
+        )
+        return leg
+
+    async def _close_leg_socket(self) -> None:
+        if self.leg is not None:
+            try:
+                await self.leg.close()
+            except Exception as exc:  # closing is best effort
+                logger.debug("call %s: engine close: %r", self.call_sid, exc)
+
+    # -- timers, tools, heartbeat ---------------------------------------------
+
+    async def _fire(self, name: str, delay: float) -> None:
+        await asyncio.sleep(delay)
+        await self.perform(self.state.on_timer(name, now_ms()))
+
+    async def _run_tool(self, call: a.RunTool) -> None:
+        try:
+            async with asyncio.timeout(TOOL_TIMEOUT_SECONDS):
+                output = await self.tools(call)
+        except TimeoutError:
+            output = orjson.dumps({"error": "the tool timed out"}).decode()
+        except Exception:
+            logger.exception("call %s: tool %r failed", self.call_sid, call.name[:64])
+            output = orjson.dumps({"error": "the tool failed"}).decode()
+        await self.perform(self.state.on_tool_result(call.call_id, output, now_ms()))
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await self.recorder.heartbeat()
+            await asyncio.sleep(self.heartbeat_seconds)
+
+    # -- the end ----------------------------------------------------------------
+
+    async def _end(self, end: a.EndCall) -> None:
+        """Close both legs at once, then record how the call ended."""
+        logger.info("call %s: ending (%s) %s", self.call_sid, end.reason, end.error)
+        for task in list(self.tasks):
+            task.cancel()
+        if self.twilio_open:  # first: the caller should not wait on the engine
+            self.twilio_open = False
+            await self.recorder.record_end(end)
+            await self.twilio.close(end.close_code)
+        await self._close_leg_socket()
+        if self.leg_task is not None and not self.leg_task.done():
+            self.leg_task.cancel()
+            await asyncio.gather(self.leg_task, return_exceptions=True)
+        await self.recorder.drain()
+        await self.recorder.finish(end, self.state.bad_frames)
+        self.finished.set()
+        self._wake_waiters()
+
+    # -- for tests and tools: wait on the runner, not on private fields -----
+
+    async def wait_until(self, check: Callable[[], bool], within: float = 3) -> None:
+        """Return once ``check()`` holds; it is re-checked after every batch of
+        actions the runner performs."""
+        if check():
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append((check, future))
+        try:
+            async with asyncio.timeout(within):
+                await future
+        finally:
+            with contextlib.suppress(ValueError):
+                self._waiters.remove((check, future))
+
+    def _wake_waiters(self) -> None:
+        for check, future in list(self._waiters):
+            if not future.done() and check():
+                future.set_result(None)
