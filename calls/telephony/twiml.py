@@ -50,3 +50,17 @@ def stream_ended(*, apology: str) -> str:
         response.say(apology)
     response.hangup()
     return str(response)
+
+
+def transfer(*, to: str, caller_id: str) -> str:
+    """After the stream: connect the caller to ``to``, showing ``caller_id``.
+
+    ``caller_id`` is the number the caller dialled (one of ours, so Twilio
+    accepts it as the caller ID); when the dialled party hangs up, so does Twilio.
+    """
+    response = VoiceResponse()
+    if caller_id:
+        response.dial(to, caller_id=caller_id)
+    else:
+        response.dial(to)
+    return str(response)

@@ -85,8 +85,16 @@ def status(request: HttpRequest) -> HttpResponse:
 
 @twilio_webhook
 def stream_ended(request: HttpRequest) -> HttpResponse:
-    """``<Connect action>``: our server closed the stream; end the call politely."""
+    """``<Connect action>``: our server closed the stream; say what happens next.
+
+    A transferred call is dialled through to its destination; every other call
+    ends, with the assistant's apology when it ended on a failure.
+    """
     call = _ended_call(twilio_params(request).get("CallSid", ""))
+    if call is not None and call.end_reason == EndReason.TRANSFERRED:
+        if call.transfer_to:
+            return _twiml(twiml.transfer(to=call.transfer_to, caller_id=call.to_number))
+        logger.error("call %s was transferred to no number", call.call_sid)
     return _twiml(twiml.stream_ended(apology=_apology(call)))
 
 

@@ -367,6 +367,7 @@ def test_it_tells_live_viewers_about_status_changes(
         ("", True),
         (EndReason.MAX_DURATION, False),
         (EndReason.CALLER_HUNG_UP, False),
+        (EndReason.HUNG_UP_BY_STAFF, False),
     ],
 )
 def test_it_apologises_after_the_stream_only_when_it_failed(
@@ -384,6 +385,35 @@ def test_it_apologises_after_the_stream_only_when_it_failed(
         assert find(root, "Say").text == phone_number.assistant.unavailable_message
     else:
         assert verbs(root) == ["Hangup"]
+
+
+def test_it_dials_the_transfer_number_with_the_called_number_as_caller_id(
+    client: Any, phone_number: PhoneNumber
+) -> None:
+    signed_post(client, VOICE, call_params())
+    Call.objects.update(end_reason=EndReason.TRANSFERRED, transfer_to="+15550002222")
+
+    root = parse(
+        signed_post(client, STREAM_ENDED, call_params(CallStatus="in-progress"))
+    )
+
+    assert verbs(root) == ["Dial"]
+    dial = find(root, "Dial")
+    assert dial.text == "+15550002222"
+    assert dial.get("callerId") == phone_number.number
+
+
+def test_it_hangs_up_a_transferred_call_with_no_number(
+    client: Any, phone_number: PhoneNumber
+) -> None:
+    signed_post(client, VOICE, call_params())
+    Call.objects.update(end_reason=EndReason.TRANSFERRED)
+
+    root = parse(
+        signed_post(client, STREAM_ENDED, call_params(CallStatus="in-progress"))
+    )
+
+    assert verbs(root) == ["Hangup"]
 
 
 def test_it_waits_for_an_open_stream_to_record_why_it_ended(

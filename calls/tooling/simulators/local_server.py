@@ -87,6 +87,14 @@ class DaphneProcess:
             return ""
         return "\n".join(text.splitlines()[-lines:])
 
+    def terminate(self, timeout_s: float = 20.0) -> int:
+        """Send SIGTERM, as a process manager would, and wait: the exit code."""
+        process = self._process
+        if process is None:
+            raise RuntimeError("daphne is not running")
+        process.terminate()
+        return process.wait(timeout_s)
+
     def stop(self, timeout_s: float = 10.0) -> None:
         process, self._process = self._process, None
         if not self.keep_log:
