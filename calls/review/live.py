@@ -99,14 +99,6 @@ class LiveCallsConsumer(AsyncJsonWebsocketConsumer):
             }
         )
 
-    async def call_control(self, event: dict[str, Any]) -> None:
-        """A hang-up/transfer command (``calls.runtime.control``): not for viewers.
-
-        Control commands go to ``call.<CallSid>``, the same group a watched call's
-        events use, so a viewer gets them too. Without this handler channels would
-        raise "No handler for message type" and drop the viewer's socket.
-        """
-
     async def _subscribe(self, call_sid: str) -> None:
         if call_sid in self.subscriptions:
             return

@@ -7,6 +7,8 @@ login: anonymous viewers go to the login page, other users get 403.
 
 from __future__ import annotations
 
+import dataclasses
+
 import functools
 import re
 from collections.abc import Callable
@@ -22,6 +24,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from assistants.models import Assistant
+from assistants.persona import Persona
 from calls import pricing
 from calls.models import CallDirection, CallStatus
 from calls.review import charts, display, exports, masking, selectors, stats
@@ -187,7 +190,7 @@ def call_detail(request: HttpRequest, call_sid: str) -> HttpResponse:
             "latency": display.latency_summary(entries),
             # display.decorate (via _decorated) set call.cost on the instance.
             "cost_lines": _cost_lines(call.cost),  # type: ignore[attr-defined]
-            "persona": sorted((call.assistant_snapshot or {}).items()),
+            "persona": persona_settings(call.assistant_snapshot),
             "can_control": call.is_live and can_control(request.user),
         },
     )
@@ -271,3 +274,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "charts": charts.dashboard_charts(days=days, latency=latency, usage=usage),
     }
     return page(request, "calls/dashboard.html", context)
+
+
+def persona_settings(snapshot: Any) -> list[tuple[str, Any]]:
+    """The persona a call ran with, read back through ``Persona`` (so old rows
+    show the same fields as new ones), as sorted (name, value) pairs."""
+    if not snapshot:
+        return []
+    return sorted(dataclasses.asdict(Persona.from_snapshot(snapshot)).items())

@@ -23,7 +23,7 @@ from calls.callstate import CallState
 from calls.callstate import actions as a
 from calls.engines.base import Engine, EngineConnection
 from calls.runtime import control
-from calls.runtime.recorder import CallRecorder
+from calls.runtime.recorder import Write
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,22 @@ class TwilioSide(Protocol):
     async def close(self, code: int | None) -> None: ...
 
 
+class Recorder(Protocol):
+    """Where the runner's writes go (``CallRecorder``; tests use a list)."""
+
+    def start(self) -> None: ...
+
+    def put(self, action: Write) -> None: ...
+
+    async def drain(self) -> None: ...
+
+    async def heartbeat(self) -> None: ...
+
+    async def record_end(self, end: a.EndCall) -> None: ...
+
+    async def finish(self, end: a.EndCall, bad_frames: int) -> None: ...
+
+
 ToolFn = Callable[[a.RunTool], Awaitable[str]]
 
 
@@ -60,7 +76,7 @@ class CallRunner:
         state: CallState,
         engine: Engine,
         twilio: TwilioSide,
-        recorder: CallRecorder,
+        recorder: Recorder,
         connect_timeout: float,
         tools: ToolFn = no_tools,
         heartbeat_seconds: float = HEARTBEAT_SECONDS,

@@ -118,7 +118,8 @@ async def test_it_ignores_control_commands_sent_to_a_watched_calls_group(
     await socket.receive_json_from()  # snapshot
     await socket.send_json_to({"subscribe": live_call.call_sid})
     await socket.receive_json_from()  # call_transcript
-    # Control shares the call's group name; a viewer must neither answer nor crash.
+    # Control has a group of its own (call-control.<sid>): a viewer of the call
+    # neither receives nor answers it, and keeps its socket.
     with pytest.raises(control.ControlError):
         await control.hang_up(live_call.call_sid, requested_by="alice")
     assert await socket.receive_nothing(timeout=0.1)
