@@ -8,7 +8,6 @@ login: anonymous viewers go to the login page, other users get 403.
 from __future__ import annotations
 
 import dataclasses
-
 import functools
 import re
 from collections.abc import Callable
