@@ -134,7 +134,8 @@ def _setting_problem(key: str, value: Any) -> str:
     # SETTING_FIELDS are concrete fields; the check narrows get_field()'s union.
     field_choices = field.choices if isinstance(field, models.Field) else None
     choices = [str(choice) for choice, _ in field_choices or ()]
-    if choices and value not in choices:
+    blank_ok = isinstance(field, models.Field) and field.blank and value == ""
+    if choices and value not in choices and not blank_ok:
         return f'"{value}" is not one of {_quoted(choices)}.'
     return ""
 

@@ -7,8 +7,10 @@ settings onto each call, so editing a persona later never rewrites history.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import (
     MaxValueValidator,
@@ -18,7 +20,13 @@ from django.core.validators import (
 from django.db import models
 from django.db.models import Q
 
-from assistants.persona import DEFAULT_MODEL, DEFAULTS, Persona
+from assistants.persona import (
+    AZURE_REALTIME,
+    DEFAULT_MODEL,
+    DEFAULTS,
+    OPENAI_REALTIME,
+    Persona,
+)
 
 # Suggestions only: models come and go, so the field stays free text.
 MODEL_SUGGESTIONS = (
@@ -57,6 +65,23 @@ class Voice(models.TextChoices):
     CEDAR = "cedar"
 
 
+class Engine(models.TextChoices):
+    """The speech-to-speech engines (``calls.engines.registry``)."""
+
+    OPENAI_REALTIME = OPENAI_REALTIME, "OpenAI Realtime (GA)"
+    AZURE_REALTIME = AZURE_REALTIME, "Azure OpenAI Realtime (GA)"
+
+
+def deployment_engine() -> str:
+    """The engine for assistants that do not choose one: ``REALTIME_PROVIDER``'s.
+
+    Deprecated path, kept so deployments configured with ``REALTIME_PROVIDER=azure``
+    keep working; choose the engine on the assistant instead.
+    """
+    provider = getattr(settings, "REALTIME_PROVIDER", "openai")
+    return AZURE_REALTIME if provider == "azure" else OPENAI_REALTIME
+
+
 class TurnDetection(models.TextChoices):
     SERVER_VAD = "server_vad", "Server VAD (silence based)"
     SEMANTIC_VAD = "semantic_vad", "Semantic VAD (meaning based)"
@@ -93,6 +118,13 @@ class Assistant(models.Model):
         "Please try again later. Goodbye.",
         help_text="Read out by Twilio if the assistant's connection fails or ends "
         "abnormally, before hanging up.",
+    )
+    engine = models.CharField(
+        max_length=32,
+        choices=Engine.choices,
+        blank=True,
+        help_text="The speech-to-speech engine that runs this assistant's calls. "
+        "Empty: the deployment's default (REALTIME_PROVIDER, deprecated).",
     )
     voice = models.CharField(
         max_length=20,
@@ -205,7 +237,8 @@ class Assistant(models.Model):
             )
 
     def persona(self) -> Persona:
-        return Persona.from_attributes(self)
+        persona = Persona.from_attributes(self)
+        return dataclasses.replace(persona, engine=self.engine or deployment_engine())
 
     def snapshot(self) -> dict[str, Any]:
         """The settings a call runs with, as plain JSON-ready data (``Persona``)."""

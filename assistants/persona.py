@@ -24,7 +24,9 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
-OPENAI_REALTIME = "openai_realtime"
+# Engine names (``calls.engines.registry``); an assistant may pick one.
+OPENAI_REALTIME = "openai-realtime"
+AZURE_REALTIME = "azure-realtime"
 DEFAULT_MODEL = "gpt-realtime-2.1"
 
 

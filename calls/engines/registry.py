@@ -7,14 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from assistants.persona import AZURE_REALTIME, OPENAI_REALTIME
 from calls.engines.base import ConnectFn, Engine, EngineSettings
-from calls.engines.openai_realtime import NAME as OPENAI_REALTIME
-from calls.engines.openai_realtime import OpenAIRealtimeEngine
+from calls.engines.openai_realtime import AzureRealtimeEngine, OpenAIRealtimeEngine
 
 EngineFactory = Callable[[EngineSettings, ConnectFn | None], Engine]
 
 ENGINES: dict[str, EngineFactory] = {
     OPENAI_REALTIME: OpenAIRealtimeEngine,
+    AZURE_REALTIME: AzureRealtimeEngine,
 }
 
 

@@ -19,7 +19,7 @@ def add_schema(apps, schema_editor):
         snapshot = call.assistant_snapshot
         if not isinstance(snapshot, dict) or not snapshot or "schema" in snapshot:
             continue
-        snapshot.setdefault("engine", "openai_realtime")
+        snapshot.setdefault("engine", "openai-realtime")
         snapshot["schema"] = SCHEMA_VERSION
         batch.append(call)
         if len(batch) >= BATCH:

@@ -295,7 +295,13 @@ async def test_it_opens_the_leg_at_start_when_told_to_wait(
     call: Call, settings: Any
 ) -> None:
     settings.REALTIME_CONNECT_ON_UPGRADE = False
+    # The deprecated deployment-wide choice, for an assistant that picks no engine.
     settings.REALTIME_PROVIDER = "azure"
+    await database_sync_to_async(
+        lambda: Call.objects.filter(pk=call.pk).update(
+            assistant_snapshot=call.assistant.snapshot()
+        )
+    )()
     connector = FakeConnector()
     comm = communicator(connector)
     assert (await comm.connect())[0]

@@ -31,13 +31,13 @@ def test_it_gives_old_persona_snapshots_the_schema_version() -> None:
     apps = migrate([("calls", "0003_persona_snapshot_schema")])
     Call = apps.get_model("calls", "Call")
     snapshot = Call.objects.get(pk=old.pk).assistant_snapshot
-    assert snapshot == {**OLD_SNAPSHOT, "engine": "openai_realtime", "schema": 1}
+    assert snapshot == {**OLD_SNAPSHOT, "engine": "openai-realtime", "schema": 1}
     assert Call.objects.get(pk=empty.pk).assistant_snapshot == {}
     persona = Persona.from_snapshot(snapshot)
     assert (persona.voice, persona.model, persona.engine) == (
         "cedar",
         "gpt-realtime-2",
-        "openai_realtime",
+        "openai-realtime",
     )
 
     apps = migrate([("calls", "0002_call_control")])

@@ -12,6 +12,7 @@ from __future__ import annotations
 from calls.engines.openai_realtime.connector import CLIENTS, connector
 from calls.engines.openai_realtime.engine import (
     NAME,
+    AzureRealtimeEngine,
     OpenAIRealtimeEngine,
     auth_headers,
     build_url,
@@ -79,6 +80,7 @@ __all__ = [
     "AudioDone",
     "AudioOut",
     "AudioTranscriptDone",
+    "AzureRealtimeEngine",
     "Committed",
     "Error",
     "EventError",

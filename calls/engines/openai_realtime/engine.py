@@ -9,14 +9,15 @@ Reference: https://platform.openai.com/docs/guides/realtime-websocket
 
 from __future__ import annotations
 
+import dataclasses
 from urllib.parse import quote
 
-from assistants.persona import Persona
+from assistants.persona import AZURE_REALTIME, OPENAI_REALTIME, Persona
 from calls.engines.base import ConnectFn, ConnectTarget, EngineSettings
 from calls.engines.openai_realtime.connector import connector
 from calls.engines.openai_realtime.protocol import RealtimeProtocol
 
-NAME = "openai_realtime"
+NAME = OPENAI_REALTIME
 
 
 def build_url(base_url: str, model: str) -> str:
@@ -35,11 +36,12 @@ def auth_headers(provider: str, api_key: str) -> dict[str, str]:
 class OpenAIRealtimeEngine:
     name = NAME
     label = "Realtime"
+    provider = "openai"
 
     def __init__(
         self, settings: EngineSettings, connect: ConnectFn | None = None
     ) -> None:
-        self.settings = settings
+        self.settings = dataclasses.replace(settings, provider=self.provider)
         self._connect = connect or connector(settings.ws_client)
 
     def protocol(self, persona: Persona) -> RealtimeProtocol:
@@ -56,3 +58,11 @@ class OpenAIRealtimeEngine:
     @property
     def connect(self) -> ConnectFn:
         return self._connect
+
+
+class AzureRealtimeEngine(OpenAIRealtimeEngine):
+    """Azure OpenAI's GA Realtime endpoint: the same protocol, its own URL and key
+    header (``api-key``); the persona's model is the deployment name."""
+
+    name = AZURE_REALTIME
+    provider = "azure"
