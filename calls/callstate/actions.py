@@ -14,8 +14,9 @@ from typing import Any
 # Why a call ended; the values are calls.models.EndReason's (a test keeps them equal).
 CALLER_HUNG_UP = "caller_hung_up"
 MAX_DURATION = "max_duration"
-REALTIME_ERROR = "realtime_error"
-REALTIME_DISCONNECTED = "realtime_disconnected"
+# Any engine's failures; the stored values predate the engine interface.
+ENGINE_ERROR = "realtime_error"
+ENGINE_DISCONNECTED = "realtime_disconnected"
 SESSION_EXPIRED = "session_expired"
 STREAM_CLOSED = "stream_closed"
 AUTH_FAILED = "auth_failed"

@@ -225,7 +225,7 @@ class CallState:
 
     def on_engine_failed(self, error: str) -> list[Action]:
         return self.end(
-            a.REALTIME_ERROR, f"{self.engine_label} connect failed: {error}"
+            a.ENGINE_ERROR, f"{self.engine_label} connect failed: {error}"
         )
 
     def on_engine_closed(
@@ -233,7 +233,7 @@ class CallState:
     ) -> list[Action]:
         detail = f"code {code}: {reason}" if reason else f"code {code}"
         return self.end(
-            a.REALTIME_DISCONNECTED,
+            a.ENGINE_DISCONNECTED,
             f"{self.engine_label} connection closed ({detail})",
         )
 
@@ -385,7 +385,7 @@ class CallState:
         if event.status == "failed":
             if event.fatal:
                 return out + self.end(
-                    a.REALTIME_ERROR, f"{event.error_code}: {event.error_message}"
+                    a.ENGINE_ERROR, f"{event.error_code}: {event.error_message}"
                 )
             logger.warning(
                 "call %s: response %s failed: %s %s",
@@ -430,7 +430,7 @@ class CallState:
             )
             expired = event.kind == "expired"
             return self.end(
-                a.SESSION_EXPIRED if expired else a.REALTIME_ERROR, event.text
+                a.SESSION_EXPIRED if expired else a.ENGINE_ERROR, event.text
             )
         if event.kind == "config_rejected":
             what = event.context or "configuration"

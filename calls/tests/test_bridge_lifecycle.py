@@ -310,8 +310,8 @@ def test_end_reasons_and_roles_are_the_models_choices() -> None:
     reasons = {
         actions.CALLER_HUNG_UP,
         actions.MAX_DURATION,
-        actions.REALTIME_ERROR,
-        actions.REALTIME_DISCONNECTED,
+        actions.ENGINE_ERROR,
+        actions.ENGINE_DISCONNECTED,
         actions.SESSION_EXPIRED,
         actions.STREAM_CLOSED,
         actions.AUTH_FAILED,
