@@ -63,14 +63,17 @@ def test_it_refuses_a_start_for_another_call() -> None:
     h = Harness()
     h.open()
     out = h.tw(tw_start(call_sid="CAffffffffffffffffffffffffffffffff"))
-    assert out == [EndCall("auth_failed", out[0].error, 4403)]
-    assert "callSid" in out[0].error
+    (end,) = of_type(out, EndCall)
+    assert out == [EndCall("auth_failed", end.error, 4403)]
+    assert "callSid" in end.error
     assert realtime_out(h.log) == []  # nothing reached OpenAI
 
 
 def test_it_refuses_a_stream_sid_that_is_not_json_safe() -> None:
     h = Harness()
-    (end,) = h.tw(tw_start(stream_sid='MZ"injected'))
+    out = h.tw(tw_start(stream_sid='MZ"injected'))
+    (end,) = of_type(out, EndCall)
+    assert out == [end]
     assert (end.reason, end.close_code) == ("auth_failed", 4403)
 
 
@@ -183,7 +186,7 @@ def test_it_logs_and_continues_after_non_fatal_errors(code: str) -> None:
     assert h.tw(tw_media()) != []
 
 
-def test_it_keeps_a_rejected_session_update_for_the_call_record(
+def test_it_ends_the_call_at_once_when_the_session_update_is_rejected(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     h = Harness().ready()
@@ -197,11 +200,27 @@ def test_it_keeps_a_rejected_session_update_for_the_call_record(
             )
         )
     assert "session.update rejected" in caplog.text
-    assert not h.state.ended
-    h.tw(tw_stop())
-    assert ended(h).error == (
+    assert h.state.ended
+    end = ended(h)
+    assert end.reason == actions.ENGINE_ERROR
+    assert end.close_code is None  # a normal close: the caller hears the apology
+    assert end.error == (
         "session.update rejected: unknown_parameter: Unknown parameter 'session.x'."
     )
+
+
+def test_it_ends_the_call_on_an_error_that_leaves_the_session_unusable() -> None:
+    h = Harness().ready()
+    h.rt(rt_error("model_not_found", "The model does not exist."))
+    end = ended(h)
+    assert end.reason == actions.ENGINE_ERROR
+    assert "model_not_found" in end.error
+
+
+def test_it_carries_on_after_a_refused_response_request() -> None:
+    h = Harness().ready()
+    h.rt(rt_error("invalid_value", "Bad instructions.", event_id="evt_model"))
+    assert not h.state.ended
 
 
 def test_it_warns_when_the_session_echo_differs(

@@ -189,7 +189,9 @@ def test_transcript_orders_rows_by_when_turns_began() -> None:
     assert answer.stopped_ms == 4_000
     assert transcript.audio_sent(answer, 4_300) == []  # not written yet
     assert answer.reply_latency_ms == 300
-    (caller_row,) = transcript.caller_text("item_U1", " When do you open? ", 5_000)
+    (caller_row,) = of_type(
+        transcript.caller_text("item_U1", " When do you open? ", 5_000), SaveTranscript
+    )
     assert (caller_row.seq, caller_row.offset_ms) == (1, 2_000)
     assert (answer.seq, answer.offset_ms) == (2, 3_300)
     greeting = transcript.assistant_turn(

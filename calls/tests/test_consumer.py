@@ -105,20 +105,19 @@ def mint(call_sid: str = CALL_SID, now: float | None = None) -> str:
     )
 
 
+def media_route(consumer_app: Any) -> Any:
+    """The media stream route (``Any``: django-stubs types ``path()`` for HTTP
+    views only, see calls/routing.py)."""
+    return path("twilio/media-stream/<str:token>/", consumer_app)
+
+
 def communicator(
     connector: FakeConnector,
     token: str | None = None,
     signed: bool = True,
     app: Any = None,
 ) -> WebsocketCommunicator:
-    app = app or URLRouter(
-        [
-            path(
-                "twilio/media-stream/<str:token>/",
-                Probe.as_asgi(connect_engine=connector),
-            )
-        ]
-    )
+    app = app or URLRouter([media_route(Probe.as_asgi(connect_engine=connector))])
     url_path = f"/twilio/media-stream/{token or mint()}/"
     headers = [(b"host", b"voice.example.com")]
     if signed:
@@ -129,7 +128,7 @@ def communicator(
 
 async def frames_until_close(comm: WebsocketCommunicator) -> tuple[list[str], int]:
     """Everything sent to Twilio up to the close, and the close code."""
-    sent = []
+    sent: list[str] = []
     while True:
         out = await comm.receive_output(timeout=3)
         if out["type"] == "websocket.close":
@@ -169,6 +168,7 @@ async def test_it_runs_a_call_and_records_it(call: Call) -> None:
     ]
     await leg.wait_for("response.create")  # the greeting
     session = leg.sent[0]["session"]
+    assert call.assistant is not None
     assert session["instructions"] == call.assistant.instructions
     assert session["audio"]["output"]["voice"] == "marin"
     assert GREETING in leg.sent[1]["response"]["instructions"]
@@ -297,10 +297,10 @@ async def test_it_opens_the_leg_at_start_when_told_to_wait(
     settings.REALTIME_CONNECT_ON_UPGRADE = False
     # The deprecated deployment-wide choice, for an assistant that picks no engine.
     settings.REALTIME_PROVIDER = "azure"
+    assert call.assistant is not None
+    snapshot = call.assistant.snapshot()  # no query: the assistant is loaded
     await database_sync_to_async(
-        lambda: Call.objects.filter(pk=call.pk).update(
-            assistant_snapshot=call.assistant.snapshot()
-        )
+        lambda: Call.objects.filter(pk=call.pk).update(assistant_snapshot=snapshot)
     )()
     connector = FakeConnector()
     comm = communicator(connector)
@@ -491,6 +491,7 @@ async def test_it_bridges_to_a_real_websocket_server(call: Call, settings: Any) 
     done = asyncio.Event()
 
     async def server(ws: ServerConnection) -> None:
+        assert ws.request is not None
         seen["auth"] = ws.request.headers.get("Authorization")
         seen["path"] = ws.request.path
         seen["first"] = json.loads(await ws.recv())
@@ -502,11 +503,9 @@ async def test_it_bridges_to_a_real_websocket_server(call: Call, settings: Any) 
         done.set()
 
     async with serve(server, "127.0.0.1", 0) as ws_server:
-        port = ws_server.sockets[0].getsockname()[1]
+        port = next(iter(ws_server.sockets)).getsockname()[1]
         settings.OPENAI_REALTIME_URL = f"ws://127.0.0.1:{port}/v1/realtime"
-        app = URLRouter(
-            [path("twilio/media-stream/<str:token>/", MediaStreamConsumer.as_asgi())]
-        )
+        app = URLRouter([media_route(MediaStreamConsumer.as_asgi())])
         comm = communicator(FakeConnector(), app=app)
         await start_without_fake(comm)
         media = await comm.receive_json_from(timeout=3)

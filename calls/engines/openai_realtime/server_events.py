@@ -15,7 +15,7 @@ from typing import Any
 
 # The hot event is parsed straight into the engine-neutral type: no second object
 # per audio delta.
-from calls.engines.base import AudioOut
+from calls.engines.base import AudioOut as AudioOut
 
 SESSION_UPDATED = "session.updated"
 SPEECH_STARTED = "input_audio_buffer.speech_started"
@@ -34,13 +34,21 @@ ITEM_TRUNCATED = "conversation.item.truncated"
 ERROR = "error"
 
 # Error codes after which the session cannot go on (the caller must not be left
-# in silence). Everything else is logged and the call continues.
+# in silence): the key, the account or the model is refused, or the session is
+# over. A refused session.update is as bad (``protocol`` classifies it by event
+# id). Everything else (a refused response.create, a race) is logged and the
+# call continues.
 FATAL_ERROR_CODES = frozenset(
     {
         "session_expired",
         "invalid_api_key",
         "beta_api_shape_disabled",
         "insufficient_quota",
+        "model_not_found",
+        "invalid_model",
+        "account_deactivated",
+        "organization_deactivated",
+        "unsupported_country_region_territory",
     }
 )
 
