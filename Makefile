@@ -16,7 +16,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
 help:
 	@echo "make run      set up, migrate and serve on PORT (default 8000)"
-	@echo "make test     set up and run lint, migration check and the whole suite"
+	@echo "make test     set up and run lint, type check, migration check and the whole suite"
 	@echo "make serve WORKERS=2   several daphne processes (needs REDIS_URL)"
 	@echo "make demo     one simulated call end to end, offline"
 	@echo "make bench    the bridge benchmark (see README, Performance)"
