@@ -1,4 +1,5 @@
-# The web service: daphne serving HTTP and WebSockets on port 8000.
+# The web service: the production server (`manage.py serve`: uvicorn) serving HTTP
+# and WebSockets on port 8000.
 # Build context is the repository; .dockerignore keeps .env, .venv and data out.
 FROM python:3.11-slim
 
@@ -20,4 +21,6 @@ RUN DEBUG=true python manage.py collectstatic --noinput \
 USER voice
 
 EXPOSE 8000
-CMD ["sh", "-c", "python manage.py migrate --noinput && daphne -b 0.0.0.0 -p 8000 --proxy-headers voiceassistant.asgi:application"]
+# `exec`: the server becomes PID 1 and gets the SIGTERM of `docker stop`, so calls
+# in progress end cleanly (README, Ending calls from outside).
+CMD ["sh", "-c", "python manage.py migrate --noinput && exec python manage.py serve --port 8000"]

@@ -1,8 +1,10 @@
 """The ASGI servers a deployment can run, as command lines.
 
-daphne is the default (``make run``, docker compose); daphne on uvloop and uvicorn
-are the measured alternatives (README, Performance). Used by ``serve_workers``
-(``make serve``) and by the benchmark, so both run exactly the same processes.
+``PRODUCTION_SERVER`` is what ``manage.py serve`` (the Dockerfile, docker compose,
+``make serve``) runs: uvicorn, chosen by measurement (README, Performance). daphne
+stays the local server (``make run``); daphne on uvloop is the other measured
+option. Used by ``serve``/``serve_workers``, the benchmark and the end-to-end
+tests, so all of them run exactly the same processes.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import sys
 
 SERVERS = ("daphne", "daphne-uvloop", "uvicorn")
+PRODUCTION_SERVER = "uvicorn"
 APPLICATION = "voiceassistant.asgi:application"
 
 

@@ -167,7 +167,7 @@ class CallRunner:
                     self.leg_task = asyncio.create_task(self._run_leg())
             elif isinstance(action, a.RunTool):
                 self._spawn(self._run_tool(action))
-            else:
+            elif isinstance(action, Write):
                 self.recorder.put(action)
         if self._waiters:
             self._wake_waiters()
@@ -290,7 +290,12 @@ class CallRunner:
         if self.twilio_open:  # first: the caller should not wait on the engine
             self.twilio_open = False
             await self.recorder.record_end(end)
-            await self.twilio.close(end.close_code)
+            try:
+                await self.twilio.close(end.close_code)
+            except Exception as exc:
+                # The caller's side may be gone already (servers differ in what a
+                # send after the peer's close does); the rest of the end must run.
+                logger.info("call %s: closing Twilio's socket: %r", self.call_sid, exc)
         await self._close_leg_socket()
         if self.leg_task is not None and not self.leg_task.done():
             self.leg_task.cancel()

@@ -19,6 +19,7 @@ from django.db import connections
 
 import conftest
 from calls.models import Call
+from calls.ops.servers import PRODUCTION_SERVER
 from calls.tooling.simulators.local_server import DaphneProcess
 from calls.tooling.simulators.realtime_server import SimulatorThread
 from calls.tooling.simulators.twilio_caller import (
@@ -30,6 +31,9 @@ from calls.tooling.simulators.twilio_caller import (
 )
 
 SIM_API_KEY = "sk-simulated"
+# Every server the project runs on: daphne (`make run`) and the production one
+# (`manage.py serve`); the end-to-end tests run on both so neither can rot.
+SERVERS = ("daphne", PRODUCTION_SERVER)
 SECRET_KEY = "e2e-secret-key-not-for-production"
 
 
@@ -59,8 +63,11 @@ def start_simulator(**overrides: Any) -> SimulatorThread:
     return thread
 
 
-def start_daphne(realtime_url: str, **env: str) -> DaphneProcess:
-    """daphne on the test database, the simulator and the test Twilio settings."""
+def start_daphne(
+    realtime_url: str, *, server: str = "daphne", **env: str
+) -> DaphneProcess:
+    """A server (daphne by default) on the test database, the simulator and the
+    test Twilio settings."""
     environment = {
         "DJANGO_SETTINGS_MODULE": "voiceassistant.settings",
         "DATABASE_URL": database_url(),
@@ -77,7 +84,7 @@ def start_daphne(realtime_url: str, **env: str) -> DaphneProcess:
         "LOG_LEVEL": "INFO",
         **env,
     }
-    return DaphneProcess(environment).start()
+    return DaphneProcess(environment, server=server).start()
 
 
 def quick_script(*, turns: int = 2, barge_in: bool = False) -> list[Step]:

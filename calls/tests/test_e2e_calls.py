@@ -42,11 +42,15 @@ def simulator() -> Iterator[SimulatorThread]:
     thread.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=e2e.SERVERS)
 def server(
-    django_db_setup: Any, django_db_blocker: Any, simulator: SimulatorThread
+    request: pytest.FixtureRequest,
+    django_db_setup: Any,
+    django_db_blocker: Any,
+    simulator: SimulatorThread,
 ) -> Iterator[DaphneProcess]:
-    daphne = e2e.start_daphne(simulator.url)
+    """Every test runs on daphne and on the production server."""
+    daphne = e2e.start_daphne(simulator.url, server=request.param)
     yield daphne
     daphne.stop()
 

@@ -19,7 +19,8 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-DAPHNE = "daphne -b 0.0.0.0 -p 8000 --proxy-headers voiceassistant.asgi:application"
+# The production entry point, exec'd so that the server gets docker stop's SIGTERM.
+SERVE = "exec python manage.py serve --port 8000"
 
 
 def settings_variables() -> set[str]:
@@ -63,14 +64,14 @@ def test_it_defines_web_postgres_and_redis(compose: dict[str, Any]) -> None:
     )
 
 
-def test_it_starts_web_after_healthy_services_with_daphne(
+def test_it_starts_web_after_healthy_services_with_the_production_server(
     compose: dict[str, Any],
 ) -> None:
     web = compose["services"]["web"]
 
     assert web["build"] == "."
     assert "python manage.py migrate --noinput &&" in web["command"]
-    assert DAPHNE in web["command"]
+    assert SERVE in web["command"]
     assert web["depends_on"] == {
         "postgres": {"condition": "service_healthy"},
         "redis": {"condition": "service_healthy"},
@@ -119,8 +120,11 @@ def test_it_builds_the_image_from_python_311_slim() -> None:
 
     assert re.search(r"^FROM python:3\.11-slim$", dockerfile, re.MULTILINE)
     assert "pip install -r requirements.txt" in dockerfile
-    assert DAPHNE in dockerfile
-    assert ".env" in (ROOT / ".dockerignore").read_text().split()
+    assert SERVE in dockerfile
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert ".env" in ignored
+    # The image holds the product: not the tests, not the benchmark.
+    assert {"*/tests", "calls/tooling/bench"} <= set(ignored)
 
 
 def test_it_documents_every_setting_in_env_example() -> None:

@@ -1,9 +1,10 @@
-"""Run this project under daphne as a subprocess on a free local port.
+"""Run this project under an ASGI server as a subprocess on a free local port.
 
-Used by ``demo_call``, the end-to-end tests and the benchmark: start daphne with a
-given environment, wait until ``/healthz`` answers 200, stop it afterwards. Its
-output goes to a log file whose tail is included in any startup error. Imports no
-Django: the subprocess configures itself from the environment.
+Used by ``demo_call``, the end-to-end tests and the benchmark: start daphne (or the
+production server, ``calls.ops.servers``) with a given environment, wait until
+``/healthz`` answers 200, stop it afterwards. Its output goes to a log file whose
+tail is included in any startup error. Imports no Django: the subprocess
+configures itself from the environment.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from calls.ops.servers import server_command
+
 logger = logging.getLogger(__name__)
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
@@ -32,6 +35,8 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 class DaphneProcess:
+    """One server process; ``server`` is daphne or any of ``calls.ops.servers``."""
+
     def __init__(
         self,
         env: dict[str, str],
@@ -40,7 +45,9 @@ class DaphneProcess:
         host: str = "127.0.0.1",
         application: str = "voiceassistant.asgi:application",
         keep_log: bool = False,
+        server: str = "daphne",
     ) -> None:
+        self.server = server
         self.host = host
         self.port = port or free_port(host)
         self.env = {**os.environ, **env}
@@ -54,22 +61,21 @@ class DaphneProcess:
         return f"http://{self.host}:{self.port}"
 
     def start(self, timeout_s: float = 30.0) -> DaphneProcess:
-        command = [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            self.host,
-            "-p",
-            str(self.port),
-            self.application,
-        ]
+        if self.server == "daphne":
+            command = [
+                *[sys.executable, "-m", "daphne", "-b", self.host, "-p"],
+                *[str(self.port), self.application],
+            ]
+        else:
+            command = server_command(self.server, self.host, self.port)
         with self.log_path.open("wb") as log:
             self._process = subprocess.Popen(
                 command, cwd=PROJECT_DIR, env=self.env, stdout=log, stderr=log
             )
         self._wait_healthy(timeout_s)
-        logger.info("daphne serving at %s (log: %s)", self.base_url, self.log_path)
+        logger.info(
+            "%s serving at %s (log: %s)", self.server, self.base_url, self.log_path
+        )
         return self
 
     def _wait_healthy(self, timeout_s: float) -> None:
