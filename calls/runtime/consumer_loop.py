@@ -25,10 +25,13 @@ class DirectReceiveLoop(AsyncConsumer):
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         self.scope = scope
         self.base_send = send
-        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        layer = get_channel_layer(self.channel_layer_alias)
+        # None when no layer is configured, as in Channels' own loop (whose stubs
+        # declare the attribute non-optional).
+        self.channel_layer = layer  # type: ignore[assignment]
         layer_task = None
-        if self.channel_layer is not None:
-            self.channel_name = await self.channel_layer.new_channel()
+        if layer is not None:
+            self.channel_name = await layer.new_channel()
             layer_task = asyncio.create_task(self._read_channel_layer())
         try:
             while True:
