@@ -5,8 +5,13 @@ PYTHON_BIN ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# make run binds here: this machine only, which tunnels (ngrok) reach. HOST=0.0.0.0
+# accepts other machines too.
+HOST ?= 127.0.0.1
 WORKERS ?= 1
-SERVER ?= daphne
+# The demo call's engine: openai-realtime or openai-live (`make demo ENGINE=openai-live`).
+ENGINE ?= openai-realtime
+SERVER ?= uvicorn
 # The PostgreSQL and Redis servers the second test pass uses (the CI machine's).
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
@@ -15,10 +20,10 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 	test-postgres lint typecheck fmt migrations-check demo bench bench-connect up clean
 
 help:
-	@echo "make run      set up, migrate and serve on PORT (default 8000)"
+	@echo "make run      set up, migrate and serve on HOST:PORT (default 127.0.0.1:8000)"
 	@echo "make test     set up and run lint, type check, migration check and the whole suite"
-	@echo "make serve WORKERS=2   several daphne processes (needs REDIS_URL)"
-	@echo "make demo     one simulated call end to end, offline"
+	@echo "make serve   the production server (uvicorn); WORKERS=2 for two processes (needs REDIS_URL)"
+	@echo "make demo     one simulated call end to end, offline (ENGINE=openai-live for GPT-Live)"
 	@echo "make bench    the bridge benchmark (see README, Performance)"
 	@echo "make superuser   create an admin login"
 
@@ -44,13 +49,14 @@ superuser: migrate
 	$(PY) manage.py createsuperuser
 
 run: migrate
-	@$(PY) manage.py serve_info --port $(PORT)
-	$(VENV)/bin/daphne -b 0.0.0.0 -p $(PORT) --proxy-headers voiceassistant.asgi:application
+	@$(PY) manage.py serve_info --port $(PORT) --host $(HOST)
+	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) --websocket-max-message-size 262144 --proxy-headers voiceassistant.asgi:application
 
-# Several daphne processes on consecutive ports, sharing Redis as the channel layer.
+# The production server (manage.py serve: uvicorn); WORKERS=N runs N processes on
+# consecutive ports, sharing Redis as the channel layer.
 # Put a WebSocket-capable load balancer in front (see README, Scaling).
 serve: migrate
-	$(PY) manage.py serve_workers --workers $(WORKERS) --port $(PORT) --server $(SERVER)
+	$(PY) manage.py serve --workers $(WORKERS) --port $(PORT) --server $(SERVER)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
@@ -85,7 +91,7 @@ test-postgres: install-dev
 test: lint typecheck migrations-check test-sqlite test-postgres
 
 demo: migrate
-	$(PY) manage.py demo_call
+	$(PY) manage.py demo_call --site-url http://localhost:$(PORT) --engine $(ENGINE)
 
 bench: install-dev
 	$(PY) -m calls.tooling.bench $(BENCH_ARGS)

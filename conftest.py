@@ -96,11 +96,24 @@ def phone_number(assistant: Any) -> Any:
     )
 
 
+# What the call pages need (calls.review.permissions): the call log, transcripts,
+# downloads and the live view; not full numbers, control or listening in.
+STAFF_PERMISSIONS = ("view_call", "export_call", "view_live_call")
+
+
 @pytest.fixture
 def staff_user(db: Any, django_user_model: Any) -> Any:
-    return django_user_model.objects.create_user(
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user(
         username="staff", password="staff-pass-123", is_staff=True
     )
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="calls", codename__in=STAFF_PERMISSIONS
+        )
+    )
+    return user
 
 
 @pytest.fixture

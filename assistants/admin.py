@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count, Q, QuerySet
 from django.db.models.fields import Field
 from django.http import HttpRequest
@@ -19,12 +19,15 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from assistants.models import (
+    BACKEND_MODEL_SUGGESTIONS,
     MODEL_SUGGESTIONS,
     TRANSCRIPTION_MODEL_SUGGESTIONS,
     Assistant,
     PhoneNumber,
 )
 from assistants.widgets import DatalistInput
+from calls.engines.model_names import persona_warnings
+from calls.runtime.check import check_assistant
 
 if TYPE_CHECKING:
     # django-stubs makes these generic; at run time Django's classes are not (that
@@ -36,11 +39,23 @@ else:
     AssistantAdminBase = PhoneNumberAdminBase = admin.ModelAdmin
     PhoneNumberInlineBase = admin.TabularInline
 
+# "Check this assistant" runs one session per assistant, a few seconds each.
+MAX_CHECKED = 5
+
 # Free-text fields whose usual values the browser should offer.
 SUGGESTIONS = {
     "model": MODEL_SUGGESTIONS,
     "transcription_model": TRANSCRIPTION_MODEL_SUGGESTIONS,
+    "backend_model": BACKEND_MODEL_SUGGESTIONS,
 }
+# Fieldsets that apply to some engines only: engine_fields.js greys them out
+# (the CSS class names the engines they apply to) when the engine is another.
+REALTIME_ONLY = "engine-only engine-openai-realtime engine-azure-realtime"
+LIVE_ONLY = "engine-only engine-openai-live"
+
+
+# Messages read out to callers (CharFields with a length limit).
+MESSAGE_FIELDS = ("pre_connect_message", "unavailable_message")
 
 
 class PhoneNumberInline(PhoneNumberInlineBase):
@@ -66,20 +81,28 @@ class AssistantAdmin(AssistantAdminBase):
         ),
         (
             "Voice and model",
+            {"fields": ("engine", "voice", "model")},
+        ),
+        (
+            "Realtime: transcription and temperature",
             {
+                "classes": (REALTIME_ONLY,),
+                "description": "Realtime engines only. GPT-Live transcribes both "
+                "sides itself and has no temperature or transcription settings.",
                 "fields": (
-                    "voice",
-                    "model",
                     "temperature",
                     "transcription_model",
                     "transcription_language",
-                )
+                ),
             },
         ),
         (
             "Turn-taking",
             {
-                "description": "Server VAD uses threshold, padding and silence; "
+                "classes": (REALTIME_ONLY,),
+                "description": "Realtime engines only: GPT-Live has no client VAD "
+                "settings (the model decides when to speak and when to stop). "
+                "Server VAD uses threshold, padding and silence; "
                 "semantic VAD uses eagerness.",
                 "fields": (
                     "turn_detection",
@@ -91,6 +114,16 @@ class AssistantAdmin(AssistantAdminBase):
             },
         ),
         (
+            "GPT-Live backend",
+            {
+                "classes": (LIVE_ONLY,),
+                "description": "GPT-Live only: Realtime has no backend model. The "
+                "voice model delegates tools and business rules to this Responses "
+                "model; the instructions above stay the voice's prompt.",
+                "fields": ("backend_model", "backend_instructions"),
+            },
+        ),
+        (
             "Limits and status",
             {"fields": ("max_call_duration_seconds", "is_active", "is_fallback")},
         ),
@@ -98,6 +131,7 @@ class AssistantAdmin(AssistantAdminBase):
     inlines = (PhoneNumberInline,)
     list_display = (
         "name",
+        "engine",
         "voice",
         "model",
         "numbers",
@@ -108,8 +142,48 @@ class AssistantAdmin(AssistantAdminBase):
     # is_fallback is editable beside is_active so that the rule tying the two
     # (the fallback must be active) reports its error on a column of the list.
     list_editable = ("is_active", "is_fallback")
-    list_filter = ("is_active", "is_fallback", "voice")
+    list_filter = ("is_active", "is_fallback", "engine", "voice")
     search_fields = ("name", "instructions", "phone_numbers__number")
+    actions = ("check_assistants",)
+
+    @admin.action(
+        description="Check this assistant (open a session, place no call)",
+        permissions=["view"],
+    )
+    def check_assistants(
+        self, request: HttpRequest, queryset: QuerySet[Assistant]
+    ) -> None:
+        """Configure a session with each persona and report what the engine said."""
+        chosen = list(queryset.order_by("name")[: MAX_CHECKED + 1])
+        if len(chosen) > MAX_CHECKED:
+            self.message_user(
+                request,
+                f"Check at most {MAX_CHECKED} assistants at a time (each takes up "
+                "to a few seconds).",
+                messages.ERROR,
+            )
+            return
+        for assistant in chosen:
+            result = check_assistant(assistant.persona())
+            text = f"{assistant}: {result.summary}"
+            if result.details:
+                text += " Sent: " + "; ".join(result.details) + "."
+            level = messages.SUCCESS if result.ok else messages.ERROR
+            self.message_user(request, text, level)
+            for warning in result.warnings:
+                self.message_user(request, f"{assistant}: {warning}", messages.WARNING)
+
+    def save_model(
+        self, request: HttpRequest, obj: Assistant, form: Any, change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        # Unknown model names are allowed (models come and go), but said.
+        for warning in persona_warnings(obj.persona()):
+            self.message_user(request, f"{obj}: {warning}", messages.WARNING)
+
+    class Media:
+        js = ("assistants/engine_fields.js",)
+        css = {"all": ("assistants/engine_fields.css",)}
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Assistant]:
         return (
@@ -125,6 +199,11 @@ class AssistantAdmin(AssistantAdminBase):
         if db_field.name in SUGGESTIONS:
             kwargs["widget"] = DatalistInput(
                 SUGGESTIONS[db_field.name], attrs={"class": "vTextField"}
+            )
+        if db_field.name in MESSAGE_FIELDS:
+            # Sentences read to callers: a one-line input hides most of them.
+            kwargs["widget"] = forms.Textarea(
+                attrs={"rows": 3, "class": "vLargeTextField"}
             )
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 

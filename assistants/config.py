@@ -5,8 +5,10 @@ assistants are matched by it), any ``Assistant`` setting by its field name, and
 optionally ``phone_numbers``: a list of E.164 strings or of objects
 ``{"number", "label", "is_active"}``. ``parse_document`` checks everything that can
 be checked without the database (keys, types, choices, number format, duplicates)
-and reports every problem at once, each naming the entry and the field.
-``assistants.services`` does the rest and the writing.
+and reports every problem at once, each naming the entry and the field;
+``check_document`` does the same but hands the problems back with what could be
+read, so that ``assistants.services`` can add the database's checks (ranges,
+ownership, the fallback) and report everything in one pass.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from assistants.languages import language_problem
 from assistants.models import Assistant, e164_validator
 
 # Every persona setting, in the model's order: what export writes and import reads.
@@ -53,6 +56,10 @@ class EntrySpec:
     name: str
     settings: dict[str, Any]
     numbers: tuple[NumberSpec, ...] | None
+    # Settings given with the wrong type or choice: reported already, left out of
+    # ``settings`` and of the model's validation.
+    bad_fields: frozenset[str] = frozenset()
+    has_errors: bool = False
 
     @property
     def where(self) -> str:
@@ -68,8 +75,20 @@ def entry_label(index: int, name: Any = None) -> str:
 
 def parse_document(data: Any) -> list[EntrySpec]:
     """The document's entries, or ``ConfigError`` with every problem found."""
+    entries, errors = check_document(data)
+    if errors:
+        raise ConfigError(errors)
+    return entries
+
+
+def check_document(data: Any) -> tuple[list[EntrySpec], list[str]]:
+    """(every entry that has a usable name, every problem found).
+
+    An entry with problems is still returned (``has_errors``), with its valid
+    settings and numbers, so that later checks can report their problems too.
+    """
     if not isinstance(data, dict) or not isinstance(data.get("assistants"), list):
-        raise ConfigError(['The document must be an object: {"assistants": [...]}.'])
+        return [], ['The document must be an object: {"assistants": [...]}.']
     errors: list[str] = []
     extra = sorted(set(data) - {"assistants"})
     if extra:
@@ -80,9 +99,7 @@ def parse_document(data: Any) -> list[EntrySpec]:
         if (entry := _parse_entry(index, raw, errors)) is not None
     ]
     _check_duplicates(entries, errors)
-    if errors:
-        raise ConfigError(errors)
-    return entries
+    return entries, errors
 
 
 def _parse_entry(index: int, raw: Any, errors: list[str]) -> EntrySpec | None:
@@ -101,18 +118,28 @@ def _parse_entry(index: int, raw: Any, errors: list[str]) -> EntrySpec | None:
     if not isinstance(name, str) or not name.strip():
         errors.append(f'{where}: "name" is required and must be non-empty text.')
     settings: dict[str, Any] = {}
+    bad_fields = set()
     for key in SETTING_FIELDS:
         if key in raw:
             problem = _setting_problem(key, raw[key])
             if problem:
                 errors.append(f"{where}: {key}: {problem}")
-            settings[key] = raw[key]
+                bad_fields.add(key)
+            else:
+                settings[key] = raw[key]
     numbers = None
     if "phone_numbers" in raw:
         numbers = _parse_numbers(where, raw["phone_numbers"], errors)
-    if len(errors) > found or not isinstance(name, str):
+    if not isinstance(name, str) or not name.strip():
         return None
-    return EntrySpec(index=index, name=name, settings=settings, numbers=numbers)
+    return EntrySpec(
+        index=index,
+        name=name,
+        settings=settings,
+        numbers=numbers,
+        bad_fields=frozenset(bad_fields),
+        has_errors=len(errors) > found,
+    )
 
 
 def _setting_problem(key: str, value: Any) -> str:
@@ -137,6 +164,8 @@ def _setting_problem(key: str, value: Any) -> str:
     blank_ok = isinstance(field, models.Field) and field.blank and value == ""
     if choices and value not in choices and not blank_ok:
         return f'"{value}" is not one of {_quoted(choices)}.'
+    if key == "transcription_language":
+        return language_problem(value)
     return ""
 
 

@@ -20,22 +20,34 @@ from django.core.validators import (
 from django.db import models
 from django.db.models import Q
 
+from assistants.languages import language_problem
 from assistants.persona import (
     AZURE_REALTIME,
+    DEFAULT_BACKEND_MODEL,
     DEFAULT_MODEL,
     DEFAULTS,
+    OPENAI_LIVE,
     OPENAI_REALTIME,
     Persona,
 )
 
 # Suggestions only: models come and go, so the field stays free text.
-MODEL_SUGGESTIONS = (
+REALTIME_MODEL_SUGGESTIONS = (
     "gpt-realtime-2.1",
     "gpt-realtime-2.1-mini",
     "gpt-realtime-2",
     "gpt-realtime-1.5",
     "gpt-realtime-mini",
 )
+LIVE_MODEL_SUGGESTIONS = ("gpt-live-1.1", "gpt-live-1")
+MODEL_SUGGESTIONS = REALTIME_MODEL_SUGGESTIONS + LIVE_MODEL_SUGGESTIONS
+MODEL_SUGGESTIONS_BY_ENGINE = {
+    OPENAI_REALTIME: REALTIME_MODEL_SUGGESTIONS,
+    AZURE_REALTIME: REALTIME_MODEL_SUGGESTIONS,
+    OPENAI_LIVE: LIVE_MODEL_SUGGESTIONS,
+}
+# GPT-Live's backend (Responses) model, e.g. the docs' examples.
+BACKEND_MODEL_SUGGESTIONS = ("gpt-5.6-luna", "gpt-5.6-terra")
 TRANSCRIPTION_MODEL_SUGGESTIONS = (
     "gpt-4o-mini-transcribe",
     "gpt-4o-transcribe",
@@ -51,7 +63,7 @@ e164_validator = RegexValidator(
 
 
 class Voice(models.TextChoices):
-    """The GA Realtime voices; a persona may only use one (``Voice.values``)."""
+    """Every engine's built-in voices; which an engine takes: ``VOICES_BY_ENGINE``."""
 
     ALLOY = "alloy"
     ASH = "ash"
@@ -63,6 +75,40 @@ class Voice(models.TextChoices):
     VERSE = "verse"
     MARIN = "marin"
     CEDAR = "cedar"
+    # GPT-Live only (openai.types.live.BuiltInVoice).
+    BEACON = "beacon"
+    BOSSA = "bossa"
+    CINDER = "cinder"
+    DELTA = "delta"
+    GLEAM = "gleam"
+    MERIDIAN = "meridian"
+    QUARTZ = "quartz"
+    RIPPLE = "ripple"
+    SHIDA = "shida"
+    STONE = "stone"
+    TEMPO = "tempo"
+    VESPER = "vesper"
+    WILLOW = "willow"
+
+
+REALTIME_VOICES = (
+    "alloy",
+    "ash",
+    "ballad",
+    "coral",
+    "echo",
+    "sage",
+    "shimmer",
+    "verse",
+    "marin",
+    "cedar",
+)
+LIVE_VOICES = tuple(sorted(Voice.values))
+VOICES_BY_ENGINE = {
+    OPENAI_REALTIME: REALTIME_VOICES,
+    AZURE_REALTIME: REALTIME_VOICES,
+    OPENAI_LIVE: LIVE_VOICES,
+}
 
 
 class Engine(models.TextChoices):
@@ -70,6 +116,7 @@ class Engine(models.TextChoices):
 
     OPENAI_REALTIME = OPENAI_REALTIME, "OpenAI Realtime (GA)"
     AZURE_REALTIME = AZURE_REALTIME, "Azure OpenAI Realtime (GA)"
+    OPENAI_LIVE = OPENAI_LIVE, "OpenAI GPT-Live"
 
 
 def deployment_engine() -> str:
@@ -80,6 +127,34 @@ def deployment_engine() -> str:
     """
     provider = getattr(settings, "REALTIME_PROVIDER", "openai")
     return AZURE_REALTIME if provider == "azure" else OPENAI_REALTIME
+
+
+def engine_problems(
+    engine: str, *, voice: str, model: str, backend_model: str
+) -> dict[str, str]:
+    """Settings the engine cannot run with, by field (empty if none)."""
+    errors: dict[str, str] = {}
+    label = Engine(engine).label if engine in Engine.values else engine
+    voices = VOICES_BY_ENGINE.get(engine, ())
+    if voices and voice not in voices:
+        errors["voice"] = f"{label} has no voice {voice!r}; it takes " + ", ".join(
+            voices
+        )
+    if engine == OPENAI_LIVE:
+        if model in REALTIME_MODEL_SUGGESTIONS or model.startswith("gpt-realtime"):
+            errors["model"] = (
+                f"{model!r} is a Realtime model; GPT-Live runs "
+                + " or ".join(LIVE_MODEL_SUGGESTIONS)
+                + "."
+            )
+        if not backend_model.strip():
+            errors["backend_model"] = "GPT-Live needs a backend model."
+    elif model in LIVE_MODEL_SUGGESTIONS or model.startswith("gpt-live"):
+        errors["model"] = (
+            f"{model!r} is a GPT-Live model; choose the GPT-Live engine or a "
+            "Realtime model (" + ", ".join(REALTIME_MODEL_SUGGESTIONS[:2]) + ")."
+        )
+    return errors
 
 
 class TurnDetection(models.TextChoices):
@@ -124,19 +199,27 @@ class Assistant(models.Model):
         choices=Engine.choices,
         blank=True,
         help_text="The speech-to-speech engine that runs this assistant's calls. "
-        "Empty: the deployment's default (REALTIME_PROVIDER, deprecated).",
+        "Realtime (OpenAI or Azure) takes turn-taking settings; GPT-Live decides "
+        "turns itself and runs tools on a backend model. Empty: the deployment's "
+        "default (REALTIME_PROVIDER, deprecated).",
     )
     voice = models.CharField(
         max_length=20,
         choices=Voice.choices,
         default=DEFAULTS.voice,
-        help_text="The assistant's voice. marin and cedar sound the most natural.",
+        help_text="The assistant's voice. marin and cedar sound the most natural. "
+        "Realtime takes " + ", ".join(REALTIME_VOICES) + "; GPT-Live takes all "
+        "of these.",
     )
     model = models.CharField(
         max_length=100,
         default=DEFAULT_MODEL,
-        help_text="The Realtime model (for Azure, the deployment name). Free text, "
-        "since models come and go; suggestions: " + ", ".join(MODEL_SUGGESTIONS) + ".",
+        help_text="The voice model (for Azure, the deployment name). Free text, "
+        "since models come and go. Realtime: "
+        + ", ".join(REALTIME_MODEL_SUGGESTIONS)
+        + "; GPT-Live: "
+        + ", ".join(LIVE_MODEL_SUGGESTIONS)
+        + ".",
     )
     temperature = models.FloatField(
         default=DEFAULTS.temperature,
@@ -195,6 +278,20 @@ class Assistant(models.Model):
         help_text="Optional ISO-639-1 code of the callers' language (e.g. en, de). "
         "Improves transcription accuracy and speed.",
     )
+    backend_model = models.CharField(
+        max_length=100,
+        blank=True,  # required for GPT-Live only (``engine_problems``)
+        default=DEFAULT_BACKEND_MODEL,
+        help_text="GPT-Live only (Realtime has no backend model): the Responses "
+        "model the voice model delegates tools and business rules to. "
+        "Suggestions: " + ", ".join(BACKEND_MODEL_SUGGESTIONS) + ".",
+    )
+    backend_instructions = models.TextField(
+        blank=True,
+        help_text="GPT-Live only: the backend model's prompt (business rules, "
+        "when to use which tool, what to return). Keep the voice, tone and when "
+        "to delegate in the instructions above.",
+    )
     max_call_duration_seconds = models.PositiveIntegerField(
         "max call duration (s)",
         default=DEFAULTS.max_call_duration_seconds,
@@ -230,11 +327,44 @@ class Assistant(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def fallback_problem(self) -> str:
+        """Why this assistant cannot be the fallback now, naming the one that is."""
+        if not self.is_fallback:
+            return ""
+        other = Assistant.objects.filter(is_fallback=True).exclude(pk=self.pk).first()
+        if other is None:
+            return ""
+        return (
+            f"Another assistant is already the fallback: {other.name}. "
+            "Untick it there first."
+        )
+
+    def validate_constraints(self, exclude: Any = None) -> None:
+        # ``clean`` checks the one-fallback rule itself and names the current
+        # fallback; the constraint (kept for races) would repeat it unnamed.
+        exclude = {*(exclude or ()), "is_fallback"}
+        super().validate_constraints(exclude=exclude)
+
     def clean(self) -> None:
         if self.is_fallback and not self.is_active:
             raise ValidationError(
                 {"is_fallback": "An inactive assistant cannot be the fallback."}
             )
+        fallback_error = self.fallback_problem()
+        if fallback_error:
+            raise ValidationError({"is_fallback": fallback_error})
+        errors = engine_problems(
+            self.engine or deployment_engine(),
+            voice=self.voice,
+            model=self.model,
+            backend_model=self.backend_model,
+        )
+        # The server refuses anything but an ISO-639-1 code, and so ends the call.
+        language_error = language_problem(self.transcription_language)
+        if language_error:
+            errors["transcription_language"] = language_error
+        if errors:
+            raise ValidationError(errors)
 
     def persona(self) -> Persona:
         persona = Persona.from_attributes(self)

@@ -27,7 +27,10 @@ SCHEMA_VERSION = 1
 # Engine names (``calls.engines.registry``); an assistant may pick one.
 OPENAI_REALTIME = "openai-realtime"
 AZURE_REALTIME = "azure-realtime"
+OPENAI_LIVE = "openai-live"
 DEFAULT_MODEL = "gpt-realtime-2.1"
+# GPT-Live's backend (Responses) model: tools and business rules run there.
+DEFAULT_BACKEND_MODEL = "gpt-5.6-luna"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,10 +55,15 @@ class Persona:
     transcription_model: str = "gpt-4o-mini-transcribe"
     transcription_language: str = ""
     max_call_duration_seconds: int = 1800
+    # GPT-Live only: the backend Responses model the voice model delegates to,
+    # and its prompt (tool and workflow rules; ``instructions`` is the voice's).
+    backend_model: str = DEFAULT_BACKEND_MODEL
+    backend_instructions: str = ""
 
     @property
     def transcribes_caller(self) -> bool:
-        return bool(self.transcription_model)
+        # GPT-Live always transcribes both sides (it has no transcription setting).
+        return bool(self.transcription_model) or self.engine == OPENAI_LIVE
 
     def to_snapshot(self) -> dict[str, Any]:
         """JSON-ready data for ``Call.assistant_snapshot``."""

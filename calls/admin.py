@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
+from django.utils.timezone import localtime
 
 from calls.models import Call, TranscriptEntry
 from calls.review.masking import can_see_numbers, shown_numbers
@@ -67,19 +69,29 @@ class TranscriptEntryInline(TranscriptInlineBase):
 @admin.register(Call)
 class CallAdmin(CallAdminBase):
     inlines = (TranscriptEntryInline,)
+    # Fits 1400 px: short columns, the CallSid as the change link, direction and
+    # Twilio's status in the filters and on the change page.
     list_display = (
-        "call_sid",
-        "created_at",
-        "status",
-        "direction",
+        "short_sid",
+        "created",
+        "outcome_badge",
+        "end_reason",
         "from_number",
         "to_number",
         "assistant_name",
-        "duration_seconds",
-        "end_reason",
+        "duration",
         "call_page",
     )
-    list_filter = ("assistant", "phone_number", "status", "direction", "created_at")
+    list_display_links = ("short_sid",)
+    list_filter = (
+        "outcome",
+        "end_reason",
+        "status",
+        "direction",
+        "assistant",
+        "phone_number",
+        "created_at",
+    )
     list_select_related = ("assistant", "phone_number")
     search_fields = (
         "call_sid",
@@ -92,6 +104,9 @@ class CallAdmin(CallAdminBase):
     list_per_page = 100
     # Counting every call on each page view gets slow on a long history.
     show_full_result_count = False
+
+    class Media:
+        css = {"all": ("calls/admin.css",)}
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -119,7 +134,7 @@ class CallAdmin(CallAdminBase):
             return False
         return super().lookup_allowed(lookup, value, request)
 
-    def get_fieldsets(
+    def get_fieldsets(  # type: ignore[override]  # the stubs' _FieldOpts TypedDict
         self, request: HttpRequest, obj: Call | None = None
     ) -> list[tuple[str | None, dict[str, Any]]]:
         call_fields = self._numbers_for(
@@ -127,6 +142,7 @@ class CallAdmin(CallAdminBase):
             (
                 "call_sid",
                 "stream_sid",
+                "outcome",
                 "status",
                 "direction",
                 "from_number",
@@ -151,7 +167,10 @@ class CallAdmin(CallAdminBase):
                     )
                 },
             ),
-            ("Token usage", {"fields": USAGE_FIELDS, "classes": ("collapse",)}),
+            (
+                "Usage (tokens, and session seconds for GPT-Live)",
+                {"fields": USAGE_FIELDS, "classes": ("collapse",)},
+            ),
             (
                 "Assistant settings used",
                 {"fields": ("settings_used",), "classes": ("collapse",)},
@@ -162,7 +181,13 @@ class CallAdmin(CallAdminBase):
         self, request: HttpRequest, obj: Call | None = None
     ) -> tuple[str, ...]:
         fields = [field.name for field in Call._meta.fields]
-        return (*fields, *MASKED_FIELDS.values(), "call_page", "settings_used")
+        return (
+            *fields,
+            *MASKED_FIELDS.values(),
+            "call_page",
+            "settings_used",
+            "outcome_badge",
+        )
 
     # No ``ordering``: sorting by the hidden digits would hint at them.
     @admin.display(description="from")
@@ -178,6 +203,39 @@ class CallAdmin(CallAdminBase):
         if obj.assistant is not None:
             return obj.assistant.name
         return (obj.assistant_snapshot or {}).get("name") or "—"
+
+    @admin.display(description="CallSid", ordering="call_sid")
+    def short_sid(self, obj: Call) -> str:
+        sid = obj.call_sid
+        return sid if len(sid) <= 12 else f"{sid[:6]}…{sid[-4:]}"
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, obj: Call) -> str:
+        # The call log's format, in the viewer's time zone.
+        return date_format(localtime(obj.created_at), "Y-m-d H:i")
+
+    @admin.display(description="outcome", ordering="outcome")
+    def outcome_badge(self, obj: Call) -> str:
+        # Styled by calls/admin.css like the pages' badges (no inline styles:
+        # the Content-Security-Policy refuses them).
+        if not obj.outcome:
+            return format_html(
+                '<span class="call-badge" title="Twilio status">{}</span>',
+                obj.get_status_display(),
+            )
+        return format_html(
+            '<span class="call-badge outcome-{}" title="Twilio status: {}">{}</span>',
+            obj.outcome,
+            obj.get_status_display(),
+            obj.get_outcome_display(),
+        )
+
+    @admin.display(description="duration", ordering="duration_seconds")
+    def duration(self, obj: Call) -> str:
+        if obj.duration_seconds is None:
+            return "—"
+        minutes, seconds = divmod(obj.duration_seconds, 60)
+        return f"{minutes}:{seconds:02d}"
 
     @admin.display(description="call page")
     def call_page(self, obj: Call) -> str:

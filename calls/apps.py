@@ -13,6 +13,13 @@ class CallsConfig(AppConfig):
     verbose_name = "Calls"
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_out
+
+        from calls import checks  # noqa: F401  (registers the system checks)
+        from calls.review.live_sessions import notify_logged_out
+
+        # Logging out closes that session's live sockets at once.
+        user_logged_out.connect(notify_logged_out, dispatch_uid="calls.live_logout")
         if not settings.TWILIO_AUTH_TOKEN:
             if settings.DEBUG:
                 logger.warning(

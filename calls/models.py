@@ -12,6 +12,7 @@ from django.db import models
 from django.urls import reverse
 
 from assistants.models import Assistant, PhoneNumber
+from calls import outcomes
 from calls.review.masking import mask_number
 
 
@@ -63,6 +64,16 @@ class EndReason(models.TextChoices):
     NO_STREAM = "no_stream", "Media stream never opened"
 
 
+class CallOutcome(models.TextChoices):
+    """What the call came to (``calls.outcomes.call_outcome`` decides)."""
+
+    ANSWERED = outcomes.ANSWERED, "Answered"
+    FAILED = outcomes.FAILED, "Failed"
+    REJECTED = outcomes.REJECTED, "Rejected"
+    UNANSWERED = outcomes.UNANSWERED, "Unanswered"
+    VOICEMAIL = outcomes.VOICEMAIL, "Voicemail"
+
+
 class Call(models.Model):
     call_sid = models.CharField("CallSid", max_length=64, unique=True)
     stream_sid = models.CharField("StreamSid", max_length=64, blank=True)
@@ -100,6 +111,15 @@ class Call(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     duration_seconds = models.PositiveIntegerField(null=True, blank=True)
     end_reason = models.CharField(max_length=32, choices=EndReason.choices, blank=True)
+    outcome = models.CharField(
+        max_length=16,
+        choices=CallOutcome.choices,
+        blank=True,
+        db_index=True,
+        help_text="What the call came to: answered by the assistant, failed, "
+        "rejected, unanswered or voicemail. Empty while the call is in progress. "
+        "Twilio's status only says whether the phone call connected.",
+    )
     error = models.TextField(blank=True)
     stream_claimed_at = models.DateTimeField(
         null=True,
@@ -135,12 +155,20 @@ class Call(models.Model):
     cached_audio_tokens = models.PositiveIntegerField(default=0)
     output_text_tokens = models.PositiveIntegerField(default=0)
     output_audio_tokens = models.PositiveIntegerField(default=0)
+    session_seconds = models.PositiveIntegerField(
+        default=0,
+        help_text="Billed seconds of engine session, for engines billed by time "
+        "rather than tokens (OpenAI GPT-Live); 0 for token-billed engines.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
         permissions = [
             ("view_caller_number", "Can see callers' full phone numbers"),
             ("control_call", "Can hang up and transfer calls in progress"),
+            ("export_call", "Can download calls and transcripts"),
+            ("view_live_call", "Can follow calls in progress live"),
+            ("listen_live_call", "Can listen in to calls in progress"),
         ]
         indexes = [
             models.Index(fields=["status", "-created_at"]),
@@ -148,10 +176,24 @@ class Call(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.call_sid} from {mask_number(self.from_number)}"
+        # Masked like the pages mask it for most viewers: the other party's number
+        # (the caller on inbound calls, the callee on outbound ones).
+        if self.direction == CallDirection.INBOUND:
+            return f"{self.call_sid} from {mask_number(self.from_number)}"
+        return f"{self.call_sid} to {mask_number(self.to_number)}"
 
     def get_absolute_url(self) -> str:
         return reverse("calls:detail", args=[self.call_sid])
+
+    def derived_outcome(self) -> str:
+        """The outcome these fields give (``calls.outcomes.call_outcome``)."""
+        return outcomes.call_outcome(
+            end_reason=self.end_reason,
+            status=self.status,
+            direction=self.direction,
+            streamed=self.started_at is not None,
+            error=self.error,
+        )
 
     @property
     def is_live(self) -> bool:
@@ -191,13 +233,20 @@ class TranscriptEntry(models.Model):
     reply_latency_ms = models.PositiveIntegerField(
         null=True,
         blank=True,
-        help_text="Caller stopped speaking -> first assistant audio sent to Twilio.",
+        help_text="Caller stopped speaking (their last audio reached us) -> first "
+        "assistant audio sent to Twilio.",
     )
     heard_latency_ms = models.PositiveIntegerField(
         null=True,
         blank=True,
-        help_text="Caller stopped speaking -> Twilio confirmed the first audio "
-        "played (mark echo).",
+        help_text="Caller stopped speaking (their last audio reached us) -> Twilio "
+        "confirmed the first audio played (mark echo). The headline latency.",
+    )
+    engine_latency_ms = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="The engine's share: its end-of-speech event (VAD speech_stopped) "
+        "reached us -> its first assistant audio reached us.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -1,8 +1,10 @@
 """Estimated cost of a call's token usage, from prices passed in.
 
 Pure: no Django. Callers pass the prices (``Prices.from_settings(settings)`` reads the
-``PRICE_*_PER_M`` values, USD per million tokens) and a mapping with the token
-columns of ``calls.models.Call`` (``calls.usage.USAGE_FIELDS``).
+``PRICE_*_PER_M`` values, USD per million tokens, and ``PRICE_LIVE_PER_MINUTE``)
+and a mapping with the usage columns of ``calls.models.Call``
+(``calls.usage.USAGE_FIELDS``: the token counters and ``session_seconds``), plus
+the call's engine: GPT-Live is billed per minute of session, the others per token.
 
 OpenAI counts cached tokens inside ``input_token_details.text_tokens`` and
 ``audio_tokens``, so the uncached part of each is the total minus its cached part;
@@ -15,7 +17,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from calls.usage import USAGE_FIELDS
+from calls.usage import SESSION_SECONDS_FIELD, TOKEN_FIELDS
+
+# The engine billed by the second (``assistants.persona.OPENAI_LIVE``).
+LIVE_ENGINE = "openai-live"
 
 # (line key, label, price attribute) in display order.
 _LINES = (
@@ -38,22 +43,27 @@ class Prices:
     cached_audio: float = 0.0
     output_text: float = 0.0
     output_audio: float = 0.0
+    # GPT-Live: USD per minute of session (``PRICE_LIVE_PER_MINUTE``).
+    live_per_minute: float = 0.0
 
     @classmethod
     def from_settings(cls, settings: Any) -> Prices:
-        """Read ``PRICE_<KIND>_PER_M`` attributes (missing ones count as 0)."""
-        return cls(
-            **{
-                name: float(getattr(settings, f"PRICE_{name.upper()}_PER_M", 0) or 0)
-                for name in cls.__dataclass_fields__
-            }
-        )
+        """Read ``PRICE_<KIND>_PER_M`` attributes and ``PRICE_LIVE_PER_MINUTE``
+        (missing ones count as 0)."""
+        values = {
+            name: float(getattr(settings, f"PRICE_{name.upper()}_PER_M", 0) or 0)
+            for name in cls.__dataclass_fields__
+            if name != "live_per_minute"
+        }
+        live = float(getattr(settings, "PRICE_LIVE_PER_MINUTE", 0) or 0)
+        return cls(**values, live_per_minute=live)
 
 
 @dataclass(frozen=True)
 class CostLine:
     key: str
     label: str
+    # Tokens, or seconds on the ``session`` line (priced per minute there).
     tokens: int
     price_per_m: float
     usd: float
@@ -65,6 +75,11 @@ class Cost:
     total_usd: float
 
     @property
+    def by_time(self) -> bool:
+        """Whether the engine bills session time (a ``session`` line)."""
+        return any(line.key == "session" for line in self.lines)
+
+    @property
     def billed_lines(self) -> tuple[CostLine, ...]:
         """The lines with tokens on them (what is worth showing)."""
         return tuple(line for line in self.lines if line.tokens)
@@ -72,7 +87,7 @@ class Cost:
 
 def token_split(usage: Mapping[str, Any]) -> dict[str, int]:
     """Billable tokens per kind, with cached tokens taken out of the full-rate ones."""
-    value = {key: int(usage.get(key) or 0) for key in USAGE_FIELDS}
+    value = {key: int(usage.get(key) or 0) for key in TOKEN_FIELDS}
     cached_text = value["cached_text_tokens"]
     cached_audio = value["cached_audio_tokens"]
     input_text = value["input_text_tokens"]
@@ -95,8 +110,16 @@ def token_split(usage: Mapping[str, Any]) -> dict[str, int]:
     }
 
 
-def estimate(usage: Mapping[str, Any], prices: Prices) -> Cost:
-    """The estimated cost of ``usage`` (token columns) at ``prices``."""
+def estimate(usage: Mapping[str, Any], prices: Prices, *, engine: str = "") -> Cost:
+    """The estimated cost of ``usage`` (usage columns) at ``prices``.
+
+    A GPT-Live call (``engine``) is billed by the second: its ``session_seconds``
+    are priced per minute (line ``session``) and its backend's text tokens per
+    token; it has no audio tokens. Other engines are priced per token only (they
+    report no session seconds).
+    """
+    if engine == LIVE_ENGINE:
+        return _estimate_live(usage, prices)
     split = token_split(usage)
     lines = []
     for key, label, price_name in _LINES:
@@ -106,11 +129,35 @@ def estimate(usage: Mapping[str, Any], prices: Prices) -> Cost:
     return Cost(lines=tuple(lines), total_usd=sum(line.usd for line in lines))
 
 
+def live_seconds(usage: Mapping[str, Any]) -> int:
+    """The billed session seconds of a GPT-Live call's usage."""
+    return int(usage.get(SESSION_SECONDS_FIELD) or 0)
+
+
+def _estimate_live(usage: Mapping[str, Any], prices: Prices) -> Cost:
+    seconds = live_seconds(usage)
+    session_usd = seconds / 60 * prices.live_per_minute
+    # GPT-Live reports no audio tokens: price only the backend's text tokens.
+    text = estimate(usage, prices)
+    session = CostLine(
+        "session", "Session time (s)", seconds, prices.live_per_minute, session_usd
+    )
+    lines = (session, *(line for line in text.lines if line.key.endswith("text")))
+    return Cost(lines=lines, total_usd=sum(line.usd for line in lines))
+
+
 def format_usd(amount: float) -> str:
     """$0.0123 for small sums (calls cost cents), $12.35 for larger ones."""
     if amount < 1:
         return f"${amount:.4f}"
     return f"${amount:,.2f}"
+
+
+def format_line_price(line: CostLine) -> str:
+    """A line's price in its unit: per minute for session time, else per M tokens."""
+    if line.key == "session":
+        return f"${line.price_per_m:g}/min"
+    return format_price(line.price_per_m)
 
 
 def format_price(price_per_m: float) -> str:

@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -21,10 +22,12 @@ from calls.models import (
     FINAL_STATUSES,
     Call,
     CallDirection,
+    CallOutcome,
     CallStatus,
     EndReason,
     TranscriptEntry,
 )
+from calls.outcomes import call_outcome
 from calls.usage import USAGE_FIELDS
 
 logger = logging.getLogger(__name__)
@@ -78,6 +81,7 @@ def call_route(
         defaults.update(
             status=CallStatus.REJECTED,
             end_reason=EndReason.REJECTED,
+            outcome=CallOutcome.REJECTED,
             ended_at=timezone.now(),
             duration_seconds=0,
         )
@@ -89,9 +93,17 @@ def call_route(
 
 
 def call_update_status(
-    *, call_sid: str, status: str, duration_seconds: int | None = None
+    *,
+    call_sid: str,
+    status: str,
+    duration_seconds: int | None = None,
+    answered_by: str = "",
 ) -> Call:
-    """Apply a Twilio status callback; repeated or stale callbacks change nothing."""
+    """Apply a Twilio status callback; repeated or stale callbacks change nothing.
+
+    ``answered_by`` is Twilio's ``AnsweredBy`` (answering-machine detection on
+    outbound calls), which can make the outcome ``voicemail``.
+    """
     if status not in CallStatus.values:
         logger.warning("status callback for %s has unknown status %r", call_sid, status)
         status = CallStatus.FAILED if status else CallStatus.COMPLETED
@@ -119,6 +131,7 @@ def call_update_status(
             elif call.duration_seconds is None:
                 call.duration_seconds = _elapsed_seconds(call, call.ended_at)
             call.end_reason = call.end_reason or EndReason.STATUS_CALLBACK
+            _set_outcome(call, answered_by=answered_by)
         call.save()
     return call
 
@@ -150,6 +163,13 @@ def call_mark_started(*, call_sid: str, stream_sid: str) -> Call:
     return Call.objects.select_related("assistant").get(call_sid=call_sid)
 
 
+# The engine's share of reply latency is stored once the field exists (added by
+# issue 9's schema migration; until then the figure is measured but not kept).
+_HAS_ENGINE_LATENCY = any(
+    f.name == "engine_latency_ms" for f in TranscriptEntry._meta.get_fields()
+)
+
+
 def transcript_entry_add(
     *,
     call_sid: str,
@@ -162,22 +182,29 @@ def transcript_entry_add(
     failed: bool = False,
     reply_latency_ms: int | None = None,
     heard_latency_ms: int | None = None,
+    engine_latency_ms: int | None = None,
 ) -> TranscriptEntry:
-    """Write one finished turn. A repeat of the same ``seq`` updates it instead."""
+    """Write one finished turn. A repeat of the same ``seq`` updates it instead.
+
+    Latency: caller stopped speaking (their last audio reached us) -> first
+    assistant audio sent (``reply``) / confirmed played (``heard``); the engine's
+    share (its end-of-speech event -> its first audio) is ``engine``.
+    """
     call_id = Call.objects.values_list("pk", flat=True).get(call_sid=call_sid)
+    defaults: dict[str, object] = {
+        "role": role,
+        "text": text,
+        "item_id": item_id[:64],
+        "offset_ms": max(0, offset_ms),
+        "interrupted": interrupted,
+        "failed": failed,
+        "reply_latency_ms": reply_latency_ms,
+        "heard_latency_ms": heard_latency_ms,
+    }
+    if _HAS_ENGINE_LATENCY:
+        defaults["engine_latency_ms"] = engine_latency_ms
     entry, _ = TranscriptEntry.objects.update_or_create(
-        call_id=call_id,
-        seq=seq,
-        defaults={
-            "role": role,
-            "text": text,
-            "item_id": item_id[:64],
-            "offset_ms": max(0, offset_ms),
-            "interrupted": interrupted,
-            "failed": failed,
-            "reply_latency_ms": reply_latency_ms,
-            "heard_latency_ms": heard_latency_ms,
-        },
+        call_id=call_id, seq=seq, defaults=defaults
     )
     return entry
 
@@ -188,6 +215,7 @@ def transcript_entry_set_latency(
     item_id: str,
     reply_latency_ms: int | None = None,
     heard_latency_ms: int | None = None,
+    engine_latency_ms: int | None = None,
 ) -> int:
     """Fill in a turn's latency figures once they are known; returns rows changed."""
     changes: dict[str, int] = {}
@@ -195,6 +223,8 @@ def transcript_entry_set_latency(
         changes["reply_latency_ms"] = reply_latency_ms
     if heard_latency_ms is not None:
         changes["heard_latency_ms"] = heard_latency_ms
+    if engine_latency_ms is not None and _HAS_ENGINE_LATENCY:
+        changes["engine_latency_ms"] = engine_latency_ms
     if not changes:
         return 0
     return TranscriptEntry.objects.filter(
@@ -242,8 +272,8 @@ def call_finish(
             logger.error("call_finish for unknown call %s", call_sid)
             return None
         call.bad_frames += bad_frames
-        if error and not call.error:
-            call.error = error[:4000]
+        if error and error not in call.error:  # e.g. after call_note_error's note
+            call.error = f"{call.error} {error}".strip()[:4000]
         if not call.end_reason:
             call.end_reason = end_reason
         if call.ended_at is None:
@@ -251,8 +281,20 @@ def call_finish(
             call.duration_seconds = _elapsed_seconds(call, now)
         if call.status not in FINAL_STATUSES:
             call.status = final_status
+        _set_outcome(call)
         call.save()
     return call
+
+
+def call_note_error(*, call_sid: str, note: str) -> None:
+    """Append a sentence to the call's ``error`` (e.g. writes lost in an outage)."""
+    with transaction.atomic():
+        call = Call.objects.select_for_update().filter(call_sid=call_sid).first()
+        if call is None:
+            logger.error("call_note_error for unknown call %s", call_sid)
+            return
+        call.error = f"{call.error} {note}".strip()[:4000]
+        call.save(update_fields=["error"])
 
 
 @dataclass(frozen=True)
@@ -261,8 +303,11 @@ class StaleCall:
     end_reason: str
 
 
-# A running stream's runner touches its call at least this often.
-HEARTBEAT_SECONDS = 30
+# A running stream's runner touches its call this often (``CallRunner``); a call
+# whose heartbeat is this many beats old has lost its process.
+HEARTBEAT_SECONDS = 10
+LOST_AFTER_BEATS = 3
+CLOSE_STALE_ERROR = "closed as stale by `manage.py calls close-stale`"
 
 
 def call_heartbeat(*, call_sid: str) -> None:
@@ -274,17 +319,25 @@ def call_heartbeat(*, call_sid: str) -> None:
 
 def calls_close_stale(
     *,
-    silent_for: dt.timedelta = dt.timedelta(seconds=HEARTBEAT_SECONDS * 4),
-    unstreamed_for: dt.timedelta = dt.timedelta(minutes=10),
+    silent_for: dt.timedelta = dt.timedelta(
+        seconds=HEARTBEAT_SECONDS * LOST_AFTER_BEATS
+    ),
+    unstreamed_for: dt.timedelta | None = None,
     dry_run: bool = False,
+    error: str = CLOSE_STALE_ERROR,
 ) -> list[StaleCall]:
     """Finalise calls left open by a process that died (``kill -9``, a crash).
 
     Two kinds: a stream was claimed but its process stopped sending heartbeats
     for ``silent_for`` (``process_lost``), or no stream ever opened for a call
     created ``unstreamed_for`` ago (``no_stream``: Twilio never connected, or our
-    answer never reached it). Each call is finalised like ``call_finish`` would.
+    answer never reached it; default: the stream token's lifetime, after which it
+    never can). Each call is finalised like ``call_finish`` would. Safe to run
+    from several processes at once: only calls nobody is heartbeating qualify,
+    and ``call_finish`` is idempotent.
     """
+    if unstreamed_for is None:
+        unstreamed_for = dt.timedelta(seconds=settings.STREAM_TOKEN_TTL_SECONDS)
     now = timezone.now()
     open_calls = Call.objects.filter(ended_at__isnull=True).exclude(
         status__in=FINAL_STATUSES
@@ -310,7 +363,7 @@ def calls_close_stale(
         call = call_finish(
             call_sid=stale.call_sid,
             end_reason=stale.end_reason,
-            error="closed as stale by `manage.py calls close-stale`",
+            error=error,
             final_status=CallStatus.FAILED,
         )
         if call is not None and call.end_reason == stale.end_reason:
@@ -328,6 +381,20 @@ def call_record_control(
     """
     Call.objects.filter(call_sid=call_sid, end_reason="").update(
         end_reason=end_reason, ended_by=ended_by[:150], transfer_to=transfer_to[:32]
+    )
+
+
+def _set_outcome(call: Call, *, answered_by: str = "") -> None:
+    """Store what the call came to (``calls.outcomes``), once it has ended."""
+    if call.outcome == CallOutcome.VOICEMAIL:
+        return  # decided by Twilio's machine detection, which only it knows
+    call.outcome = call_outcome(
+        end_reason=call.end_reason,
+        status=call.status,
+        direction=call.direction,
+        streamed=call.started_at is not None,
+        error=call.error,
+        answered_by=answered_by,
     )
 
 

@@ -1,9 +1,11 @@
 """``GET /healthz``: can this process reach its database and its channel layer?
 
 For load balancers and ``docker compose``: 200 with ``{"database": "ok",
-"channel_layer": "ok"}`` when both answer, 503 with the failing check's error
-otherwise. The channel layer is checked with a real send and receive on a fresh
-channel, which exercises Redis (or the in-memory layer) end to end.
+"channel_layer": "ok"}`` when both answer, 503 with ``"error"`` for the failing
+check otherwise. The page is public, so the error's detail (which names hosts and
+ports) goes to the log only. The channel layer is checked with a real send and
+receive on a fresh channel, which exercises Redis (or the in-memory layer) end to
+end.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from django.views.decorators.http import require_safe
 logger = logging.getLogger(__name__)
 
 OK = "ok"
+ERROR = "error"
 # Short enough for a load balancer's probe, long enough for a busy Redis.
 TIMEOUT_SECONDS = 2.0
 _MAX_ERROR_LENGTH = 200
@@ -37,7 +40,8 @@ async def healthz(request: HttpRequest) -> JsonResponse:
     healthy = all(result == OK for result in checks.values())
     if not healthy:
         logger.error("health check failed: %s", checks)
-    return JsonResponse(checks, status=200 if healthy else 503)
+    public = {name: OK if result == OK else ERROR for name, result in checks.items()}
+    return JsonResponse(public, status=200 if healthy else 503)
 
 
 async def check_database() -> str:

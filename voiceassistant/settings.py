@@ -19,8 +19,11 @@ from voiceassistant.channel_layers import in_memory_channel_layer, redis_channel
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-# An optional .env file beside manage.py; real environment variables win.
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# An optional .env file beside manage.py; real environment variables win. Read
+# only when present: without one, the defaults serve local work, and serve_info
+# mentions the missing file only where it matters (no OPENAI_API_KEY).
+if (BASE_DIR / ".env").is_file():
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=True)
 
@@ -32,6 +35,15 @@ if not SECRET_KEY:
             "without one: set SECRET_KEY to a long random string (see .env.example)."
         )
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"
+# Django's own deploy check wants 50+ characters; a short key signs sessions and
+# stream tokens that can be guessed, so production refuses it outright.
+MIN_SECRET_KEY_LENGTH = 50
+if not DEBUG and len(SECRET_KEY) < MIN_SECRET_KEY_LENGTH:
+    raise ImproperlyConfigured(
+        f"SECRET_KEY is {len(SECRET_KEY)} characters long; with DEBUG off it must "
+        f"be at least {MIN_SECRET_KEY_LENGTH}. Generate one with: python -c "
+        '"import secrets; print(secrets.token_urlsafe(50))"'
+    )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"] if DEBUG else [])
 
@@ -60,6 +72,16 @@ OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 OPENAI_REALTIME_URL = env.str(
     "OPENAI_REALTIME_URL", default="wss://api.openai.com/v1/realtime"
 )
+# GPT-Live (assistants with engine "openai-live"): OPENAI_API_KEY, its own URL.
+OPENAI_LIVE_URL = env.str(
+    "OPENAI_LIVE_URL", default="wss://api.openai.com/v1/live/sessions"
+)
+# Azure OpenAI Realtime (engine "azure-realtime"): its own key and URL, so that
+# OpenAI and Azure assistants run in one deployment. When unset, a deployment
+# configured the old way (REALTIME_PROVIDER=azure) uses OPENAI_API_KEY and
+# OPENAI_REALTIME_URL for Azure, as before.
+AZURE_OPENAI_API_KEY = env.str("AZURE_OPENAI_API_KEY", default="")
+AZURE_OPENAI_REALTIME_URL = env.str("AZURE_OPENAI_REALTIME_URL", default="")
 REALTIME_CONNECT_TIMEOUT = env.float("REALTIME_CONNECT_TIMEOUT", default=10.0)
 # Open the Realtime leg as soon as Twilio's upgrade is authorised, before its
 # ``start`` frame, to cut the first turn's delay. Off: open it at ``start``
@@ -76,6 +98,9 @@ MEDIA_MARK_INTERVAL_MS = env.int("MEDIA_MARK_INTERVAL_MS", default=100)
 # On SIGTERM, end this process's calls cleanly (recorded as server_shutdown, the
 # caller hears the unavailable message) before the server stops.
 CALLS_END_ON_SIGTERM = env.bool("CALLS_END_ON_SIGTERM", default=True)
+# Every serving process ends calls left open by a dead process (no heartbeat for
+# 30 s) and calls whose stream never opened, this often; 0 turns the sweep off.
+CALLS_SWEEP_SECONDS = env.float("CALLS_SWEEP_SECONDS", default=15.0)
 
 # How long the stream token in a TwiML answer stays valid. Twilio opens the stream
 # within a second or two of fetching TwiML; the margin covers a pre-connect <Say>.
@@ -89,6 +114,9 @@ PRICE_CACHED_TEXT_PER_M = env.float("PRICE_CACHED_TEXT_PER_M", default=0.4)
 PRICE_CACHED_AUDIO_PER_M = env.float("PRICE_CACHED_AUDIO_PER_M", default=0.4)
 PRICE_OUTPUT_TEXT_PER_M = env.float("PRICE_OUTPUT_TEXT_PER_M", default=16.0)
 PRICE_OUTPUT_AUDIO_PER_M = env.float("PRICE_OUTPUT_AUDIO_PER_M", default=64.0)
+# GPT-Live bills seconds of session: USD per minute (the guide's illustrative rate;
+# set the current one from the model page). Its backend tokens use the text prices.
+PRICE_LIVE_PER_MINUTE = env.float("PRICE_LIVE_PER_MINUTE", default=0.05)
 
 # Staff without this permission see caller numbers masked in the call log.
 CALLS_MASK_NUMBERS = env.bool("CALLS_MASK_NUMBERS", default=True)
@@ -118,6 +146,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Cache-Control: private, no-store on call pages and downloads.
+    "voiceassistant.middleware.PrivatePagesMiddleware",
     # The viewer's time zone from the session (header "Time zone" form).
     "calls.review.timezones.TimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -156,7 +186,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "NAME": env.str("TEST_DATABASE_NAME", default="")
         or str(BASE_DIR / "var" / "test.sqlite3")
     }
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # IMMEDIATE: every transaction takes the write lock when it begins, so a
+    # read-then-write (call_finish) waits for the busy timeout instead of failing
+    # at once with "database is locked" when its lock upgrade collides.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    )
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -185,13 +220,51 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 WHITENOISE_USE_FINDERS = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-LOGIN_URL = "/admin/login/"
+# The product's own sign-in page (voiceassistant/urls.py); after it, the call log.
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 if not DEBUG:
     # Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
+    # Plain-http requests the proxy forwards are redirected to https (Twilio and
+    # browsers only ever use https; /healthz probes from the proxy are exempt).
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    # Browsers remember to use https only; a year, as Django's deploy check asks.
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True
+    )
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading is a deliberate, hard-to-undo opt-in, not a default: the
+        # deploy check's reminder about it (W021) is silenced until it is chosen.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# Content-Security-Policy (django-csp): the pages load scripts, styles, images and
+# the live view's WebSocket from this origin only; nothing may frame them.
+CSP_ENABLED = env.bool("CSP_ENABLED", default=True)
+if CSP_ENABLED:
+    INSTALLED_APPS.append("csp")
+    MIDDLEWARE.insert(1, "csp.middleware.CSPMiddleware")
+    CONTENT_SECURITY_POLICY = {
+        "DIRECTIVES": {
+            "default-src": ["'self'"],
+            "script-src": ["'self'"],
+            "style-src": ["'self'"],
+            "img-src": ["'self'", "data:"],
+            "media-src": ["'self'"],
+            "connect-src": ["'self'"],
+            "object-src": ["'none'"],
+            "base-uri": ["'self'"],
+            "form-action": ["'self'"],
+            "frame-ancestors": ["'none'"],
+        }
+    }
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
@@ -200,7 +273,16 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "redact_tokens": {"()": "voiceassistant.logging_filters.RedactTokensFilter"}
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_tokens"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django": {"level": "INFO"},

@@ -168,3 +168,10 @@ def test_it_renders_the_number_pages(
     assert change.status_code == 200
     search = admin_client.get("/admin/assistants/phonenumber/?q=Front")
     assert search.context["cl"].result_count == 1
+
+
+def test_it_edits_long_messages_in_textareas(admin_client: Any, db: Any) -> None:
+    html = admin_client.get("/admin/assistants/assistant/add/").content.decode()
+    for name in ("pre_connect_message", "unavailable_message"):
+        assert f'<textarea name="{name}"' in html, name
+        assert 'maxlength="500"' in html

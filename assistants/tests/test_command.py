@@ -96,3 +96,25 @@ def test_it_explains_an_unreadable_file(db: Any, tmp_path: Path) -> None:
 def test_it_requires_an_action(db: Any) -> None:
     with pytest.raises(CommandError, match=r"(?i)action"):
         call_command("assistants")
+
+
+def test_it_dry_runs_and_needs_a_flag_to_remove_every_number(
+    phone_number: PhoneNumber, tmp_path: Path
+) -> None:
+    path = tmp_path / "empty.json"
+    path.write_text(
+        json.dumps({"assistants": [{"name": "Front desk", "phone_numbers": []}]})
+    )
+
+    with pytest.raises(CommandError, match="--allow-removals"):
+        run("import", str(path))
+    out = run("import", "--dry-run", "--allow-removals", str(path))
+    assert out.splitlines() == [
+        "Dry run: nothing was written.",
+        "Unchanged assistants: Front desk",
+        "Would remove numbers: +15550000001 (from Front desk)",
+    ]
+    assert PhoneNumber.objects.exists()
+    out = run("import", "--allow-removals", str(path))
+    assert "Removed numbers: +15550000001 (from Front desk)" in out
+    assert not PhoneNumber.objects.exists()

@@ -252,7 +252,8 @@ def test_it_refuses_a_second_fallback_and_writes_nothing(
     )
 
     assert errors == [
-        'assistants[1] "Sales": Another assistant is already the fallback.'
+        'assistants[1] "Sales": is_fallback: Another assistant is already the '
+        "fallback: Front desk. Untick it there first."
     ]
 
 
@@ -295,3 +296,95 @@ def test_it_reports_every_problem_at_once(db: Any) -> None:
     assert len(errors) == 2
     assert errors[0].startswith('assistants[0] "A": voice:')
     assert errors[1].startswith('assistants[1] "B": phone_numbers[0]:')
+
+
+def test_it_reports_type_range_ownership_and_fallback_problems_in_one_pass(
+    phone_number: PhoneNumber, other_assistant: Assistant
+) -> None:
+    other_assistant.is_fallback = True
+    other_assistant.save()
+    Assistant.objects.create(name="Sales")
+    PhoneNumber.objects.create(
+        number="+15550000009", assistant=Assistant.objects.get(name="Sales")
+    )
+
+    errors = refusal(
+        document(
+            # A type error must not hide the range error beside it.
+            {"name": "Desk", "voice": 3, "temperature": 5.0},
+            {"name": "Night line", "is_fallback": True, "vad_threshold": 2.0},
+            {"name": "New", "phone_numbers": ["+15550000009"]},
+        )
+    )
+
+    assert len(errors) == 5, errors
+    assert errors[0].startswith('assistants[0] "Desk": voice: must be text')
+    assert any('"Desk": temperature: Ensure this value' in e for e in errors)
+    assert any('"Night line": vad_threshold: Ensure this value' in e for e in errors)
+    assert any(
+        '"Night line": is_fallback: Another assistant is already the fallback: '
+        "After hours." in e
+        for e in errors
+    )
+    assert any('already belongs to the assistant "Sales"' in e for e in errors)
+
+
+def test_it_shows_what_a_dry_run_would_change_and_writes_nothing(
+    phone_number: PhoneNumber, other_assistant: Assistant
+) -> None:
+    before = database_state()
+
+    summary = assistants_import(
+        document(
+            {"name": "Front desk", "voice": "ash", "phone_numbers": []},
+            {"name": "After hours", "phone_numbers": ["+15550000001"]},
+            {"name": "Brand new", "phone_numbers": ["+15550000005"]},
+        ),
+        dry_run=True,
+    )
+
+    assert database_state() == before
+    assert summary.created == ["Brand new"]
+    assert summary.updated_fields == {"Front desk": ["voice"]}
+    assert summary.numbers_added == ["+15550000005"]
+    assert summary.number_changes == {
+        "+15550000001": "moved from Front desk to After hours"
+    }
+    lines = summary.lines()
+    assert "Would create assistants: Brand new" in lines
+    assert "Would update assistants: Front desk (voice)" in lines
+    assert (
+        "Would move or change numbers: +15550000001 (moved from Front desk to "
+        "After hours)" in lines
+    )
+
+
+def test_it_needs_allow_removals_to_take_every_number_away(
+    phone_number: PhoneNumber,
+) -> None:
+    from calls.tests.review_helpers import make_call
+
+    call = make_call(assistant=phone_number.assistant, phone_number=phone_number)
+    empty = document({"name": "Front desk", "phone_numbers": []})
+
+    errors = refusal(empty)
+    assert errors == [
+        'assistants[0] "Front desk": phone_numbers: this would remove every number '
+        "from Front desk (+15550000001), so it would answer no calls. Pass "
+        "--allow-removals (allow_removals=True) if that is what you want, or list "
+        "the numbers to keep."
+    ]
+    dry = assistants_import(empty, dry_run=True, allow_removals=True)
+    assert dry.lines() == [
+        "Unchanged assistants: Front desk",
+        "Would remove numbers: +15550000001 (from Front desk)",
+    ]
+    assert PhoneNumber.objects.exists()
+
+    summary = assistants_import(empty, allow_removals=True)
+
+    assert summary.numbers_removed == ["+15550000001"]
+    assert not PhoneNumber.objects.exists()
+    call.refresh_from_db()
+    # The past call keeps the number it was made to; only the link is gone.
+    assert (call.to_number, call.phone_number) == ("+15550000001", None)

@@ -30,7 +30,9 @@ def test_it_allows_only_one_fallback(
 
     with pytest.raises(ValidationError) as caught:
         other_assistant.full_clean()
-    assert "Another assistant is already the fallback." in caught.value.messages
+    assert caught.value.messages == [
+        "Another assistant is already the fallback: Front desk. Untick it there first."
+    ]
     with pytest.raises(IntegrityError), transaction.atomic():
         other_assistant.save()
 

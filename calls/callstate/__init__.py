@@ -24,6 +24,7 @@ from calls.callstate.actions import (
     SendTwilio,
     SetLatency,
     StartTimer,
+    TranscriptDelta,
 )
 from calls.callstate.call import DEFAULT_BUFFER_FRAMES, GOODBYE_TIMEOUT_MS, CallState
 from calls.callstate.turns import (
@@ -51,6 +52,7 @@ __all__ = [
     "SendTwilio",
     "SetLatency",
     "StartTimer",
+    "TranscriptDelta",
     "actions",
     "b64_size",
     "cut_transcript",

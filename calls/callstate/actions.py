@@ -76,8 +76,12 @@ class SaveTranscript:
     offset_ms: int = 0
     interrupted: bool = False
     failed: bool = False
+    # Caller stopped speaking (their last audio reached us) -> first assistant
+    # audio sent / confirmed played; the engine's share: its end-of-speech event
+    # -> its first audio.
     reply_latency_ms: int | None = None
     heard_latency_ms: int | None = None
+    engine_latency_ms: int | None = None
 
     def kwargs(self) -> dict[str, Any]:
         return asdict(self)
@@ -90,9 +94,19 @@ class SetLatency:
     item_id: str
     reply_latency_ms: int | None = None
     heard_latency_ms: int | None = None
+    engine_latency_ms: int | None = None
 
     def kwargs(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(slots=True)
+class TranscriptDelta:
+    """Assistant words as generated, for live viewers only (the row with the same
+    ``seq`` is written later by ``SaveTranscript`` and replaces them)."""
+
+    seq: int
+    text: str
 
 
 @dataclass(slots=True)
@@ -145,6 +159,7 @@ Action = (
     | CallStarted
     | SaveTranscript
     | SetLatency
+    | TranscriptDelta
     | AddUsage
     | StartTimer
     | RunTool

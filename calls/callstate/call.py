@@ -17,11 +17,12 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from assistants.persona import Persona
 from calls.callstate import actions as a
 from calls.callstate.actions import Action, EndCall, SendEngine
+from calls.callstate.caller_clock import CallerAudioClock
 from calls.callstate.playback import TwilioPlayback
 from calls.callstate.responses import (
     GOODBYE,
@@ -35,7 +36,7 @@ from calls.callstate.transcript import Transcript
 from calls.callstate.turns import AssistantTurn
 from calls.engines import base as ev
 from calls.engines.base import EngineEventError, EngineProtocol
-from calls.telephony import media_stream
+from calls.telephony import identifiers, media_stream
 from calls.telephony.media_stream import (
     Connected,
     Dtmf,
@@ -58,12 +59,30 @@ GOODBYE_TIMEOUT_MS = 15_000
 START_TIMEOUT_MS = 10_000
 # Bad input is logged at WARNING this many times per call, then at DEBUG.
 LOUD_BAD_FRAMES = 5
+# Assistant audio sent that Twilio has not confirmed playing (its mark echoes).
+# Answers arrive faster than real time, so tens of seconds queue normally; a
+# peer that stopped reading would grow the server's send buffer without bound.
+MAX_UNPLAYED_MS = 120_000
 
 GREETING_INSTRUCTIONS = "Greet the caller by saying: {greeting}"
 MAX_DURATION_GOODBYE = (
     "Tell the caller the maximum call time is reached and say goodbye."
 )
 SAY_EXACTLY = "Say exactly this to the caller, then stop talking: {message}"
+DTMF_NOTE = "The caller pressed {digit} on the phone keypad."
+
+
+class AudioTap(Protocol):
+    """Where a listened-to call's audio goes (``calls.runtime.listen``): both
+    sides as base64 mu-law, in the order they pass through the call."""
+
+    def caller_audio(self, payload: str) -> None: ...
+
+    def assistant_audio(self, payload: str) -> None: ...
+
+    def assistant_cleared(self) -> None:
+        """Twilio was told to drop the assistant audio it had not played."""
+        ...
 
 
 class CallState:
@@ -89,14 +108,19 @@ class CallState:
         self.connect_on_upgrade = connect_on_upgrade
         self.playback = TwilioPlayback(mark_interval_ms)
         self.transcript = Transcript(transcribes_caller=persona.transcribes_caller)
+        self.caller_clock = CallerAudioClock()
+        # Set by the runner only while someone listens in: no cost otherwise.
+        self.tap: AudioTap | None = None
         self.responses = Responses()
         self.engine_requested = False  # OpenEngine sent
         self.leg_open = False
-        self.configured = False  # configuration sent; audio flows straight through
+        self.config_sent = False
+        self.configured = False  # the engine takes audio: it flows straight through
         self.input_stopped = False  # saying goodbye: no more caller audio
         self.buffer: deque[tuple[str, bool]] = deque(maxlen=max(1, buffer_frames))
         self.dropped_frames = 0
         self.bad_frames = 0
+        self.warnings: dict[str, int] = {}  # per warning class, for warn_limited
         self.ended = False
         self.end_reason = ""
         self.errors: list[str] = []
@@ -134,7 +158,7 @@ class CallState:
         if type(frame) is Media:  # the hot one, 50 a second
             if frame.stream_sid != self.playback.stream_sid:
                 return self.bad_input("twilio", "media for another or no stream")
-            return self._caller_audio(frame.payload, frame.json_safe)
+            return self._caller_audio(frame.payload, frame.json_safe, now_ms)
         if isinstance(frame, Start):
             return self._start(frame, now_ms)
         if isinstance(frame, Connected):
@@ -147,10 +171,18 @@ class CallState:
         if isinstance(frame, Mark):
             return self._mark_echo(frame.name, now_ms)
         if isinstance(frame, Dtmf):
-            return [self.transcript.system(f"DTMF {frame.digit}", now_ms)]
+            return self._dtmf(frame.digit, now_ms)
         if isinstance(frame, Stop):
             return self.end(a.CALLER_HUNG_UP)
         return self.bad_input("twilio", f"unexpected {type(frame).__name__}")
+
+    def _dtmf(self, digit: str, now_ms: int) -> list[Action]:
+        """A keypad digit: a system row, and the model is told as text context."""
+        out: list[Action] = [self.transcript.system(f"DTMF {digit}", now_ms)]
+        if self.configured and not self.input_stopped:
+            note = DTMF_NOTE.format(digit=digit)
+            out += [SendEngine(text) for text in self.protocol.caller_note(note)]
+        return out
 
     def on_twilio_closed(self, now_ms: int) -> list[Action]:
         """Twilio's socket closed without a ``stop``."""
@@ -170,9 +202,13 @@ class CallState:
                 "start.callSid does not match the token",
                 a.CLOSE_FORBIDDEN,
             )
-        if not media_stream.is_safe_sid(frame.stream_sid):
+        if not identifiers.is_stream_sid(frame.stream_sid):
             return self.end(
                 a.AUTH_FAILED, "invalid streamSid in start", a.CLOSE_FORBIDDEN
+            )
+        if frame.account_sid and not identifiers.is_account_sid(frame.account_sid):
+            return self.end(
+                a.AUTH_FAILED, "invalid accountSid in start", a.CLOSE_FORBIDDEN
             )
         encoding = frame.media_format.get("encoding", "audio/x-mulaw")
         if encoding != "audio/x-mulaw":
@@ -195,15 +231,20 @@ class CallState:
         self.engine_requested = True
         return [a.OpenEngine()]
 
-    def _caller_audio(self, payload: str, json_safe: bool) -> list[Action]:
+    def _caller_audio(self, payload: str, json_safe: bool, now_ms: int) -> list[Action]:
         if self.configured:
             if self.input_stopped:
                 return []
+            self.caller_clock.add(payload, now_ms)
+            if self.tap is not None:
+                self.tap.caller_audio(payload)
             return [
                 SendEngine(self.protocol.append_audio(payload, json_safe=json_safe))
             ]
         if len(self.buffer) == self.buffer.maxlen:
             self.dropped_frames += 1  # deque drops the oldest
+            self.caller_clock.drop(self.buffer[0][0])
+        self.caller_clock.add(payload, now_ms)
         self.buffer.append((payload, json_safe))
         return []
 
@@ -224,9 +265,7 @@ class CallState:
         return self._configure()
 
     def on_engine_failed(self, error: str) -> list[Action]:
-        return self.end(
-            a.ENGINE_ERROR, f"{self.engine_label} connect failed: {error}"
-        )
+        return self.end(a.ENGINE_ERROR, f"{self.engine_label} connect failed: {error}")
 
     def on_engine_closed(
         self, code: int | None, reason: str, now_ms: int
@@ -239,10 +278,18 @@ class CallState:
 
     def _configure(self) -> list[Action]:
         """Once the leg is open and the stream known: session, backlog, greeting."""
-        if self.configured or not self.leg_open or self.playback.stream_sid is None:
+        if self.config_sent or not self.leg_open or self.playback.stream_sid is None:
             return []
-        self.configured = True
+        self.config_sent = True
         out: list[Action] = [SendEngine(text) for text in self.protocol.configure()]
+        if self.protocol.waits_for_session:
+            return out  # the rest once the engine confirms the session
+        return out + self._session_ready()
+
+    def _session_ready(self) -> list[Action]:
+        """The engine takes audio and requests now: the backlog, the greeting."""
+        self.configured = True
+        out: list[Action] = []
         append = self.protocol.append_audio
         out += [SendEngine(append(p, json_safe=s)) for p, s in self.buffer]
         self.buffer.clear()
@@ -271,6 +318,11 @@ class CallState:
             return []
         if type(event) is ev.AudioOut:  # the hot one, first
             return self._audio_out(event, now_ms)
+        if type(event) is ev.EngineEvents:
+            out: list[Action] = []
+            for one in event.events:
+                out += self.on_engine(one, now_ms)
+            return out
         handler = _HANDLERS.get(type(event))
         if handler is None:
             logger.debug("call %s: engine %s ignored", self.call_sid, event)
@@ -282,8 +334,17 @@ class CallState:
             event.item_id, event.response_id, now_ms
         )
         out = self.playback.audio(turn, event.payload, event.json_safe)
-        if out and turn.reply_latency_ms is None:
-            out += self.transcript.audio_sent(turn, now_ms)
+        if out and turn.sent_ms - turn.heard_ms > MAX_UNPLAYED_MS:
+            return self.end(
+                a.STREAM_CLOSED,
+                f"Twilio stopped reading: over {MAX_UNPLAYED_MS // 1000} s of "
+                "assistant audio unplayed",
+            )
+        if out:
+            if self.tap is not None:
+                self.tap.assistant_audio(event.payload)
+            if turn.reply_latency_ms is None:
+                out += self.transcript.audio_sent(turn, now_ms)
         return out
 
     def _new_turn(self, item_id: str, response_id: str, now_ms: int) -> AssistantTurn:
@@ -323,11 +384,14 @@ class CallState:
     def _barge_in(self) -> list[Action]:
         """Stop what the caller talks over: clear Twilio, truncate at what was heard."""
         out, cut = self.playback.interrupt()
+        if out and self.tap is not None:
+            self.tap.assistant_cleared()
         for turn in cut:
             if turn.cleared:
-                out.append(
-                    SendEngine(self.protocol.truncate(turn.item_id, turn.heard_ms))
-                )
+                out += [
+                    SendEngine(text)
+                    for text in self.protocol.truncate(turn.item_id, turn.heard_ms)
+                ]
                 logger.info(
                     "call %s: barge-in on %s at %d of %d ms sent",
                     self.call_sid,
@@ -340,7 +404,14 @@ class CallState:
         return out
 
     def _speech_stopped(self, event: ev.SpeechStopped, now_ms: int) -> list[Action]:
-        self.transcript.speech_stopped(now_ms)
+        # The caller stopped when their last audio before the end of speech reached
+        # us, not when the VAD said so (it waits for silence first).
+        end_ms = event.speech_end_ms
+        if end_ms is None:
+            end_ms = event.audio_end_ms
+        heard = None if end_ms is None else self.caller_clock.received_ms(end_ms)
+        caller_stopped = now_ms if heard is None else min(heard, now_ms)
+        self.transcript.speech_stopped(caller_stopped, now_ms)
         return []
 
     def _committed(self, event: ev.CallerInputCommitted, now_ms: int) -> list[Action]:
@@ -373,6 +444,14 @@ class CallState:
         turn.transcript = event.text
         return self.transcript.assistant_text(turn)
 
+    def _assistant_delta(
+        self, event: ev.AssistantTranscriptDelta, now_ms: int
+    ) -> list[Action]:
+        turn = self.playback.turns.get(event.item_id)
+        if turn is None or turn.written or not event.delta:
+            return []
+        return [a.TranscriptDelta(turn.seq, event.delta)]
+
     def _response_started(self, event: ev.ResponseStarted, now_ms: int) -> list[Action]:
         self.responses.started(event.response_id)
         return []
@@ -387,7 +466,8 @@ class CallState:
                 return out + self.end(
                     a.ENGINE_ERROR, f"{event.error_code}: {event.error_message}"
                 )
-            logger.warning(
+            self.warn_limited(
+                "response_failed",
                 "call %s: response %s failed: %s %s",
                 self.call_sid,
                 event.response_id,
@@ -418,7 +498,12 @@ class CallState:
     ) -> list[Action]:
         if event.mismatch:
             logger.warning("call %s: %s", self.call_sid, event.mismatch)
+        if self.config_sent and not self.configured:
+            return self._session_ready()
         return []
+
+    def _usage(self, event: ev.UsageReported, now_ms: int) -> list[Action]:
+        return [a.AddUsage(dict(event.usage))] if event.usage else []
 
     def _error(self, event: ev.EngineError, now_ms: int) -> list[Action]:
         if event.kind in ("fatal", "expired"):
@@ -441,19 +526,20 @@ class CallState:
                 event.text,
                 event.param,
             )
-            self.errors.append(f"{what} rejected: {event.text}")
-            return []
+            # The session runs unconfigured (no transcription, wrong voice or
+            # audio format): end now, the caller hears the unavailable message.
+            return self.end(a.ENGINE_ERROR, f"{what} rejected: {event.text}")
         if event.tag:
             self.responses.refused(event.tag)
-        level = logging.INFO if event.kind == "benign" else logging.WARNING
-        logger.log(
-            level,
+        self.warn_limited(
+            f"engine_error_{event.kind}",
             "call %s: %s error %s (request %s, param %s)",
             self.call_sid,
             self.engine_label,
             event.text,
             event.tag or "-",
             event.param,
+            level=logging.INFO if event.kind == "benign" else logging.WARNING,
         )
         return []
 
@@ -543,7 +629,7 @@ class CallState:
         if interrupt:
             out += self._barge_in()
             if self.responses.active_response_id is not None:
-                out.append(SendEngine(self.protocol.cancel()))
+                out += [SendEngine(text) for text in self.protocol.cancel()]
         if self.responses.active_response_id is not None:
             return out  # pending: sent once the current answer is done
         return out + self._send_goodbye(goodbye)
@@ -594,6 +680,14 @@ class CallState:
             transfer_to=end.transfer_to,
         )
 
+    def warn_limited(
+        self, kind: str, message: str, *args: object, level: int = logging.WARNING
+    ) -> None:
+        """Log a warning class at ``level`` the first LOUD_BAD_FRAMES times per
+        call, then at DEBUG: a peer repeating an error cannot flood the log."""
+        count = self.warnings[kind] = self.warnings.get(kind, 0) + 1
+        logger.log(level if count <= LOUD_BAD_FRAMES else logging.DEBUG, message, *args)
+
     def bad_input(self, side: str, reason: str) -> list[Action]:
         self.bad_frames += 1
         level = logging.WARNING if self.bad_frames <= LOUD_BAD_FRAMES else logging.DEBUG
@@ -617,9 +711,11 @@ _HANDLERS: dict[type, Callable[[CallState, Any, int], list[Action]]] = {
     ev.CallerTranscript: CallState._caller_text,
     ev.CallerTranscriptFailed: CallState._caller_failed,
     ev.AssistantTranscript: CallState._assistant_text,
+    ev.AssistantTranscriptDelta: CallState._assistant_delta,
     ev.ResponseStarted: CallState._response_started,
     ev.ResponseDone: CallState._response_done,
     ev.SessionConfigured: CallState._session_configured,
+    ev.UsageReported: CallState._usage,
     ev.EngineError: CallState._error,
     ev.ToolCallRequested: CallState._tool_call,
 }

@@ -3,8 +3,11 @@
 Rows get their ``seq`` (conversation order) when a turn begins, not when its text
 arrives: a caller's transcript often lands after the assistant's answer to it. An
 assistant turn that answers the caller remembers when the caller stopped
-speaking, so its reply latency (first audio sent) and heard latency (first audio
-confirmed played) can be measured. No engine types, no Django.
+speaking (their last audio reached us, mapped through the caller-audio clock) and
+when the engine's VAD said so, so its reply latency (caller stopped -> first audio
+sent), heard latency (-> first audio confirmed played, the headline) and the
+engine's share (VAD event -> first audio) can be measured. No engine types, no
+Django.
 """
 
 from __future__ import annotations
@@ -26,8 +29,10 @@ class Transcript:
         self.next_seq = 1
         self.started_ms: int | None = None  # when Twilio's stream started
         self.caller_turns: dict[str, CallerTurn] = {}
-        # When the caller last stopped speaking, until an answer claims it.
+        # When the caller last stopped speaking (their last audio reached us) and
+        # when the engine's end-of-speech event came, until an answer claims them.
         self.last_stopped_ms: int | None = None
+        self.last_vad_ms: int | None = None
 
     def reserve_seq(self) -> int:
         seq = self.next_seq
@@ -53,7 +58,7 @@ class Transcript:
     def speech_started(
         self, item_id: str, audio_start_ms: int | None, now_ms: int
     ) -> None:
-        self.last_stopped_ms = None
+        self.last_stopped_ms = self.last_vad_ms = None
         if self.transcribes_caller and item_id and item_id not in self.caller_turns:
             offset = (
                 audio_start_ms if audio_start_ms is not None else self.offset(now_ms)
@@ -62,8 +67,11 @@ class Transcript:
                 item_id, self.reserve_seq(), max(0, offset)
             )
 
-    def speech_stopped(self, now_ms: int) -> None:
-        self.last_stopped_ms = now_ms
+    def speech_stopped(self, caller_stopped_ms: int, now_ms: int | None = None) -> None:
+        """The engine's end of speech came at ``now_ms``; the caller's last audio
+        before it had reached us at ``caller_stopped_ms`` (the same by default)."""
+        self.last_stopped_ms = caller_stopped_ms
+        self.last_vad_ms = caller_stopped_ms if now_ms is None else now_ms
 
     def caller_committed(self, item_id: str, now_ms: int) -> None:
         if self.transcribes_caller:
@@ -99,11 +107,17 @@ class Transcript:
         self, item_id: str, response_id: str, now_ms: int, *, answers_caller: bool
     ) -> AssistantTurn:
         """A new assistant turn; one that answers the caller claims the last stop."""
-        stopped = None
+        stopped = vad = None
         if answers_caller:
-            stopped, self.last_stopped_ms = self.last_stopped_ms, None
+            stopped, vad = self.last_stopped_ms, self.last_vad_ms
+            self.last_stopped_ms = self.last_vad_ms = None
         return AssistantTurn(
-            item_id, response_id, self.reserve_seq(), self.offset(now_ms), stopped
+            item_id,
+            response_id,
+            self.reserve_seq(),
+            self.offset(now_ms),
+            stopped,
+            vad_stopped_ms=vad,
         )
 
     def assistant_text(self, turn: AssistantTurn) -> list[Action]:
@@ -123,6 +137,7 @@ class Transcript:
             interrupted=turn.interrupted,
             reply_latency_ms=turn.reply_latency_ms,
             heard_latency_ms=turn.heard_latency_ms,
+            engine_latency_ms=turn.engine_latency_ms,
         )
 
     def audio_sent(self, turn: AssistantTurn, now_ms: int) -> list[Action]:
@@ -130,8 +145,16 @@ class Transcript:
         if turn.reply_latency_ms is not None or turn.stopped_ms is None:
             return []
         turn.reply_latency_ms = max(0, now_ms - turn.stopped_ms)
+        if turn.vad_stopped_ms is not None:
+            turn.engine_latency_ms = max(0, now_ms - turn.vad_stopped_ms)
         if turn.written:
-            return [SetLatency(turn.item_id, turn.reply_latency_ms)]
+            return [
+                SetLatency(
+                    turn.item_id,
+                    turn.reply_latency_ms,
+                    engine_latency_ms=turn.engine_latency_ms,
+                )
+            ]
         return []
 
     def audio_heard(self, turn: AssistantTurn, now_ms: int) -> list[Action]:

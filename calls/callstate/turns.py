@@ -60,9 +60,12 @@ class AssistantTurn:
     response_id: str
     seq: int
     offset_ms: int
-    # Local time the caller stopped speaking before this answer; None when the
-    # turn answers no caller (greeting, goodbye), so it gets no latency.
+    # Local time the caller stopped speaking before this answer (their last audio
+    # reached us); None when the turn answers no caller (greeting, goodbye), so it
+    # gets no latency.
     stopped_ms: int | None = None
+    # Local time the engine's end-of-speech event (VAD) arrived.
+    vad_stopped_ms: int | None = None
     generated_bytes: int = 0
     sent_bytes: int = 0
     heard_ms: int = 0
@@ -74,6 +77,7 @@ class AssistantTurn:
     written: bool = False
     reply_latency_ms: int | None = None
     heard_latency_ms: int | None = None
+    engine_latency_ms: int | None = None
 
     @property
     def sent_ms(self) -> int:

@@ -7,16 +7,26 @@ to an engine through two things, both defined in ``calls.engines.base``:
   Assistant audio out with its item identity (``AudioOut``, ``AudioOutDone``,
   ``AssistantItemStarted``), the caller's speech (``SpeechStarted``,
   ``SpeechStopped``, ``CallerInputCommitted``), transcripts (``CallerTranscript``,
-  ``CallerTranscriptFailed``, ``AssistantTranscript``), responses
+  ``CallerTranscriptFailed``, ``AssistantTranscript``, and the assistant's words
+  as they are generated, ``AssistantTranscriptDelta``), responses
   (``ResponseStarted``, ``ResponseDone`` with usage already mapped onto the call's
-  token counters), ``ToolCallRequested``, ``SessionConfigured``, ``EngineError``
-  and ``Ignored``. The leg closing is reported by the runner, not as an event.
+  token counters), ``UsageReported`` (usage outside any response, e.g. billed
+  session seconds, as increments), ``ToolCallRequested``, ``SessionConfigured``,
+  ``EngineError`` and ``Ignored``; ``EngineEvents`` carries several of them from
+  one message, handled in order (an engine that infers its turns may close one
+  and open the next). The leg closing is reported by the runner, not as an event.
 - **A protocol** (``base.EngineProtocol``): one per call, sans I/O, built from the
   call's ``Persona``. It parses each message from the engine into one event and
   encodes each request of the call state into the text to send: configure the
   session from the persona, append caller audio, request a response with
   instructions (tagged, so an error can say which request it refused), truncate
-  an item at N ms of audio, cancel, send a tool result.
+  an item at N ms of audio, cancel, pass a note that is not speech (a keypad
+  digit: ``caller_note``), send a tool result. Commands an engine may not have
+  (``truncate``, ``cancel``, ``caller_note``, ``tool_result``, ``configure``)
+  return a list of messages, empty if there is nothing to send.
+  ``waits_for_session`` says the engine takes nothing but its configuration until
+  it confirms the session (``SessionConfigured``): the call state holds caller
+  audio and the greeting until then.
 
 An **engine** (``base.Engine``) adds the I/O side: where to connect (URL and
 headers from ``EngineSettings``) and the WebSocket client that opens a leg
@@ -45,5 +55,6 @@ A new engine is one package here (its protocol, parser, session builder and
 client) plus a name in ``registry.ENGINES``; the persona's ``engine`` picks it.
 Nothing in the Twilio side, the transcript logic, the call log or the pages
 changes. ``openai_realtime`` (OpenAI's GA Realtime API, with its Azure variant)
-is the first.
+is the first; ``openai_live`` (GPT-Live, whose items are inferred from continuous
+audio and timed transcript deltas, as guarantee 3 requires) the second.
 """

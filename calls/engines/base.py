@@ -54,8 +54,15 @@ class SpeechStarted:
 
 @dataclass(frozen=True, slots=True)
 class SpeechStopped:
+    """The engine's VAD ended the caller's turn (after its silence wait)."""
+
     item_id: str
+    # Where the engine's VAD put the end, in ms of caller audio since the session
+    # began (engines may include the silence they waited for, as OpenAI does).
     audio_end_ms: int | None = None
+    # The end of the caller's speech in the same clock, when the engine knows
+    # it (``audio_end_ms`` less the silence wait); else ``audio_end_ms`` is used.
+    speech_end_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +92,16 @@ class AssistantTranscript:
 
 
 @dataclass(frozen=True, slots=True)
+class AssistantTranscriptDelta:
+    """Assistant words as they are generated (live view only; the row is
+    written from ``AssistantTranscript``)."""
+
+    response_id: str
+    item_id: str
+    delta: str
+
+
+@dataclass(frozen=True, slots=True)
 class ResponseStarted:
     response_id: str
 
@@ -102,6 +119,14 @@ class ResponseDone:
     error_message: str = ""
     # A failed response that ends the session (e.g. quota exhausted).
     fatal: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class UsageReported:
+    """Usage outside a response (e.g. billed session seconds), as increments of
+    the call's counters (``calls.usage.USAGE_FIELDS``)."""
+
+    usage: Mapping[str, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +174,14 @@ class Ignored:
     type: str
 
 
+@dataclass(frozen=True, slots=True)
+class EngineEvents:
+    """Several events from one message, handled in order (an engine that infers
+    turns, e.g. from transcript deltas, may close one turn and open the next)."""
+
+    events: tuple[EngineEvent, ...]
+
+
 EngineEvent = (
     AudioOut
     | AudioOutDone
@@ -159,12 +192,15 @@ EngineEvent = (
     | CallerTranscript
     | CallerTranscriptFailed
     | AssistantTranscript
+    | AssistantTranscriptDelta
     | ResponseStarted
     | ResponseDone
+    | UsageReported
     | ToolCallRequested
     | SessionConfigured
     | EngineError
     | Ignored
+    | EngineEvents
 )
 
 
@@ -173,6 +209,10 @@ EngineEvent = (
 
 class EngineProtocol(Protocol):
     """One call's codec: engine messages -> events, call-state requests -> text."""
+
+    # True if the engine accepts nothing but ``configure()`` until it confirms the
+    # session (``SessionConfigured``): caller audio and the greeting wait for it.
+    waits_for_session: bool
 
     def parse(self, message: str | bytes) -> EngineEvent:
         """One message from the engine; raises ``EngineEventError`` if unreadable."""
@@ -191,11 +231,18 @@ class EngineProtocol(Protocol):
         an error refusing the request carries ``tag``."""
         ...
 
-    def truncate(self, item_id: str, audio_ms: int) -> str:
-        """The caller heard only ``audio_ms`` of ``item_id``: forget the rest."""
+    def truncate(self, item_id: str, audio_ms: int) -> list[str]:
+        """The caller heard only ``audio_ms`` of ``item_id``: forget the rest
+        (nothing to send if the engine has no such command)."""
         ...
 
-    def cancel(self, response_id: str | None = None) -> str: ...
+    def cancel(self, response_id: str | None = None) -> list[str]:
+        """Stop the response being generated (whatever the engine has for it)."""
+        ...
+
+    def caller_note(self, text: str) -> list[str]:
+        """Context for the model that is not speech (e.g. a keypad digit)."""
+        ...
 
     def tool_result(self, call_id: str, output: str) -> list[str]:
         """A tool's output for the model (the call state then asks for a response)."""

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from assistants.persona import AZURE_REALTIME, OPENAI_REALTIME
+from assistants.persona import AZURE_REALTIME, OPENAI_LIVE, OPENAI_REALTIME
 from calls.engines.base import ConnectFn, Engine, EngineSettings
+from calls.engines.openai_live import OpenAILiveEngine
 from calls.engines.openai_realtime import AzureRealtimeEngine, OpenAIRealtimeEngine
 
 EngineFactory = Callable[[EngineSettings, ConnectFn | None], Engine]
@@ -16,6 +17,7 @@ EngineFactory = Callable[[EngineSettings, ConnectFn | None], Engine]
 ENGINES: dict[str, EngineFactory] = {
     OPENAI_REALTIME: OpenAIRealtimeEngine,
     AZURE_REALTIME: AzureRealtimeEngine,
+    OPENAI_LIVE: OpenAILiveEngine,
 }
 
 

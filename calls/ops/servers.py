@@ -12,6 +12,10 @@ from __future__ import annotations
 import sys
 
 SERVERS = ("daphne", "daphne-uvloop", "uvicorn")
+# The servers' own WebSocket message cap, set a little above ours
+# (``media_stream.MAX_FRAME_CHARS``, 64 KiB): a frame between the two is counted
+# and ignored by the call; one above it is refused by the server (close 1009).
+WS_MAX_MESSAGE_BYTES = 256 * 1024
 PRODUCTION_SERVER = "uvicorn"
 APPLICATION = "voiceassistant.asgi:application"
 
@@ -22,6 +26,7 @@ def server_command(kind: str, host: str, port: int) -> list[str]:
         module = "daphne" if kind == "daphne" else "calls.ops.uvloop_daphne"
         return [
             *[sys.executable, "-m", module, "-b", host, "-p", str(port)],
+            *["--websocket-max-message-size", str(WS_MAX_MESSAGE_BYTES)],
             *["--proxy-headers", APPLICATION],
         ]
     if kind == "uvicorn":  # the measured alternative, with the options measured
@@ -29,5 +34,6 @@ def server_command(kind: str, host: str, port: int) -> list[str]:
             *[sys.executable, "-m", "uvicorn", APPLICATION, "--host", host],
             *["--port", str(port), "--proxy-headers", "--no-access-log"],
             *["--ws", "websockets-sansio", "--loop", "auto", "--lifespan", "off"],
+            *["--ws-max-size", str(WS_MAX_MESSAGE_BYTES)],
         ]
     raise ValueError(f"server must be one of {SERVERS}, not {kind!r}")

@@ -2,33 +2,30 @@
 
 GET shows a confirmation page; POST (Django's CSRF check applies) asks the server
 process running the call through ``calls.runtime.control`` and goes back to the
-call page with the outcome as a message. Needs a staff login (``staff_required``)
-and the ``calls.control_call`` permission. The runner writes the transcript note
-and ``Call.ended_by`` itself; these views only ask.
+call page with the outcome as a message. Needs a login and the
+``calls.control_call`` permission (``calls.review.permissions``). The runner
+writes the transcript note and ``Call.ended_by`` itself; these views only ask.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
-from typing import Any
 
 from asgiref.sync import async_to_sync
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods
 
 from assistants.models import e164_validator
 from calls.models import Call
+from calls.review import permissions
 from calls.review.views import (
     CONTROL_PERMISSION,
     _decorated,
     can_control,
     page,
-    staff_required,
 )
 from calls.runtime import control
 
@@ -37,18 +34,8 @@ __all__ = ["CONTROL_PERMISSION", "DEFAULT_TRANSFER_MESSAGE", "can_control"]
 DEFAULT_TRANSFER_MESSAGE = "Transferring you now"
 
 
-def control_required(
-    view: Callable[..., HttpResponse],
-) -> Callable[..., HttpResponse]:
-    """Staff as on every page (login / 403), then the control permission (403)."""
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not can_control(request.user):
-            raise PermissionDenied("You may not hang up or transfer calls.")
-        return view(request, *args, **kwargs)
-
-    return staff_required(wrapper)
+# A login (else the login page), then the control permission (else 403).
+control_required = permissions.require(CONTROL_PERMISSION)
 
 
 class TransferForm(forms.Form):

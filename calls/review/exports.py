@@ -19,7 +19,13 @@ from django.db.models import Prefetch, QuerySet
 
 from calls import pricing
 from calls.models import Call, TranscriptEntry, TranscriptRole
-from calls.review.display import assistant_name, latency_summary, usage_of
+from calls.review.display import (
+    assistant_name,
+    engine_latency,
+    engine_of,
+    latency_summary,
+    usage_of,
+)
 from calls.review.live_events import entry_payload
 from calls.review.masking import shown_numbers
 from calls.usage import USAGE_FIELDS
@@ -27,11 +33,13 @@ from calls.usage import USAGE_FIELDS
 CHUNK_SIZE = 200
 CALL_COLUMNS = (
     "call_sid",
+    "outcome",
     "status",
     "direction",
     "from",
     "to",
     "assistant",
+    "engine",
     "created_at",
     "started_at",
     "ended_at",
@@ -41,6 +49,8 @@ CALL_COLUMNS = (
     "estimated_cost_usd",
     "reply_p50_ms",
     "reply_p95_ms",
+    "heard_p50_ms",
+    "heard_p95_ms",
 )
 ENTRY_COLUMNS = (
     "seq",
@@ -52,6 +62,7 @@ ENTRY_COLUMNS = (
     "item_id",
     "reply_latency_ms",
     "heard_latency_ms",
+    "engine_latency_ms",
 )
 # A cell starting with one of these is a formula to a spreadsheet; transcript text
 # comes from callers, so it is defused with a leading apostrophe (CSV only).
@@ -96,15 +107,18 @@ def call_to_dict(
         show=show_numbers,
     )
     usage = usage_of(call)
-    cost = pricing.estimate(usage, prices)
+    engine = engine_of(call.assistant_snapshot)
+    cost = pricing.estimate(usage, prices, engine=engine)
     latency = latency_summary(entries)
     return {
         "call_sid": call.call_sid,
+        "outcome": call.outcome,
         "status": call.status,
         "direction": call.direction,
         "from": shown_from,
         "to": shown_to,
         "assistant": assistant_name(call),
+        "engine": engine,
         "persona": call.assistant_snapshot or {},
         "created_at": _iso(call.created_at),
         "started_at": _iso(call.started_at),
@@ -120,6 +134,7 @@ def call_to_dict(
                 "item_id": entry.item_id,
                 "reply_latency_ms": entry.reply_latency_ms,
                 "heard_latency_ms": entry.heard_latency_ms,
+                "engine_latency_ms": engine_latency(entry),
             }
             for entry in entries
             if entry.role == TranscriptRole.ASSISTANT
@@ -129,17 +144,26 @@ def call_to_dict(
             "reply_p95_ms": latency["reply_p95"],
             "heard_p50_ms": latency["heard_p50"],
             "heard_p95_ms": latency["heard_p95"],
+            "engine_p50_ms": latency["engine_p50"],
+            "engine_p95_ms": latency["engine_p95"],
         },
         "usage": usage,
         "estimated_cost_usd": round(cost.total_usd, 6),
-        "cost_breakdown": {
-            line.key: {
-                "tokens": line.tokens,
-                "price_per_m": line.price_per_m,
-                "usd": round(line.usd, 6),
-            }
-            for line in cost.lines
-        },
+        "cost_breakdown": {line.key: _cost_line_dict(line) for line in cost.lines},
+    }
+
+
+def _cost_line_dict(line: pricing.CostLine) -> dict[str, Any]:
+    if line.key == "session":  # an engine billed by time: seconds, per minute
+        return {
+            "seconds": line.tokens,
+            "price_per_minute": line.price_per_m,
+            "usd": round(line.usd, 6),
+        }
+    return {
+        "tokens": line.tokens,
+        "price_per_m": line.price_per_m,
+        "usd": round(line.usd, 6),
     }
 
 
@@ -193,6 +217,8 @@ def iter_csv(calls: Iterable[dict[str, Any]]) -> Iterator[str]:
             **call["usage"],
             "reply_p50_ms": call["latency"]["reply_p50_ms"],
             "reply_p95_ms": call["latency"]["reply_p95_ms"],
+            "heard_p50_ms": call["latency"]["heard_p50_ms"],
+            "heard_p95_ms": call["latency"]["heard_p95_ms"],
         }
         head = [_cell(flat[column]) for column in CALL_COLUMNS]
         for entry in call["transcript"] or [{}]:

@@ -9,6 +9,12 @@ Messages to the browser (JSON, ``type`` first):
 - ``call``: ``state`` (started/updated/ended) and the ``call``;
 - ``call_transcript``: a subscribed call's ``call`` and its ``entries`` so far;
 - ``transcript``: one new ``entry`` of a subscribed call (``call_sid``);
+- ``transcript_delta``: a subscribed call's assistant words as generated
+  (``call_sid``, ``seq``, ``text``); the ``transcript`` entry of that ``seq`` is final;
+- ``listening``: ``call_sid`` and ``on``, the answer to ``{"listen": "<CallSid>"}``
+  or ``{"unlisten": ...}`` (needs ``calls.listen_live_call``);
+- ``audio``: a listened call's audio since the last one, both sides (``caller``,
+  ``assistant``: lists of base64 mu-law, ``cleared``; see ``calls.runtime.listen``);
 - ``error``: ``error`` text, e.g. for an unknown call.
 
 A subscribed call's ``call`` events reach the viewer through both of its groups, so
@@ -17,6 +23,7 @@ they can arrive twice; the browser applies them idempotently (keyed by CallSid).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any, cast
 
@@ -24,13 +31,23 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.contrib.auth.models import AnonymousUser, User
 
-from calls.review import masking, selectors
+from calls.models import Call
+from calls.review import live_sessions, masking, permissions, selectors
 from calls.review.live_events import LIVE_CALLS_GROUP, call_group
+from calls.runtime import control, listen
+from calls.telephony import identifiers
 
 logger = logging.getLogger(__name__)
 
 MAX_SUBSCRIPTIONS = 20
+MAX_LISTENS = 2
 MAX_SID_LENGTH = 64
+# Close code when the viewer's login ended (logout, deactivation, lost permission).
+SESSION_ENDED_CLOSE_CODE = 4401
+
+
+def _is_live(call_sid: str) -> bool:
+    return Call.objects.filter(call_sid=call_sid, ended_at__isnull=True).exists()
 
 
 class LiveCallsConsumer(AsyncJsonWebsocketConsumer):
@@ -40,16 +57,22 @@ class LiveCallsConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         self.groups_joined = set()
         self.subscriptions: set[str] = set()
+        self.listening: set[str] = set()  # calls this viewer listens in to
+        self.renewer: asyncio.Task[None] | None = None
         # AuthMiddlewareStack's lazy auth.User (or AnonymousUser); the stubs say
-        # AbstractBaseUser, which has no is_staff.
+        # AbstractBaseUser, which has no is_active.
         user = cast("User | AnonymousUser | None", self.scope.get("user"))
-        if not (user and user.is_authenticated and user.is_active and user.is_staff):
+        allowed = user is not None and await database_sync_to_async(permissions.has)(
+            user, permissions.VIEW_LIVE
+        )
+        if not allowed:
             # Closing before accept() refuses the handshake (HTTP 403).
             await self.close()
             return
         self.show_numbers = await database_sync_to_async(masking.can_see_numbers)(user)
         # Join before reading the snapshot, so no event falls in between.
         await self._join(LIVE_CALLS_GROUP)
+        await self._watch_session(user)
         await self.accept()
         calls = await database_sync_to_async(selectors.live_call_payloads)()
         await self.send_json(
@@ -57,6 +80,12 @@ class LiveCallsConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def disconnect(self, code: int) -> None:
+        self._stop_rechecks()
+        renewer: asyncio.Task[None] | None = getattr(self, "renewer", None)
+        if renewer is not None:
+            renewer.cancel()
+        for call_sid in list(getattr(self, "listening", ())):
+            await self._tell_runner(call_sid, on=False)
         for group in getattr(self, "groups_joined", set()):
             await self.channel_layer.group_discard(group, self.channel_name)
 
@@ -72,7 +101,11 @@ class LiveCallsConsumer(AsyncJsonWebsocketConsumer):
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not isinstance(content, dict):
             return
-        if isinstance(content.get("subscribe"), str):
+        if isinstance(content.get("listen"), str):
+            await self._listen(content["listen"][:MAX_SID_LENGTH])
+        elif isinstance(content.get("unlisten"), str):
+            await self._unlisten(content["unlisten"][:MAX_SID_LENGTH])
+        elif isinstance(content.get("subscribe"), str):
             await self._subscribe(content["subscribe"][:MAX_SID_LENGTH])
         elif isinstance(content.get("unsubscribe"), str):
             await self._unsubscribe(content["unsubscribe"][:MAX_SID_LENGTH])
@@ -99,8 +132,100 @@ class LiveCallsConsumer(AsyncJsonWebsocketConsumer):
             }
         )
 
+    async def live_delta(self, event: dict[str, Any]) -> None:
+        """The assistant's words as generated (``live_events.DELTA_EVENT``)."""
+        if event.get("call_sid") not in self.subscriptions:
+            return
+        await self.send_json(
+            {
+                "type": "transcript_delta",
+                "call_sid": event["call_sid"],
+                "seq": event.get("seq"),
+                "text": event.get("text") or "",
+            }
+        )
+
+    async def listen_audio(self, event: dict[str, Any]) -> None:
+        """A batch of a listened call's audio (``calls.runtime.listen``)."""
+        if event.get("call_sid") not in self.listening:
+            return
+        await self.send_json(
+            {
+                "type": "audio",
+                "call_sid": event["call_sid"],
+                "seq": event.get("seq"),
+                "caller": event.get("caller") or [],
+                "assistant": event.get("assistant") or [],
+                "cleared": bool(event.get("cleared")),
+            }
+        )
+
+    async def _listen(self, call_sid: str) -> None:
+        if not await self._still_allowed():
+            return
+        user = self.scope.get("user")
+        allowed = await database_sync_to_async(permissions.has)(
+            user, permissions.LISTEN_LIVE
+        )
+        if not allowed:
+            missing = permissions.missing_message(permissions.LISTEN_LIVE)
+            await self.send_json({"type": "error", "error": missing})
+            return
+        if call_sid in self.listening:
+            return
+        if len(self.listening) >= MAX_LISTENS:
+            await self.send_json({"type": "error", "error": "listening to too many"})
+            return
+        try:
+            group = listen.listen_group(call_sid)
+        except control.ControlError:
+            await self.send_json({"type": "error", "error": "unknown call"})
+            return
+        if not await database_sync_to_async(_is_live)(call_sid):
+            await self.send_json({"type": "error", "error": "that call is not live"})
+            return
+        self.listening.add(call_sid)
+        await self._join(group)
+        await self._tell_runner(call_sid, on=True)
+        if self.renewer is None:
+            self.renewer = asyncio.create_task(self._renew())
+        await self.send_json({"type": "listening", "call_sid": call_sid, "on": True})
+
+    async def _unlisten(self, call_sid: str) -> None:
+        if call_sid not in self.listening:
+            return
+        self.listening.discard(call_sid)
+        group = listen.listen_group(call_sid)
+        self.groups_joined.discard(group)
+        await self.channel_layer.group_discard(group, self.channel_name)
+        await self._tell_runner(call_sid, on=False)
+        await self.send_json({"type": "listening", "call_sid": call_sid, "on": False})
+
+    async def _tell_runner(self, call_sid: str, *, on: bool) -> None:
+        """The process holding the call relays audio only while told to."""
+        message = {
+            "type": listen.LISTEN_MESSAGE_TYPE,
+            "listener": self.channel_name,
+            "on": on,
+        }
+        try:
+            await self.channel_layer.group_send(control.group_name(call_sid), message)
+        except Exception:
+            logger.exception("could not tell call %s about a listener", call_sid)
+
+    async def _renew(self) -> None:
+        while True:
+            await asyncio.sleep(listen.RENEW_SECONDS)
+            for call_sid in list(self.listening):
+                await self._tell_runner(call_sid, on=True)
+
     async def _subscribe(self, call_sid: str) -> None:
         if call_sid in self.subscriptions:
+            return
+        if not await self._still_allowed():
+            return
+        if not identifiers.is_call_sid(call_sid):  # never reaches the database
+            await self.send_json({"type": "error", "error": "unknown call"})
             return
         if len(self.subscriptions) >= MAX_SUBSCRIPTIONS:
             await self.send_json({"type": "error", "error": "too many subscriptions"})
@@ -131,6 +256,56 @@ class LiveCallsConsumer(AsyncJsonWebsocketConsumer):
         if all(call_group(sid) != group for sid in self.subscriptions):
             self.groups_joined.discard(group)
             await self.channel_layer.group_discard(group, self.channel_name)
+
+    # -- the viewer's login, re-checked (calls.review.live_sessions) -------------
+
+    async def _watch_session(self, user: Any) -> None:
+        """Join the session's group (its logout closes us); start the re-checks."""
+        self.user_pk = user.pk
+        session = self.scope.get("session")
+        self.session_key: str | None = getattr(session, "session_key", None)
+        if self.session_key:
+            await self._join(live_sessions.session_group(self.session_key))
+        self.recheck_task: asyncio.Task[None] | None = asyncio.create_task(
+            self._recheck_periodically()
+        )
+
+    async def _still_allowed(self) -> bool:
+        """Is the viewer's login still good? If not, the socket closes (4401)."""
+        user = await database_sync_to_async(live_sessions.current_staff)(
+            self.user_pk, self.session_key
+        )
+        if user is None:
+            logger.info("live view closed: its viewer's session or access ended")
+            await self._end_session()
+            return False
+        self.scope["user"] = user  # later permission checks see the fresh row
+        self.show_numbers = await database_sync_to_async(masking.can_see_numbers)(user)
+        return True
+
+    async def _recheck_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(live_sessions.RECHECK_SECONDS)
+            try:
+                if not await self._still_allowed():
+                    return
+            except Exception:  # a database blip: try again next time
+                logger.exception("live view: could not re-check its viewer")
+
+    async def live_session_ended(self, event: dict[str, Any]) -> None:
+        """``live.session_ended``: the viewer logged out (``notify_logged_out``)."""
+        await self._end_session()
+
+    async def _end_session(self) -> None:
+        self._stop_rechecks()
+        for call_sid in list(self.listening):  # no more audio for this viewer
+            await self._unlisten(call_sid)
+        await self.close(code=SESSION_ENDED_CLOSE_CODE)
+
+    def _stop_rechecks(self) -> None:
+        task = getattr(self, "recheck_task", None)
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
 
     async def _join(self, group: str) -> None:
         await self.channel_layer.group_add(group, self.channel_name)

@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 LIVE_CALLS_GROUP = "calls.live"
 CALL_EVENT = "live.call"  # handled by LiveCallsConsumer.live_call
 TRANSCRIPT_EVENT = "live.transcript"  # handled by LiveCallsConsumer.live_transcript
+DELTA_EVENT = "live.delta"  # handled by LiveCallsConsumer.live_delta
 
 
 def call_group(call_sid: str) -> str:
@@ -43,6 +44,15 @@ async def publish_transcript(call_sid: str, entry: dict[str, Any]) -> None:
     await _send(
         call_group(call_sid),
         {"type": TRANSCRIPT_EVENT, "call_sid": call_sid, "entry": entry},
+    )
+
+
+async def publish_delta(call_sid: str, seq: int, text: str) -> None:
+    """Tell the viewers of one call the assistant's next words as generated (turn
+    ``seq``; its ``transcript`` event later is final)."""
+    await _send(
+        call_group(call_sid),
+        {"type": DELTA_EVENT, "call_sid": call_sid, "seq": seq, "text": text},
     )
 
 
@@ -73,6 +83,7 @@ def call_payload(call: Any) -> dict[str, Any]:
         "started_at": call.started_at.isoformat() if call.started_at else None,
         "ended_at": call.ended_at.isoformat() if call.ended_at else None,
         "end_reason": call.end_reason,
+        "outcome": call.outcome,
     }
 
 
@@ -87,4 +98,6 @@ def entry_payload(entry: Any) -> dict[str, Any]:
         "failed": entry.failed,
         "reply_latency_ms": entry.reply_latency_ms,
         "heard_latency_ms": entry.heard_latency_ms,
+        # The engine's share (its end-of-speech event -> its first audio).
+        "engine_latency_ms": getattr(entry, "engine_latency_ms", None),
     }

@@ -25,15 +25,24 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Right
 
-from calls.models import Call, CallStatus, TranscriptEntry, TranscriptRole
+from assistants.persona import Persona
+from calls.models import (
+    Call,
+    CallDirection,
+    CallStatus,
+    TranscriptEntry,
+    TranscriptRole,
+)
 from calls.review.live_events import call_payload, entry_payload
 from calls.review.timezones import day_bounds
 
 LIVE_STATUSES = (CallStatus.QUEUED, CallStatus.RINGING, CallStatus.IN_PROGRESS)
 TURN_ROLES = (TranscriptRole.CALLER, TranscriptRole.ASSISTANT)
 LIVE_LIMIT = 100
+# What ``Persona.from_snapshot`` reads for a snapshot without an ``engine`` key.
+DEFAULT_ENGINE = Persona().engine
 
 
 @dataclass(frozen=True)
@@ -43,10 +52,23 @@ class CallFilters:
     assistant_id: int | None = None
     number: str = ""
     status: str = ""
+    outcome: str = ""
+    end_reason: str = ""
     direction: str = ""
+    engine: str = ""
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     q: str = ""
+
+
+def engine_q(engine: str) -> Q:
+    """Calls run on ``engine`` (their persona snapshot's ``engine``). Snapshots
+    without the key read as the default engine (``Persona.from_snapshot``), so
+    they match it; calls with no snapshot (no assistant took them) match none."""
+    q = Q(assistant_snapshot__engine=engine)
+    if engine == DEFAULT_ENGINE:
+        q |= Q(assistant_snapshot__engine__isnull=True) & ~Q(assistant_snapshot={})
+    return q
 
 
 def live_q() -> Q:
@@ -54,21 +76,57 @@ def live_q() -> Q:
     return Q(ended_at__isnull=True, status__in=LIVE_STATUSES)
 
 
+def number_q(term: str, *, show_numbers: bool) -> Q:
+    """Calls whose numbers contain ``term``, as far as the viewer may see them.
+
+    A viewer who sees numbers masked (``masking.shown_numbers``) sees the other
+    party's last four digits only, so only those can match: a hit on hidden
+    digits would confirm the full number. Our own number is shown in full.
+    Needs ``with_last_digits`` on the queryset.
+    """
+    if show_numbers:
+        return Q(from_number__icontains=term) | Q(to_number__icontains=term)
+    inbound = Q(direction=CallDirection.INBOUND)
+    return (
+        inbound & (Q(to_number__icontains=term) | Q(from_last4__icontains=term))
+    ) | (~inbound & (Q(from_number__icontains=term) | Q(to_last4__icontains=term)))
+
+
+def with_last_digits(queryset: QuerySet[Call]) -> QuerySet[Call]:
+    """Annotate the numbers' last four characters (what masking leaves visible)."""
+    return queryset.annotate(
+        from_last4=Right("from_number", 4), to_last4=Right("to_number", 4)
+    )
+
+
 def filter_calls(
-    queryset: QuerySet[Call], filters: CallFilters, tz: dt.tzinfo
+    queryset: QuerySet[Call],
+    filters: CallFilters,
+    tz: dt.tzinfo,
+    *,
+    show_numbers: bool = True,
 ) -> QuerySet[Call]:
-    """Apply the call log filters; dates are whole days in the viewer's ``tz``."""
+    """Apply the call log filters; dates are whole days in the viewer's ``tz``.
+
+    Numbers match only as far as the viewer sees them (``number_q``).
+    """
+    if not show_numbers and (filters.number or filters.q):
+        queryset = with_last_digits(queryset)
     if filters.assistant_id:
         queryset = queryset.filter(assistant_id=filters.assistant_id)
     if filters.number:
         number = "".join(ch for ch in filters.number if ch not in " -().")
-        queryset = queryset.filter(
-            Q(from_number__icontains=number) | Q(to_number__icontains=number)
-        )
+        queryset = queryset.filter(number_q(number, show_numbers=show_numbers))
     if filters.status:
         queryset = queryset.filter(status=filters.status)
+    if filters.outcome:
+        queryset = queryset.filter(outcome=filters.outcome)
+    if filters.end_reason:
+        queryset = queryset.filter(end_reason=filters.end_reason)
     if filters.direction:
         queryset = queryset.filter(direction=filters.direction)
+    if filters.engine:
+        queryset = queryset.filter(engine_q(filters.engine))
     if filters.date_from:
         queryset = queryset.filter(created_at__gte=day_bounds(filters.date_from, tz))
     if filters.date_to:
@@ -81,8 +139,7 @@ def filter_calls(
         )
         queryset = queryset.filter(
             Q(call_sid__icontains=filters.q)
-            | Q(from_number__icontains=filters.q)
-            | Q(to_number__icontains=filters.q)
+            | number_q(filters.q, show_numbers=show_numbers)
             | Exists(said)
         )
     return queryset
@@ -102,12 +159,15 @@ def with_turns(queryset: QuerySet[Call]) -> QuerySet[Call]:
     )
 
 
-def call_log(filters: CallFilters, tz: dt.tzinfo) -> tuple[QuerySet, QuerySet]:
+def call_log(
+    filters: CallFilters, tz: dt.tzinfo, *, show_numbers: bool = True
+) -> tuple[QuerySet, QuerySet]:
     """(calls in progress, finished calls newest first), both filtered."""
     base = filter_calls(
         Call.objects.select_related("assistant").order_by("-created_at", "-pk"),
         filters,
         tz,
+        show_numbers=show_numbers,
     )
     return with_turns(base.filter(live_q())), with_turns(base.exclude(live_q()))
 

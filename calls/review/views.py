@@ -1,57 +1,48 @@
 """Staff pages: the call log, one call, live calls, the dashboard, downloads.
 
 Thin glue: forms validate the query string, ``selectors`` and ``stats``
-read, ``calls.review.exports`` serialises, templates render. Every page needs a staff
-login: anonymous viewers go to the login page, other users get 403.
+read, ``calls.review.exports`` serialises, templates render. Every page needs its
+permission (``calls.review.permissions``): anonymous viewers go to the login page,
+users without it get the 403 page naming the permission.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import re
-from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from assistants.models import Assistant
+from assistants.models import Assistant, Engine
 from assistants.persona import Persona
 from calls import pricing
-from calls.models import CallDirection, CallStatus
-from calls.review import charts, display, exports, masking, selectors, stats
+from calls.models import CallDirection, CallOutcome, CallStatus, EndReason
+from calls.review import (
+    charts,
+    display,
+    exports,
+    masking,
+    permissions,
+    selectors,
+    stats,
+)
 from calls.review.timezones import timezone_options
 
 PAGE_SIZE = 50
 DOWNLOAD_TYPES = {"json": "application/json", "csv": "text/csv; charset=utf-8"}
 # Hang up and transfer (``control_views``); the pages show those buttons with it.
-CONTROL_PERMISSION = "calls.control_call"
-
-
-def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Anonymous -> the login page (with ?next=); logged in but not staff -> 403."""
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not (request.user.is_active and request.user.is_staff):
-            raise PermissionDenied("Staff only.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
+CONTROL_PERMISSION = permissions.CONTROL
 
 
 def can_control(user: Any) -> bool:
     """Whether ``user`` may hang up and transfer calls (superusers may)."""
-    return bool(user.is_authenticated and user.has_perm(CONTROL_PERMISSION))
+    return permissions.has(user, CONTROL_PERMISSION)
 
 
 class DateInput(forms.DateInput):
@@ -68,13 +59,27 @@ class CallFilterForm(forms.Form):
     assistant = forms.ModelChoiceField(
         Assistant.objects.order_by("name"), required=False, empty_label="Any"
     )
-    number = forms.CharField(label="Number", required=False, max_length=32)
+    number = forms.CharField(
+        label="Number",
+        required=False,
+        max_length=32,
+        widget=forms.TextInput(attrs={"inputmode": "tel"}),
+    )
+    outcome = forms.ChoiceField(
+        choices=[("", "Any"), *CallOutcome.choices], required=False
+    )
+    end_reason = forms.ChoiceField(
+        label="End reason", choices=[("", "Any"), *EndReason.choices], required=False
+    )
     status = forms.ChoiceField(
-        choices=[("", "Any"), *CallStatus.choices], required=False
+        label="Twilio status",
+        choices=[("", "Any"), *CallStatus.choices],
+        required=False,
     )
     direction = forms.ChoiceField(
         choices=[("", "Any"), *CallDirection.choices], required=False
     )
+    engine = forms.ChoiceField(choices=[("", "Any"), *Engine.choices], required=False)
     date_from = forms.DateField(label="From date", required=False, widget=DateInput)
     date_to = forms.DateField(label="To date", required=False, widget=DateInput)
 
@@ -87,7 +92,10 @@ class CallFilterForm(forms.Form):
             assistant_id=assistant.pk if assistant else None,
             number=(data.get("number") or "").strip(),
             status=data.get("status") or "",
+            outcome=data.get("outcome") or "",
+            end_reason=data.get("end_reason") or "",
             direction=data.get("direction") or "",
+            engine=data.get("engine") or "",
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
             q=(data.get("q") or "").strip(),
@@ -145,11 +153,15 @@ def _decorated(request: HttpRequest, calls: list[Any]) -> list[Any]:
     )
 
 
-@staff_required
+@permissions.require(permissions.VIEW)
 def call_list(request: HttpRequest) -> HttpResponse:
     form = CallFilterForm(request.GET or None)
     filters = form.filters() if form.is_bound else selectors.CallFilters()
-    live_qs, past_qs = selectors.call_log(filters, timezone.get_current_timezone())
+    live_qs, past_qs = selectors.call_log(
+        filters,
+        timezone.get_current_timezone(),
+        show_numbers=masking.can_see_numbers(request.user),
+    )
     calls = Paginator(past_qs, PAGE_SIZE).get_page(request.GET.get("page"))
     live = list(live_qs[: selectors.LIVE_LIMIT]) if calls.number == 1 else []
     rows = _decorated(request, live + list(calls.object_list))
@@ -164,11 +176,12 @@ def call_list(request: HttpRequest) -> HttpResponse:
             "calls": rows[len(live) :],
             "filtered": any(v for v in vars(filters).values()),
             "can_control": bool(live) and can_control(request.user),
+            "can_view_live": permissions.has(request.user, permissions.VIEW_LIVE),
         },
     )
 
 
-@staff_required
+@permissions.require(permissions.VIEW)
 def call_detail(request: HttpRequest, call_sid: str) -> HttpResponse:
     found = selectors.call_with_entries(call_sid)
     if found is None:
@@ -178,6 +191,7 @@ def call_detail(request: HttpRequest, call_sid: str) -> HttpResponse:
     for entry in entries:
         # A display-only attribute for the template, not a model field.
         entry.offset_label = format_duration(entry.offset_ms / 1000)  # type: ignore[attr-defined]
+        entry.latency = display.turn_latency(entry)  # type: ignore[attr-defined]
     return page(
         request,
         "calls/call_detail.html",
@@ -191,6 +205,8 @@ def call_detail(request: HttpRequest, call_sid: str) -> HttpResponse:
             "cost_lines": _cost_lines(call.cost),  # type: ignore[attr-defined]
             "persona": persona_settings(call.assistant_snapshot),
             "can_control": call.is_live and can_control(request.user),
+            "can_view_live": permissions.has(request.user, permissions.VIEW_LIVE),
+            "can_export": permissions.has(request.user, permissions.EXPORT),
         },
     )
 
@@ -200,14 +216,14 @@ def _cost_lines(cost: pricing.Cost) -> list[dict[str, str | int]]:
         {
             "label": line.label,
             "tokens": line.tokens,
-            "price": pricing.format_price(line.price_per_m),
+            "price": pricing.format_line_price(line),
             "usd": pricing.format_usd(line.usd),
         }
         for line in cost.lines
     ]
 
 
-@staff_required
+@permissions.require(permissions.VIEW, permissions.EXPORT)
 def call_transcript_download(
     request: HttpRequest, call_sid: str, fmt: str
 ) -> HttpResponse:
@@ -228,7 +244,7 @@ def call_transcript_download(
     return response
 
 
-@staff_required
+@permissions.require(permissions.VIEW_LIVE)
 def live_calls(request: HttpRequest) -> HttpResponse:
     live_qs, _ = selectors.call_log(
         selectors.CallFilters(), timezone.get_current_timezone()
@@ -241,7 +257,7 @@ def live_calls(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_required
+@permissions.require(permissions.VIEW)
 def dashboard(request: HttpRequest) -> HttpResponse:
     form = PeriodForm(request.GET or None)
     data: dict[str, Any] = {}
@@ -258,7 +274,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
     days = stats.calls_per_day(period)
     latency = stats.latency_by_assistant(period)
-    usage = stats.usage_by_assistant(period, pricing.Prices.from_settings(settings))
+    prices = pricing.Prices.from_settings(settings)
+    usage = stats.usage_by_assistant(period, prices)
+    engines = stats.engines_compared(period, prices)
     context = {
         "nav": "dashboard",
         "form": form,
@@ -267,8 +285,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "total_calls": sum(day.total for day in days),
         "answered_calls": sum(day.answered for day in days),
         "answer_rate": stats.answer_rate(days),
+        "failed_calls": sum(day.failed for day in days),
+        "failure_rate": stats.failure_rate(days),
+        "failures": stats.failures_by_reason(period),
         "latency": latency,
         "usage": usage,
+        "show_session_seconds": any(u.session_seconds for u in usage),
+        # Compared only when the period has calls on more than one engine.
+        "engines": engines if len(engines) > 1 else [],
         "total_cost": pricing.format_usd(sum(u.cost.total_usd for u in usage)),
         "charts": charts.dashboard_charts(days=days, latency=latency, usage=usage),
     }

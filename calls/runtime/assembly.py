@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from assistants.persona import Persona
+from assistants.persona import AZURE_REALTIME, OPENAI_LIVE, OPENAI_REALTIME, Persona
 from calls.callstate import CallState
 from calls.engines import registry
 from calls.engines.base import ConnectFn, Engine, EngineSettings
@@ -16,11 +16,24 @@ from calls.runtime.recorder import CallRecorder
 from calls.runtime.runner import CallRunner, TwilioSide
 
 
-def engine_settings() -> EngineSettings:
+def engine_settings(engine: str = OPENAI_REALTIME) -> EngineSettings:
+    """What the engine called ``engine`` connects with: each has its own URL and
+    key, so assistants on different engines run in one deployment."""
+    api_key, url = settings.OPENAI_API_KEY, settings.OPENAI_REALTIME_URL
+    provider = "openai"
+    if engine == AZURE_REALTIME:
+        provider = "azure"
+        # Deprecated set-up: REALTIME_PROVIDER=azure put Azure's key and URL in
+        # the OPENAI_* settings; they still apply when Azure's own are unset.
+        legacy = settings.REALTIME_PROVIDER == "azure"
+        api_key = settings.AZURE_OPENAI_API_KEY or (api_key if legacy else "")
+        url = settings.AZURE_OPENAI_REALTIME_URL or (url if legacy else "")
+    elif engine == OPENAI_LIVE:
+        url = settings.OPENAI_LIVE_URL
     return EngineSettings(
-        api_key=settings.OPENAI_API_KEY,
-        url=settings.OPENAI_REALTIME_URL,
-        provider=settings.REALTIME_PROVIDER,
+        api_key=api_key,
+        url=url,
+        provider=provider,
         ws_client=settings.REALTIME_WS_CLIENT,
         connect_timeout=settings.REALTIME_CONNECT_TIMEOUT,
     )
@@ -28,7 +41,7 @@ def engine_settings() -> EngineSettings:
 
 def build_engine(persona: Persona, connect: ConnectFn | None = None) -> Engine:
     """The persona's engine (``registry.UnknownEngine`` if it names none)."""
-    return registry.build(persona.engine, engine_settings(), connect)
+    return registry.build(persona.engine, engine_settings(persona.engine), connect)
 
 
 def build_runner(

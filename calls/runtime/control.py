@@ -145,7 +145,7 @@ async def _receive(layer: BaseChannelLayer, channel: str) -> dict[str, Any]:
     import asyncio
 
     async with asyncio.timeout(REPLY_TIMEOUT_SECONDS):
-        message: dict[str, Any] = await layer.receive(channel)  # type: ignore[attr-defined]
+        message: dict[str, Any] = await layer.receive(channel)
         return message
 
 
@@ -155,7 +155,7 @@ async def reply(reply_to: str, answer: ControlReply) -> None:
     if layer is None or not reply_to:
         return
     try:
-        await layer.send(  # type: ignore[attr-defined]
+        await layer.send(
             reply_to,
             {"type": REPLY_MESSAGE_TYPE, "ok": answer.ok, "message": answer.message},
         )

@@ -20,11 +20,12 @@ from assistants.persona import Persona
 from calls import services
 from calls.engines.base import ConnectFn
 from calls.engines.registry import UnknownEngine
-from calls.runtime import control, shutdown
+from calls.runtime import control, listen, shutdown
 from calls.runtime.assembly import build_runner
 from calls.runtime.consumer_loop import DirectReceiveLoop
 from calls.runtime.runner import CallRunner
 from calls.telephony import auth, stream_token
+from voiceassistant.logging_filters import redact
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +61,8 @@ class MediaStreamConsumer(DirectReceiveLoop, AsyncWebsocketConsumer):
     async def connect(self) -> None:
         runner = await self.authorize()
         if isinstance(runner, str):
-            logger.warning("refused media stream %s: %s", self.scope["path"], runner)
+            path = redact(self.scope["path"])  # the token stays out of logs
+            logger.warning("refused media stream %s: %s", path, runner)
             await self.close()  # before accept(): the handshake fails (HTTP 403)
             return
         self.runner = runner
@@ -118,7 +120,14 @@ class MediaStreamConsumer(DirectReceiveLoop, AsyncWebsocketConsumer):
             answer = await self.runner.control(command)
         await control.reply(str(message.get("reply_to") or ""), answer)
 
+    async def call_listen(self, message: dict[str, Any]) -> None:
+        """``call.listen`` from the group: a viewer started or stopped listening."""
+        parsed = listen.parse_listen(message)
+        if parsed is not None and self.runner is not None:
+            self.runner.listen(*parsed)
+
     # The runner's TwilioSide: send_text here, close() is Channels' own.
 
     async def send_text(self, text: str) -> None:
-        await self.base_send({"type": "websocket.send", "text": text})
+        # ASGI lets "bytes" be left out; asgiref's TypedDict wants both keys.
+        await self.base_send({"type": "websocket.send", "text": text})  # type: ignore[arg-type]

@@ -5,14 +5,27 @@ latency, usage, the call starting); one writer task performs them in order
 through ``calls.services`` and tells live viewers. The audio path only puts an
 item on a queue. The end of a call is written directly (``record_end``,
 ``finish``), after the queue has drained.
+
+A database outage does not lose writes: a write that fails with a database error
+is retried with backoff (the queue waits behind it, so order is kept) for up to
+``RETRY_FOR_SECONDS``. Memory is bounded: at most ``MAX_QUEUED_WRITES`` wait. What
+is given up (over the bound, or still queued when the call's end cannot wait any
+longer) is counted by kind and, once the database answers again, recorded on the
+call as a sentence in ``Call.error``. Log lines name the kind of write and the
+error's class, never its text (which can quote the transcript) above DEBUG.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from channels.db import database_sync_to_async as db
+from django.db import DatabaseError
 
 from calls import services
 from calls.callstate import actions as a
@@ -20,10 +33,38 @@ from calls.review import live_events
 
 logger = logging.getLogger(__name__)
 
-# How long the end of a call waits for queued database writes.
-WRITER_DRAIN_SECONDS = 10.0
+# How long one write is retried through a database outage before it is given up.
+RETRY_FOR_SECONDS = 60.0
+FIRST_RETRY_SECONDS = 0.1
+MAX_RETRY_SECONDS = 2.0
+# A call writes a few rows a turn: this is minutes of an outage, a few hundred KB.
+MAX_QUEUED_WRITES = 1000
+# How long the end of a call waits for queued writes (longer than an outage the
+# writer rides out, so a call ending mid-outage still lands its transcript).
+WRITER_DRAIN_SECONDS = RETRY_FOR_SECONDS + 5.0
 
-Write = a.SaveTranscript | a.SetLatency | a.AddUsage | a.CallStarted
+Write = a.SaveTranscript | a.SetLatency | a.AddUsage | a.CallStarted | a.TranscriptDelta
+T = TypeVar("T")
+
+# What a lost write is called in the sentence recorded on the call.
+KIND_NAMES = {
+    "SaveTranscript": ("transcript turn", "transcript turns"),
+    "SetLatency": ("latency figure", "latency figures"),
+    "AddUsage": ("usage update", "usage updates"),
+    "CallStarted": ("call start", "call starts"),
+}
+
+
+def lost_writes_sentence(lost: Counter[str]) -> str:
+    """e.g. "3 writes lost during a database outage (2 transcript turns, 1 usage
+    update)." """
+    total = sum(lost.values())
+    parts = []
+    for kind, count in sorted(lost.items()):
+        one, many = KIND_NAMES.get(kind, (kind, kind))
+        parts.append(f"{count} {one if count == 1 else many}")
+    noun = "write" if total == 1 else "writes"
+    return f"{total} {noun} lost during a database outage ({', '.join(parts)})."
 
 
 class CallRecorder:
@@ -31,11 +72,16 @@ class CallRecorder:
         self.call_sid = call_sid
         self._queue: asyncio.Queue[Write | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        # Given-up writes by kind, not yet recorded on the call.
+        self.lost: Counter[str] = Counter()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._write_all())
 
     def put(self, action: Write) -> None:
+        if self._queue.qsize() >= MAX_QUEUED_WRITES:
+            self._give_up(action, "the write queue is full")
+            return
         self._queue.put_nowait(action)
 
     async def drain(self) -> None:
@@ -46,16 +92,65 @@ class CallRecorder:
         try:
             await asyncio.wait_for(self._task, WRITER_DRAIN_SECONDS)
         except TimeoutError:
+            while not self._queue.empty():
+                if (action := self._queue.get_nowait()) is not None:
+                    self._give_up(action, "the call ended first")
             logger.error("call %s: transcript writes did not finish", self.call_sid)
 
     async def _write_all(self) -> None:
         while (action := await self._queue.get()) is not None:
             try:
-                await self._write(action)
-            except Exception:
-                logger.exception(
-                    "call %s: could not record %s", self.call_sid, type(action).__name__
+                await self._retrying(type(action).__name__, lambda: self._write(action))
+            except Exception as exc:
+                self._give_up(action, type(exc).__name__, exc)
+                continue
+            if self.lost:
+                await self._record_lost()
+
+    async def _retrying(self, what: str, write: Callable[[], Awaitable[T]]) -> T:
+        """``write()``, retried with backoff while the database is unreachable."""
+        deadline = time.monotonic() + RETRY_FOR_SECONDS
+        delay = FIRST_RETRY_SECONDS
+        while True:
+            try:
+                return await write()
+            except DatabaseError as exc:
+                if time.monotonic() + delay > deadline:
+                    raise
+                logger.warning(
+                    "call %s: %s write failed (%s); retrying in %.1f s",
+                    self.call_sid,
+                    what,
+                    type(exc).__name__,
+                    delay,
                 )
+                logger.debug(
+                    "call %s: %s write failed", self.call_sid, what, exc_info=exc
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_RETRY_SECONDS)
+
+    def _give_up(self, action: Write, why: str, exc: Exception | None = None) -> None:
+        kind = type(action).__name__
+        self.lost[kind] += 1
+        logger.error("call %s: gave up a %s write: %s", self.call_sid, kind, why)
+        if exc is not None:
+            logger.debug("call %s: %s write failed", self.call_sid, kind, exc_info=exc)
+
+    async def _record_lost(self) -> None:
+        """Say on the call what was lost, now that the database answers."""
+        sentence = lost_writes_sentence(self.lost)
+        try:
+            await db(services.call_note_error)(call_sid=self.call_sid, note=sentence)
+        except DatabaseError as exc:
+            logger.warning(
+                "call %s: could not record lost writes yet (%s)",
+                self.call_sid,
+                type(exc).__name__,
+            )
+            return
+        logger.warning("call %s: %s", self.call_sid, sentence)
+        self.lost.clear()
 
     async def _write(self, action: Write) -> None:
         sid = self.call_sid
@@ -64,6 +159,10 @@ class CallRecorder:
                 call_sid=sid, **action.kwargs()
             )
             await live_events.publish_transcript(sid, live_events.entry_payload(entry))
+        elif isinstance(action, a.TranscriptDelta):
+            # Behind the rows in the same queue, so a turn's words never arrive
+            # after its final row.
+            await live_events.publish_delta(sid, action.seq, action.text)
         elif isinstance(action, a.SetLatency):
             await db(services.transcript_entry_set_latency)(
                 call_sid=sid, **action.kwargs()
@@ -80,6 +179,12 @@ class CallRecorder:
     async def heartbeat(self) -> None:
         try:
             await db(services.call_heartbeat)(call_sid=self.call_sid)
+        except DatabaseError as exc:
+            logger.warning(
+                "call %s: could not record a heartbeat (%s)",
+                self.call_sid,
+                type(exc).__name__,
+            )
         except Exception:
             logger.exception("call %s: could not record a heartbeat", self.call_sid)
 
@@ -107,14 +212,25 @@ class CallRecorder:
     async def finish(self, end: a.EndCall, bad_frames: int) -> None:
         """The call is over: finalise its row and tell live viewers."""
         try:
-            call = await db(services.call_finish)(
-                call_sid=self.call_sid,
-                end_reason=end.reason,
-                error=end.error,
-                bad_frames=bad_frames,
+            call = await self._retrying(
+                "call end",
+                lambda: db(services.call_finish)(
+                    call_sid=self.call_sid,
+                    end_reason=end.reason,
+                    error=end.error,
+                    bad_frames=bad_frames,
+                ),
             )
+            if self.lost:
+                await self._record_lost()
             if call is not None:
                 payload = live_events.call_payload(call)
                 await live_events.publish_call(payload, state="ended")
+        except DatabaseError as exc:
+            logger.error(
+                "call %s: could not record the end (%s)",
+                self.call_sid,
+                type(exc).__name__,
+            )
         except Exception:
             logger.exception("call %s: could not record the end", self.call_sid)

@@ -23,11 +23,14 @@ from calls.callstate import CallState
 from calls.callstate import actions as a
 from calls.engines.base import Engine, EngineConnection
 from calls.runtime import control
+from calls.runtime.listen import AudioRelay, Listening, Publish, publish_to_group
 from calls.runtime.recorder import Write
 
 logger = logging.getLogger(__name__)
 
-HEARTBEAT_SECONDS = 30.0
+# How often the call row is touched; ``services.calls_close_stale`` (the sweeper)
+# ends calls a few beats behind.
+HEARTBEAT_SECONDS = 10.0
 # A tool that takes longer is answered with an error, so the model goes on.
 TOOL_TIMEOUT_SECONDS = 30.0
 
@@ -80,6 +83,7 @@ class CallRunner:
         connect_timeout: float,
         tools: ToolFn = no_tools,
         heartbeat_seconds: float = HEARTBEAT_SECONDS,
+        publish_audio: Publish = publish_to_group,
     ) -> None:
         self.state = state
         self.call_sid = state.call_sid
@@ -95,6 +99,7 @@ class CallRunner:
         self.end_task: asyncio.Task[None] | None = None
         self.tasks: set[asyncio.Task[None]] = set()  # timers, tools, heartbeat
         self.finished = asyncio.Event()
+        self.listening = Listening(self.call_sid, self._set_tap, publish=publish_audio)
         self._waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
 
     # -- what the consumer tells the runner -----------------------------------
@@ -140,6 +145,15 @@ class CallRunner:
         logger.info("call %s: %s asked by %s", self.call_sid, command.command, who)
         await self.perform(actions)
         return control.ControlReply(True, answer)
+
+    def listen(self, listener: str, on: bool) -> None:
+        """A viewer started (or renewed) or stopped listening in, from any process."""
+        if on and self.state.ended:
+            return
+        self.listening.update(listener, on)
+
+    def _set_tap(self, tap: AudioRelay | None) -> None:
+        self.state.tap = tap
 
     async def shut_down(self) -> None:
         """The process is stopping: end the call and wait until it is recorded."""
@@ -285,6 +299,7 @@ class CallRunner:
     async def _end(self, end: a.EndCall) -> None:
         """Close both legs at once, then record how the call ended."""
         logger.info("call %s: ending (%s) %s", self.call_sid, end.reason, end.error)
+        self.listening.stop()
         for task in list(self.tasks):
             task.cancel()
         if self.twilio_open:  # first: the caller should not wait on the engine

@@ -22,9 +22,12 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.http.request import split_domain_port, validate_host
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from twilio.request_validator import RequestValidator
+
+from voiceassistant.logging_filters import redact
 
 logger = logging.getLogger(__name__)
 
@@ -89,12 +92,13 @@ def twilio_webhook(view: View) -> View:
                 request.path,
             )
         elif not request_is_valid(request):
+            # The URL without its query: a GET's query holds the caller's number.
             logger.warning(
                 "refused %s: missing or invalid %s (checked against %s; is "
                 "PUBLIC_BASE_URL the URL configured in Twilio?)",
                 request.path,
                 SIGNATURE_HEADER,
-                public_url(request),
+                public_url(request, request.path),
             )
             return HttpResponse(
                 "Invalid Twilio signature.\n", status=403, content_type="text/plain"
@@ -104,30 +108,51 @@ def twilio_webhook(view: View) -> View:
     return csrf_exempt(require_http_methods(["GET", "POST"])(wrapper))
 
 
-def websocket_request_is_valid(scope: dict[str, Any]) -> bool:
+def websocket_request_is_valid(scope: Mapping[str, Any]) -> bool:
     """Does a media-stream upgrade carry Twilio's signature over its wss:// URL?"""
     if not settings.TWILIO_AUTH_TOKEN:
         if settings.DEBUG:
             logger.warning(
                 "accepting media stream %s WITHOUT a signature check: "
                 "TWILIO_AUTH_TOKEN is not set (allowed only because DEBUG is on)",
-                scope.get("path", ""),
+                redact(scope.get("path", "")),
             )
             return True
         logger.error(
             "refused media stream %s: TWILIO_AUTH_TOKEN is not set and DEBUG is off",
-            scope.get("path", ""),
+            redact(scope.get("path", "")),
         )
         return False
     headers = _scope_headers(scope)
     signature = headers.get("x-twilio-signature", "")
     if not signature:
         return False
-    url = _websocket_origin(headers.get("host", "")) + scope.get("path", "")
+    host = headers.get("host", "")
+    if not host_is_allowed(host):
+        # Django answers such an HTTP request 400; without PUBLIC_BASE_URL the
+        # signature below would be checked over whatever Host was sent.
+        logger.warning(
+            "refused media stream: Host %.100r is not in ALLOWED_HOSTS", host
+        )
+        return False
+    url = _websocket_origin(host) + scope.get("path", "")
     query = scope.get("query_string", b"")
     if query:
         url += "?" + query.decode("latin-1")
     return RequestValidator(settings.TWILIO_AUTH_TOKEN).validate(url, {}, signature)
+
+
+def host_is_allowed(host: str) -> bool:
+    """Is ``host`` (a Host header, port included) one ``ALLOWED_HOSTS`` accepts?
+
+    The same rule as ``HttpRequest.get_host()``: with DEBUG on and no
+    ALLOWED_HOSTS, the local names are allowed.
+    """
+    domain, _port = split_domain_port(host)
+    allowed = list(settings.ALLOWED_HOSTS)
+    if settings.DEBUG and not allowed:
+        allowed = [".localhost", "127.0.0.1", "[::1]"]
+    return bool(domain) and validate_host(domain, allowed)
 
 
 def _websocket_origin(host: str) -> str:
@@ -142,7 +167,7 @@ def _websocket_origin(host: str) -> str:
     return "wss://" + host
 
 
-def _scope_headers(scope: dict[str, Any]) -> dict[str, str]:
+def _scope_headers(scope: Mapping[str, Any]) -> dict[str, str]:
     # ASGI header names are lower-case bytes; values are latin-1 per HTTP.
     return {
         name.decode("latin-1").lower(): value.decode("latin-1")

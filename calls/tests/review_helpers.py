@@ -76,7 +76,10 @@ def make_call(
         "end_reason": "" if live else "caller_hung_up",
     }
     values.update(fields)
-    call = Call.objects.create(**values)
+    call = Call(**values)
+    if "outcome" not in fields:
+        call.outcome = call.derived_outcome()  # what services would store
+    call.save()
     if created_at is not None:
         Call.objects.filter(pk=call.pk).update(created_at=created_at)
         call.created_at = created_at

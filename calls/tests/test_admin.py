@@ -221,3 +221,29 @@ def test_it_searches_and_filters_numbers_with_the_permission(
     assert filtered.status_code == 200
     assert filtered.context["cl"].result_count == 1
     assert "+15551239876" in searched.content.decode()
+
+
+def test_it_titles_the_call_page_with_the_number_masked_as_on_the_page(
+    masked_client: Any, call: Call, outbound_call: Call
+) -> None:
+    for masked_call, title in (
+        (call, f"{call.call_sid} from +1555•••4321"),
+        (outbound_call, f"{outbound_call.call_sid} to +1555•••9876"),
+    ):
+        html = masked_client.get(f"/admin/calls/call/{masked_call.pk}/change/")
+        assert str(masked_call) == title
+        assert title in html.content.decode()
+
+
+def test_it_shows_and_filters_the_outcome(admin_client: Any, call: Call) -> None:
+    Call.objects.filter(pk=call.pk).update(
+        outcome="failed", end_reason="realtime_error"
+    )
+    listing = admin_client.get("/admin/calls/call/").content.decode()
+    assert ">Failed</span>" in listing
+    assert "Realtime API error" in listing
+    filtered = admin_client.get("/admin/calls/call/?outcome__exact=answered")
+    assert call.call_sid[:8] not in filtered.content.decode()
+    assert (
+        admin_client.get("/admin/calls/call/?outcome__exact=failed").status_code == 200
+    )

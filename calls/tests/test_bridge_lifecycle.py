@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -67,6 +68,27 @@ def test_it_refuses_a_start_for_another_call() -> None:
     assert out == [EndCall("auth_failed", end.error, 4403)]
     assert "callSid" in end.error
     assert realtime_out(h.log) == []  # nothing reached OpenAI
+
+
+@pytest.mark.parametrize(
+    ("stream_sid", "account_sid"),
+    [
+        ("MZ1", "AC" + "0" * 32),
+        ("MZ" + "0" * 32 + "\u0000", "AC" + "0" * 32),
+        ("MZ" + "a" * 33, "AC" + "0" * 32),
+        ("MZ" + "0" * 32, "AC1"),
+    ],
+)
+def test_it_refuses_a_start_with_a_malformed_sid(
+    stream_sid: str, account_sid: str
+) -> None:
+    h = Harness()
+    start = json.loads(tw_start(stream_sid=stream_sid))
+    start["start"]["accountSid"] = account_sid
+    out = h.tw(json.dumps(start))
+    (end,) = of_type(out, EndCall)
+    assert (end.reason, end.close_code) == ("auth_failed", 4403)
+    assert realtime_out(h.log) == []
 
 
 def test_it_refuses_a_stream_sid_that_is_not_json_safe() -> None:

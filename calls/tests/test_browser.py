@@ -71,18 +71,18 @@ def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 
 def log_in(page: Any, base_url: str, path: str) -> None:
-    """Open ``path``, get sent to the admin login form, log in, land on ``path``."""
+    """Open ``path``, get sent to the login page, log in, land on ``path``."""
     page.goto(base_url + path)
-    assert "/admin/login/" in page.url
+    assert "/accounts/login/" in page.url
     page.fill("#id_username", "staff")
     page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
+    page.get_by_role("button", name="Log in").click()
     page.wait_for_url(base_url + path)
 
 
 def fits_the_screen(page: Any) -> bool:
     return page.evaluate(
-        "document.documentElement.scrollWidth <= window.innerWidth + 1"
+        "() => document.documentElement.scrollWidth <= window.innerWidth + 1"
     )
 
 
@@ -124,7 +124,7 @@ def test_it_reviews_a_call_in_the_browser(
         caller = page.locator(".turn-caller", has_text="move my appointment to Friday")
         assistant = page.locator(".turn-assistant", has_text="Friday at ten or at two")
         assert caller.is_visible() and assistant.is_visible()
-        assert assistant.get_by_text("reply 640 ms").is_visible()
+        assert assistant.get_by_text("sent 640 ms").is_visible()
         assert assistant.get_by_text("— interrupted by the caller").is_visible()
         assert caller.bounding_box()["x"] < assistant.bounding_box()["x"]
         assert page.get_by_text("at $32/M").first.is_visible()
@@ -326,7 +326,7 @@ def test_it_follows_calls_published_by_another_process(
     page = browser.new_context(viewport=DESKTOP).new_page()
     log_in(page, server, "/calls/live/")
     page.get_by_text("Live: the list updates").wait_for()
-    page.evaluate("window.notReloaded = true")
+    page.evaluate("() => { window.notReloaded = true; }")
 
     arriving = make_call(assistant=assistant, live=True)
     publisher(kind="call", state="started", call=call_payload(arriving))
@@ -348,7 +348,7 @@ def test_it_follows_calls_published_by_another_process(
     )
     publisher(kind="transcript", call_sid=watched.call_sid, entry=entry_payload(entry))
     page.locator("#watch-transcript").get_by_text("Friday at ten works.").wait_for()
-    assert page.locator("#watch-transcript").get_by_text("reply 610 ms").is_visible()
+    assert page.locator("#watch-transcript").get_by_text("sent 610 ms").is_visible()
 
     publisher(
         kind="call",
@@ -356,7 +356,7 @@ def test_it_follows_calls_published_by_another_process(
         call={**call_payload(arriving), "status": "completed"},
     )
     new_row.wait_for(state="detached")
-    assert page.evaluate("window.notReloaded") is True
+    assert page.evaluate("() => window.notReloaded") is True
     shoot(page, "live-calls-desktop")
     page.set_viewport_size(PHONE)
     shoot(page, "live-calls-phone")
@@ -397,7 +397,7 @@ def test_it_watches_a_simulated_call_handled_by_another_process(
         page = browser.new_context(viewport=DESKTOP).new_page()
         log_in(page, viewer.base_url, "/calls/live/")
         page.get_by_text("Live: the list updates").wait_for()
-        page.evaluate("window.notReloaded = true")
+        page.evaluate("() => { window.notReloaded = true; }")
 
         options = e2e.caller_options(handler, script=e2e.quick_script(turns=3))
         caller = threading.Thread(
@@ -412,9 +412,12 @@ def test_it_watches_a_simulated_call_handled_by_another_process(
         turns.first.wait_for(timeout=15_000)
         seen_at_first = turns.count()
         # The transcript grows while the call is still running on process B.
+        # A function, not a string: the pages' CSP (script-src 'self') forbids
+        # the eval Playwright needs for a string predicate.
         page.wait_for_function(
-            f"document.querySelectorAll('#watch-transcript .turn').length"
-            f" > {seen_at_first}",
+            "(seen) => document.querySelectorAll('#watch-transcript .turn')"
+            ".length > seen",
+            arg=seen_at_first,
             timeout=20_000,
         )
         shoot(page, "live-simulated-call-desktop")
@@ -422,7 +425,7 @@ def test_it_watches_a_simulated_call_handled_by_another_process(
             state="detached", timeout=30_000
         )
         caller.join(timeout=30)
-        assert page.evaluate("window.notReloaded") is True
+        assert page.evaluate("() => window.notReloaded") is True
     finally:
         handler.stop()
         viewer.stop()
@@ -435,3 +438,83 @@ def test_it_watches_a_simulated_call_handled_by_another_process(
     # Every turn the browser showed is a row the handling process wrote.
     assert len(watched) >= 3
     assert all(any(text in shown for shown in watched) for text in stored[:2])
+
+
+def test_it_fits_a_phone(
+    live_server: Any, browser: Any, staff_user: Any, review_data: Any
+) -> None:
+    call = review_data
+    make_call(
+        assistant=call.assistant,
+        end_reason="realtime_disconnected",
+        error="the Realtime connection dropped",
+    )
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    log_in(page, live_server.url, "/calls/")
+    # The filters fold behind their button; the rows are compact cards.
+    toggle = page.get_by_text("Filters", exact=True)
+    assert toggle.is_visible()
+    assert not page.get_by_label("Outcome").is_visible()
+    first_row = page.locator("table.call-table tbody tr").first
+    assert first_row.bounding_box()["height"] < 260
+    assert page.locator(".badge.outcome-failed").first.is_visible()
+    assert fits_the_screen(page), "call log overflows on a phone"
+    shoot(page, "phone-call-list")
+    toggle.click()
+    assert page.get_by_label("Outcome").is_visible()
+    assert fits_the_screen(page), "the open filters overflow on a phone"
+    shoot(page, "phone-call-list-filters")
+
+    page.goto(f"{live_server.url}/calls/{call.call_sid}/")
+    facts = page.locator("dl.facts > div")
+    first, second = facts.nth(0).bounding_box(), facts.nth(1).bounding_box()
+    assert abs(first["y"] - second["y"]) < 2 and second["x"] > first["x"]
+    assert fits_the_screen(page), "call page overflows on a phone"
+    shoot(page, "phone-call-detail")
+
+    page.goto(f"{live_server.url}/dashboard/")
+    assert page.locator("#failures-table").is_visible()
+    assert fits_the_screen(page), "dashboard overflows on a phone"
+    label = page.locator("svg.chart .chart-label").first
+    assert label.bounding_box()["height"] >= 11, "chart labels too small to read"
+    shoot(page, "phone-dashboard")
+
+    staff_user.user_permissions.clear()
+    page.goto(f"{live_server.url}/calls/")
+    assert page.get_by_text("calls.view_call").is_visible()
+    assert fits_the_screen(page)
+    shoot(page, "phone-403")
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url("**/accounts/login/")
+    assert fits_the_screen(page)
+    shoot(page, "phone-login")
+    context.close()
+
+
+def test_it_fits_the_admin_call_list_in_1400_px(
+    live_server: Any, browser: Any, staff_user: Any, review_data: Any
+) -> None:
+    make_call(
+        assistant=review_data.assistant,
+        call_sid="CA" + "e" * 32,
+        end_reason="realtime_disconnected",
+    )
+    staff_user.is_superuser = True
+    staff_user.save(update_fields=["is_superuser"])
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.goto(live_server.url + "/admin/login/?next=/admin/calls/call/")
+    page.fill("#id_username", "staff")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(live_server.url + "/admin/calls/call/")
+    assert page.get_by_text("Realtime connection dropped").first.is_visible()
+    shoot(page, "admin-call-list-1400")
+    assert fits_the_screen(page), "the admin call list is wider than 1400 px"
+    # The admin scrolls a wide table inside its results box: it must not need to.
+    assert page.evaluate(
+        "() => { const box = document.querySelector('#changelist .results');"
+        " return box.scrollWidth <= box.clientWidth + 1; }"
+    ), "the admin call list's table scrolls sideways at 1400 px"
+    context.close()

@@ -58,6 +58,7 @@ async def start_runner(
 ) -> tuple[list[control.ControlCommand], Callable[[], Awaitable[None]]]:
     """A stand-in for the call runner: one command in, one reply out."""
     layer = get_channel_layer()
+    assert layer is not None
     channel = await layer.new_channel()
     await layer.group_add(control.group_name(call_sid), channel)
     received: list[control.ControlCommand] = []
@@ -96,7 +97,7 @@ async def test_it_hangs_up_through_the_runner_and_prints_its_reply(
 async def test_it_names_the_os_user_when_no_one_is_given(
     live_call: Call, reachable_layer: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(calls_command.getpass, "getuser", lambda: "bob")
+    monkeypatch.setattr("getpass.getuser", lambda: "bob")
     received, stop = await start_runner(
         live_call.call_sid, lambda m: control.ControlReply(True, "ok")
     )
@@ -192,7 +193,9 @@ async def test_it_closes_stale_calls_and_counts_them(assistant: Any) -> None:
     )
     assert f"closed {lost.call_sid}: Server process lost the call" in out
     assert out.strip().endswith("2 stale calls closed")
-    still_open = await database_sync_to_async(list)(
-        Call.objects.filter(ended_at=None).values_list("call_sid", flat=True)
-    )
+    still_open: list[str] = await database_sync_to_async(
+        lambda: list(
+            Call.objects.filter(ended_at=None).values_list("call_sid", flat=True)
+        )
+    )()
     assert still_open == [healthy.call_sid]

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from calls.models import CallStatus, EndReason, TranscriptRole
+from calls.models import CallOutcome, CallStatus, EndReason, TranscriptRole
 from calls.tests import e2e
 from calls.tooling.simulators.local_server import DaphneProcess
 from calls.tooling.simulators.realtime_server import (
@@ -90,6 +90,7 @@ def test_it_completes_a_normal_call(
     call = e2e.finished_call(report.call_sid)
     assert call.status == CallStatus.COMPLETED
     assert call.end_reason == EndReason.CALLER_HUNG_UP
+    assert call.outcome == CallOutcome.ANSWERED
     assert call.stream_sid == report.stream_sid
     assert call.error == ""
     greeting, *answers = entries(call, TranscriptRole.ASSISTANT)
@@ -200,6 +201,8 @@ def test_it_keeps_the_transcript_when_openai_drops_mid_call(
     assert report.hung_up_by == "server"
     call = e2e.finished_call(report.call_sid)
     assert call.end_reason == EndReason.REALTIME_DISCONNECTED
+    # Twilio's status says the phone call completed; the outcome says it failed.
+    assert (call.status, call.outcome) == (CallStatus.COMPLETED, CallOutcome.FAILED)
     assert call.error != ""
     texts = [e.text for e in call.transcript_entries.all()]
     assert phone_number.assistant.greeting in texts
@@ -214,6 +217,8 @@ def test_it_counts_malformed_frames_and_carries_on(
         SendRaw("this is not json"),
         SendRaw('{"event": "media", "streamSid": "MZx"}'),
         SendRaw('{"event": "no-such-event"}'),
+        # Over our 64 KiB cap, under the server's 256 KiB one: counted, ignored.
+        SendRaw('{"event": "media", "pad": "' + "x" * 100_000 + '"}'),
         Speak(800),
         WaitForReply(300),
         HangUp(),
@@ -223,7 +228,7 @@ def test_it_counts_malformed_frames_and_carries_on(
     assert report.errors == [], report.errors
     assert len(report.reply_latencies_ms) == 1
     call = e2e.finished_call(report.call_sid)
-    assert call.bad_frames >= 3
+    assert call.bad_frames >= 4
     assert call.status == CallStatus.COMPLETED
     assert [e.text for e in entries(call, TranscriptRole.CALLER)] == [
         DEFAULT_CALLER_LINES[0]

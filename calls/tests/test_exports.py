@@ -56,6 +56,7 @@ def test_it_exports_calls_as_json(call: Any) -> None:
         "item_id": "",
         "reply_latency_ms": 640,
         "heard_latency_ms": 820,
+        "engine_latency_ms": None,
     }
     assert data["transcript"][6]["failed"] is True
     assert [t["seq"] for t in data["turns"]] == [0, 2, 5]
@@ -64,8 +65,10 @@ def test_it_exports_calls_as_json(call: Any) -> None:
         "item_id": "",
         "reply_latency_ms": 640,
         "heard_latency_ms": 820,
+        "engine_latency_ms": None,
     }
-    assert data["usage"] == USAGE
+    assert data["usage"] == {**USAGE, "session_seconds": 0}
+    assert data["engine"] == "openai-realtime"
     assert data["latency"]["reply_p50_ms"] == 770
     assert data["estimated_cost_usd"] == pytest.approx(0.5564)
     assert data["cost_breakdown"]["input_audio"]["price_per_m"] == 32.0

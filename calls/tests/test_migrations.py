@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -43,7 +44,72 @@ def test_it_gives_old_persona_snapshots_the_schema_version() -> None:
     apps = migrate([("calls", "0002_call_control")])
     Call = apps.get_model("calls", "Call")
     assert "schema" not in Call.objects.get(pk=old.pk).assistant_snapshot
-    migrate([("calls", "0003_persona_snapshot_schema")])
+    migrate(latest())
+
+
+def latest() -> list[tuple[str, str]]:
+    """Every app's newest migration: where the tests after these expect to be."""
+    executor = MigrationExecutor(connection)
+    return executor.loader.graph.leaf_nodes()
+
+
+def test_it_gives_existing_calls_their_outcome() -> None:
+    apps = migrate([("calls", "0004_call_outcome_and_permissions")])
+    Call = apps.get_model("calls", "Call")
+    rows = {
+        "dropped": {"end_reason": "realtime_disconnected", "status": "completed"},
+        "good": {"end_reason": "caller_hung_up", "status": "completed"},
+        "refused": {"end_reason": "rejected", "status": "rejected"},
+        "missed": {"end_reason": "status_callback", "status": "no-answer"},
+        "running": {"end_reason": "", "status": "in-progress"},
+    }
+    now = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
+    for n, (name, fields) in enumerate(rows.items()):
+        Call.objects.create(
+            call_sid=f"CA{n:032d}", from_number=name, started_at=now, **fields
+        )
+
+    apps = migrate([("calls", "0005_call_outcome_backfill")])
+    Call = apps.get_model("calls", "Call")
+    outcomes = dict(Call.objects.values_list("from_number", "outcome"))
+    assert outcomes == {
+        "dropped": "failed",
+        "good": "answered",
+        "refused": "rejected",
+        "missed": "unanswered",
+        "running": "",
+    }
+
+    apps = migrate([("calls", "0004_call_outcome_and_permissions")])
+    Call = apps.get_model("calls", "Call")
+    assert set(Call.objects.values_list("outcome", flat=True)) == {""}
+    migrate(latest())
+
+
+def test_it_creates_the_supervisor_and_agent_groups() -> None:
+    migrate([("calls", "0005_call_outcome_backfill")])
+    apps = migrate([("calls", "0006_review_groups")])
+    Group = apps.get_model("auth", "Group")
+
+    def perms(name: str) -> set[str]:
+        group = Group.objects.get(name=name)
+        return set(group.permissions.values_list("codename", flat=True))
+
+    supervisors, agents = perms("Supervisors"), perms("Agents")
+    assert {
+        "view_call",
+        "export_call",
+        "view_live_call",
+        "listen_live_call",
+        "control_call",
+        "view_caller_number",
+    } <= supervisors
+    assert {"view_call", "view_live_call"} <= agents
+    assert agents.isdisjoint({"control_call", "view_caller_number", "export_call"})
+
+    migrate([("calls", "0005_call_outcome_backfill")])
+    assert not Group.objects.filter(name__in=["Supervisors", "Agents"]).exists()
+    migrate(latest())
 
 
 def test_it_reads_any_stored_snapshot_without_failing() -> None:

@@ -8,7 +8,6 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from calls.management.commands import serve
 from calls.ops.servers import PRODUCTION_SERVER, server_command
 
 
@@ -16,7 +15,7 @@ def test_it_execs_the_production_server_for_one_worker(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     executed: list[list[str]] = []
-    monkeypatch.setattr(serve.os, "execv", lambda path, argv: executed.append(argv))
+    monkeypatch.setattr("os.execv", lambda path, argv: executed.append(argv))
     call_command("serve", "--port", "8123", "--host", "127.0.0.1")
     assert executed == [server_command(PRODUCTION_SERVER, "127.0.0.1", 8123)]
     assert "uvicorn" in executed[0] and "--proxy-headers" in executed[0]

@@ -35,7 +35,9 @@ def user_client(db: Any, django_user_model: Any) -> Client:
 @pytest.fixture
 def allowed_client(db: Any, django_user_model: Any) -> Client:
     user = django_user_model.objects.create_user("allowed", is_staff=True)
-    user.user_permissions.add(Permission.objects.get(codename="view_caller_number"))
+    user.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_call", "view_caller_number"])
+    )
     client = Client()
     client.force_login(user)
     return client
@@ -52,10 +54,12 @@ def test_it_sends_anonymous_viewers_to_the_login_page(
     for url in [*PAGES, *detail_urls(call)]:
         response = client.get(url)
         assert response.status_code == 302, url
-        assert response["Location"].startswith("/admin/login/?next=")
+        assert response["Location"].startswith("/accounts/login/?next=")
 
 
-def test_it_refuses_users_who_are_not_staff(user_client: Client, call: Any) -> None:
+def test_it_refuses_users_without_the_permission(
+    user_client: Client, call: Any
+) -> None:
     for url in [*PAGES, *detail_urls(call)]:
         assert user_client.get(url).status_code == 403, url
 
@@ -133,7 +137,7 @@ def test_it_puts_calls_in_progress_first(staff_client: Client, assistant: Any) -
     ],
 )
 def test_it_filters_and_searches_the_log(
-    staff_client: Client, assistant: Any, query: str, expected: list[str]
+    allowed_client: Client, assistant: Any, query: str, expected: list[str]
 ) -> None:
     make_call(
         assistant=assistant,
@@ -148,7 +152,7 @@ def test_it_filters_and_searches_the_log(
         created_at=dt.datetime(2026, 2, 1, 12, tzinfo=dt.UTC),
     )
     make_call(assistant=assistant, call_sid="CA00OTHER", from_number="+15552220000")
-    response = staff_client.get("/calls/?" + query)
+    response = allowed_client.get("/calls/?" + query)
     found = [c.call_sid.removeprefix("CA00").lower() for c in response.context["calls"]]
     assert sorted(found) == sorted(expected)
 
@@ -217,7 +221,7 @@ def test_it_shows_one_call_as_a_conversation(staff_client: Client, call: Any) ->
     assert 'class="turn turn-system' in html and "DTMF 5" in html
     assert "— interrupted by the caller" in html
     assert "Transcription failed" in html
-    assert "reply 640 ms" in html and "heard 820 ms" in html
+    assert "sent 640 ms" in html and "caller stopped → heard 820 ms" in html
     assert "0:05" in html  # the third turn's offset
     assert "770 ms" in html  # reply p50
     assert "at $32/M" in html and "at $64/M" in html
@@ -314,7 +318,8 @@ def test_it_sums_the_dashboard_figures(staff_client: Client, assistant: Any) -> 
     context = response.context
     assert (context["total_calls"], context["answered_calls"]) == (2, 1)
     assert context["answer_rate"] == 0.5
-    assert [(r.name, r.p50_ms) for r in context["latency"]] == [("Front desk", 770)]
+    # The headline: caller stopped -> heard (820 and 1100 ms).
+    assert [(r.name, r.p50_ms) for r in context["latency"]] == [("Front desk", 960)]
     assert context["usage"][0].input_tokens == 12_000
     html = response.content.decode()
     assert "<dd>50%</dd>" in html
@@ -357,3 +362,44 @@ def test_it_has_accessible_page_furniture(staff_client: Client, call: Any) -> No
         assert f'<label for="id_{field}">' in html
     assert '<label for="tz-select">Time zone</label>' in html
     assert html.count("<h1") == 1
+
+
+def test_it_counts_only_answered_calls_and_breaks_failures_down(
+    staff_client: Client, assistant: Any
+) -> None:
+    make_call(assistant=assistant, entries=CONVERSATION)
+    # Twilio says "completed" for the dropped call; it is not an answered one.
+    make_call(assistant=assistant, end_reason="realtime_disconnected")
+    make_call(assistant=assistant, end_reason="realtime_disconnected")
+    make_call(assistant=assistant, end_reason="realtime_error")
+    make_call(assistant=assistant, status="rejected", end_reason="rejected")
+    response = staff_client.get("/dashboard/?days=7")
+    context = response.context
+    assert (context["total_calls"], context["answered_calls"]) == (5, 1)
+    assert (context["failed_calls"], context["failure_rate"]) == (3, 0.6)
+    assert context["answer_rate"] == 0.2
+    failures = context["failures"]
+    assert failures.labels == ["Realtime connection dropped", "Realtime API error"]
+    assert [row.counts for row in failures.rows] == [(2, 1)]
+    html = response.content.decode()
+    assert "<dd>20%</dd>" in html and "<dd>60%</dd>" in html
+    assert 'id="failures-table"' in html
+
+
+def test_it_shows_the_outcome_badge_and_filters_by_it(
+    staff_client: Client, assistant: Any
+) -> None:
+    good = make_call(assistant=assistant)
+    dropped = make_call(assistant=assistant, end_reason="realtime_disconnected")
+    html = staff_client.get("/calls/").content.decode()
+    assert 'class="badge outcome-failed"' in html
+    assert 'class="badge outcome-answered"' in html
+    assert "Realtime connection dropped" in html  # the end reason column
+    failed = staff_client.get("/calls/?outcome=failed").context["calls"]
+    assert [c.call_sid for c in failed] == [dropped.call_sid]
+    by_reason = staff_client.get("/calls/?end_reason=caller_hung_up").context["calls"]
+    assert [c.call_sid for c in by_reason] == [good.call_sid]
+    detail = staff_client.get(f"/calls/{dropped.call_sid}/").content.decode()
+    assert 'class="badge outcome-failed" id="call-status"' in detail
+    export = staff_client.get(f"/calls/{dropped.call_sid}/transcript.json")
+    assert json.loads(export.content)[0]["outcome"] == "failed"

@@ -27,6 +27,9 @@ STATUS = "/twilio/status/"
 STREAM_ENDED = "/twilio/stream-ended/"
 
 
+UNKNOWN_SID = "CA" + "a0" * 16
+
+
 def parse(response: Any) -> ET.Element:
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/xml")
@@ -88,9 +91,11 @@ def test_it_routes_two_numbers_to_two_assistants(
     second_number.assistant.pre_connect_message = "This call may be recorded."
     second_number.assistant.save()
 
-    first = parse(signed_post(client, VOICE, call_params(CallSid="CA01")))
+    first = parse(signed_post(client, VOICE, call_params(CallSid="CA" + "01" * 16)))
     second = parse(
-        signed_post(client, VOICE, call_params(CallSid="CA02", To="+15550000002"))
+        signed_post(
+            client, VOICE, call_params(CallSid="CA" + "02" * 16, To="+15550000002")
+        )
     )
 
     assert verbs(first) == ["Connect"]
@@ -98,9 +103,9 @@ def test_it_routes_two_numbers_to_two_assistants(
     assert find(second, "Say").text == "This call may be recorded."
     assert assistant_id_from(first, settings) == phone_number.assistant_id
     assert assistant_id_from(second, settings) == second_number.assistant_id
-    assert claims_from(second, settings).call_sid == "CA02"
+    assert claims_from(second, settings).call_sid == "CA" + "02" * 16
     names = dict(Call.objects.values_list("call_sid", "assistant__name"))
-    assert names == {"CA01": "Front desk", "CA02": "After hours"}
+    assert names == {"CA" + "01" * 16: "Front desk", "CA" + "02" * 16: "After hours"}
 
 
 def test_it_answers_a_get_webhook(client: Any, phone_number: PhoneNumber) -> None:
@@ -313,11 +318,11 @@ def test_it_ignores_repeated_and_out_of_order_callbacks(
 
 def test_it_records_a_callback_for_an_unknown_call(client: Any, db: Any) -> None:
     response = signed_post(
-        client, STATUS, call_params(CallSid="CAunknown", CallStatus="no-answer")
+        client, STATUS, call_params(CallSid=UNKNOWN_SID, CallStatus="no-answer")
     )
 
     assert response.status_code == 204
-    assert Call.objects.get(call_sid="CAunknown").status == CallStatus.NO_ANSWER
+    assert Call.objects.get(call_sid=UNKNOWN_SID).status == CallStatus.NO_ANSWER
 
 
 def test_it_refuses_an_unsigned_status_callback(
@@ -452,7 +457,9 @@ def test_it_apologises_when_an_open_stream_never_says_why_it_ended(
 
 
 def test_it_apologises_for_a_call_it_does_not_know(client: Any, db: Any) -> None:
-    root = parse(signed_post(client, STREAM_ENDED, call_params(CallSid="CAnobody")))
+    root = parse(
+        signed_post(client, STREAM_ENDED, call_params(CallSid="CA" + "0b" * 16))
+    )
 
     assert verbs(root) == ["Say", "Hangup"]
     assert Call.objects.count() == 0

@@ -16,7 +16,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from assistants.config import ConfigError
+from assistants.models import Assistant
 from assistants.services import assistants_export, assistants_import
+from calls.engines.model_names import persona_warnings
 
 FORMAT_HELP = (
     'The format is {"assistants": [{"name": "...", "instructions": "...", '
@@ -37,6 +39,21 @@ class Command(BaseCommand):
             description=FORMAT_HELP,
         )
         load.add_argument("file", metavar="FILE", help='A JSON file, or "-" for stdin.')
+        load.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Check the file and print what would change (assistants created, "
+            "settings updated, numbers added, moved or removed); write nothing. "
+            "Default: off (the changes are written).",
+        )
+        load.add_argument(
+            "--allow-removals",
+            action="store_true",
+            help="Allow an entry to take every number away from its assistant "
+            '(e.g. "phone_numbers": []), which leaves it answering no calls. '
+            "Default: off (such a file is refused). Past calls keep the number "
+            "they were made to.",
+        )
         actions.add_parser(
             "export", help="Print every assistant and its numbers as JSON."
         )
@@ -49,14 +66,32 @@ class Command(BaseCommand):
             return
         data = self._read(options["file"])
         try:
-            summary = assistants_import(data)
+            summary = assistants_import(
+                data,
+                dry_run=options["dry_run"],
+                allow_removals=options["allow_removals"],
+            )
         except ConfigError as exc:
+            count = len(exc.errors)
             raise CommandError(
-                f"{options['file']} was refused; nothing was changed.\n"
+                f"{options['file']} was refused; nothing was changed. "
+                f"{count} problem{'' if count == 1 else 's'}:\n"
                 + "\n".join(f"  - {error}" for error in exc.errors)
             ) from exc
         lines = summary.lines() or ["The file is empty: nothing to do."]
+        if options["dry_run"]:
+            lines = ["Dry run: nothing was written.", *lines]
         self.stdout.write(self.style.SUCCESS("\n".join(lines)))
+        self._warn_about_model_names(data)
+
+    def _warn_about_model_names(self, data: Any) -> None:
+        """Unknown model names are allowed (models come and go) but said."""
+        names = [e.get("name") for e in data["assistants"] if isinstance(e, dict)]
+        for assistant in Assistant.objects.filter(name__in=names).order_by("name"):
+            for warning in persona_warnings(assistant.persona()):
+                self.stderr.write(
+                    self.style.WARNING(f"Warning: {assistant}: {warning}")
+                )
 
     def _read(self, name: str) -> Any:
         try:

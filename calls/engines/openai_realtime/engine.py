@@ -48,8 +48,13 @@ class OpenAIRealtimeEngine:
         return RealtimeProtocol(persona)
 
     def target(self, persona: Persona) -> ConnectTarget:
+        azure = self.settings.provider == "azure"
         if not self.settings.api_key:
-            raise ValueError("OPENAI_API_KEY is not set")
+            key = "AZURE_OPENAI_API_KEY" if azure else "OPENAI_API_KEY"
+            raise ValueError(f"{key} is not set")
+        if not self.settings.url:
+            url = "AZURE_OPENAI_REALTIME_URL" if azure else "OPENAI_REALTIME_URL"
+            raise ValueError(f"{url} is not set")
         return ConnectTarget(
             build_url(self.settings.url, persona.model),
             auth_headers(self.settings.provider, self.settings.api_key),

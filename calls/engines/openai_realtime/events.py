@@ -129,5 +129,12 @@ def function_call_output(call_id: str, output: str) -> str:
     return _dumps({"type": ITEM_CREATE, "item": item})
 
 
+def user_text(text: str) -> str:
+    """A user text message in the conversation (context that is not speech)."""
+    content = [{"type": "input_text", "text": text}]
+    item = {"type": "message", "role": "user", "content": content}
+    return _dumps({"type": ITEM_CREATE, "item": item})
+
+
 def _dumps(data: dict[str, Any]) -> str:
     return orjson.dumps(data).decode()

@@ -17,6 +17,7 @@ import orjson
 from calls.engines.openai_realtime.server_events import (
     AUDIO_DELTA,
     AUDIO_DONE,
+    AUDIO_TRANSCRIPT_DELTA,
     AUDIO_TRANSCRIPT_DONE,
     BUFFER_COMMITTED,
     ERROR,
@@ -32,6 +33,7 @@ from calls.engines.openai_realtime.server_events import (
     SPEECH_STOPPED,
     AudioDone,
     AudioOut,
+    AudioTranscriptDelta,
     AudioTranscriptDone,
     Committed,
     Error,
@@ -162,7 +164,8 @@ def _output_transcripts(output: Any) -> tuple[tuple[str, str], ...]:
             continue
         if item.get("role") != "assistant" or not isinstance(item.get("id"), str):
             continue
-        parts = item.get("content") if isinstance(item.get("content"), list) else ()
+        content = item.get("content")
+        parts: list[Any] = content if isinstance(content, list) else []
         text = "".join(
             p["transcript"]
             for p in parts
@@ -225,6 +228,10 @@ _PARSERS: dict[str, Callable[[dict[str, Any]], ServerEvent]] = {
     RESPONSE_DONE: _response_done,
     OUTPUT_ITEM_ADDED: _output_item_added,
     AUDIO_DONE: lambda d: AudioDone(_s(d, "response_id", False), _s(d, "item_id")),
+    # Live view only: a malformed delta is not worth a warning.
+    AUDIO_TRANSCRIPT_DELTA: lambda d: AudioTranscriptDelta(
+        _s(d, "response_id", False), _s(d, "item_id", False), _s(d, "delta", False)
+    ),
     AUDIO_TRANSCRIPT_DONE: lambda d: AudioTranscriptDone(
         _s(d, "response_id", False), _s(d, "item_id"), _s(d, "transcript", False)
     ),

@@ -11,6 +11,9 @@ the leg costs about a third of the CPU (see README, Performance). Optional:
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ipaddress
+import socket
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -25,7 +28,7 @@ PING_IDLE_SECONDS = 20.0  # like websockets' keepalive: ping when quiet, expect 
 ABNORMAL_CLOSURE = 1006  # what websockets reports for a connection lost without close
 
 
-class _Listener(WSListener):  # type: ignore[misc]
+class _Listener(WSListener):
     """picows' callbacks, turned into a queue of messages and a close code."""
 
     def __init__(self, connection: PicowsConnection) -> None:
@@ -117,7 +120,7 @@ class PicowsConnection:
         if transport is None or transport.is_disconnected:
             return
         if self._close_code is None:
-            self._close_code = int(WSCloseCode.OK)
+            self._close_code = int(WSCloseCode.OK.value)
         transport.send_close(WSCloseCode.OK)
         try:
             async with asyncio.timeout(CLOSE_TIMEOUT_SECONDS):
@@ -137,17 +140,105 @@ class PicowsConnection:
 async def connect(
     url: str, *, headers: Mapping[str, str], open_timeout: float
 ) -> PicowsConnection:
-    """Open a Realtime leg with picows; raises (OSError, picows.WSError...)."""
+    """Open a Realtime leg with picows; raises (OSError, picows.WSError...).
+
+    Cancel-safe: picows' own ``ws_connect`` leaves its socket open when cancelled
+    while it waits for the handshake (a billed Realtime session that nobody uses).
+    So it runs as a shielded inner task over a socket we open ourselves: on
+    cancellation a socket still connecting is closed by us, a socket already
+    handed to picows is shut down (the server sees the close at once and picows'
+    handshake fails and cleans up), and a handshake that completes anyway is
+    closed as soon as it does.
+    """
+    opener = _SocketOpener()
     connection = PicowsConnection()
-    transport, _ = await ws_connect(
-        lambda: _Listener(connection),
-        url,
-        extra_headers=dict(headers),
-        websocket_handshake_timeout=open_timeout,
-        max_frame_size=MAX_MESSAGE_BYTES,
-        enable_auto_ping=True,
-        auto_ping_idle_timeout=PING_IDLE_SECONDS,
-        auto_ping_reply_timeout=PING_IDLE_SECONDS,
+    inner = asyncio.ensure_future(
+        ws_connect(
+            lambda: _Listener(connection),
+            url,
+            extra_headers=dict(headers),
+            websocket_handshake_timeout=open_timeout,
+            max_frame_size=MAX_MESSAGE_BYTES,
+            enable_auto_ping=True,
+            auto_ping_idle_timeout=PING_IDLE_SECONDS,
+            auto_ping_reply_timeout=PING_IDLE_SECONDS,
+            socket_factory=opener.open,
+            # aiofastnet's transport, abandoned mid-connect, left a closed fd
+            # registered with the event loop's selector (FileNotFoundError on a
+            # later socket); asyncio's own transport cleans up.
+            use_aiofastnet=False,
+        )
     )
+    try:
+        transport, _ = await asyncio.shield(inner)
+    except asyncio.CancelledError:
+        opener.abandon(inner)
+        raise
     connection.transport = transport
     return connection
+
+
+class _SocketOpener:
+    """picows' ``socket_factory``: resolves and connects the leg's TCP socket, and
+    remembers it so an abandoned connect can be torn down."""
+
+    def __init__(self) -> None:
+        self.sock: socket.socket | None = None
+        self.handed_over = False
+
+    async def open(self, parsed_url: Any) -> socket.socket:
+        loop = asyncio.get_running_loop()
+        infos = await loop.getaddrinfo(
+            parsed_url.host,
+            parsed_url.port,
+            type=socket.SOCK_STREAM,
+            flags=socket.AI_NUMERICHOST if _is_ip(parsed_url.host) else 0,
+        )
+        error: OSError | None = None
+        for family, kind, proto, _, address in infos:
+            sock = socket.socket(family, kind, proto)
+            self.sock = sock
+            try:
+                sock.setblocking(False)
+                await loop.sock_connect(sock, address)
+            except BaseException as exc:
+                # After the loop has unregistered the fd (a callback already
+                # queued), so a new socket reusing the number is not confused.
+                loop.call_soon(sock.close)
+                self.sock = None
+                if not isinstance(exc, OSError):
+                    raise  # cancelled: nothing is left open
+                error = exc
+                continue
+            self.handed_over = True
+            return sock
+        raise error or OSError(f"no address for {parsed_url.host}")
+
+    def abandon(self, inner: asyncio.Future[Any]) -> None:
+        """Our caller was cancelled: leave nothing open, whatever ``inner`` does."""
+        inner.add_done_callback(_close_if_opened)
+        if not self.handed_over:
+            inner.cancel()  # still in ``open``, which closes its own socket
+            return
+        sock = self.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):  # already closed by picows
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _close_if_opened(inner: asyncio.Future[Any]) -> None:
+    """Done callback of an abandoned connect: close it if it opened after all."""
+    if inner.cancelled() or inner.exception() is not None:
+        return  # picows closed what it opened when it failed
+    transport, _ = inner.result()
+    if not transport.is_disconnected:
+        transport.send_close(WSCloseCode.GOING_AWAY)
+        transport.disconnect()

@@ -25,6 +25,8 @@ BENIGN_ERROR_CODES = frozenset(
 class RealtimeProtocol:
     """One call's codec for OpenAI's GA Realtime API (and Azure's)."""
 
+    waits_for_session = False
+
     def __init__(self, persona: Persona) -> None:
         self.persona = persona
 
@@ -52,6 +54,16 @@ class RealtimeProtocol:
             f"session.updated differs from what we asked: input {got[0]!r}, "
             f"output {got[1]!r}, voice {got[2]!r} (wanted {wanted!r})"
         )
+
+    def _speech_stopped(self, ev: ga.SpeechStopped) -> base.EngineEvent:
+        # OpenAI's audio_end_ms includes the silence server VAD waited for
+        # (``silence_duration_ms``); semantic VAD's wait is not known.
+        speech_end = None
+        persona = self.persona
+        if ev.audio_end_ms is not None and persona.turn_detection == "server_vad":
+            silence = max(0, persona.vad_silence_duration_ms)
+            speech_end = max(0, ev.audio_end_ms - silence)
+        return base.SpeechStopped(ev.item_id, ev.audio_end_ms, speech_end)
 
     def _error(self, ev: ga.Error) -> base.EngineEvent:
         kind: base.ErrorKind
@@ -90,11 +102,14 @@ class RealtimeProtocol:
             instructions, event_id=events.REQUEST_EVENT_PREFIX + tag
         )
 
-    def truncate(self, item_id: str, audio_ms: int) -> str:
-        return events.item_truncate(item_id, audio_ms)
+    def truncate(self, item_id: str, audio_ms: int) -> list[str]:
+        return [events.item_truncate(item_id, audio_ms)]
 
-    def cancel(self, response_id: str | None = None) -> str:
-        return events.response_cancel(response_id)
+    def cancel(self, response_id: str | None = None) -> list[str]:
+        return [events.response_cancel(response_id)]
+
+    def caller_note(self, text: str) -> list[str]:
+        return [events.user_text(text)]
 
     def tool_result(self, call_id: str, output: str) -> list[str]:
         return [events.function_call_output(call_id, output)]
@@ -124,7 +139,7 @@ _TRANSLATIONS: dict[type, Callable[[RealtimeProtocol, Any], base.EngineEvent]] =
     ga.ResponseDone: _response_done,
     ga.OutputItemAdded: _item_added,
     ga.SpeechStarted: lambda _, e: base.SpeechStarted(e.item_id, e.audio_start_ms),
-    ga.SpeechStopped: lambda _, e: base.SpeechStopped(e.item_id, e.audio_end_ms),
+    ga.SpeechStopped: RealtimeProtocol._speech_stopped,
     ga.Committed: lambda _, e: base.CallerInputCommitted(e.item_id),
     ga.InputTranscriptCompleted: lambda _, e: base.CallerTranscript(
         e.item_id, e.transcript
@@ -134,6 +149,9 @@ _TRANSLATIONS: dict[type, Callable[[RealtimeProtocol, Any], base.EngineEvent]] =
     ),
     ga.ResponseCreated: lambda _, e: base.ResponseStarted(e.response_id),
     ga.AudioDone: lambda _, e: base.AudioOutDone(e.response_id, e.item_id),
+    ga.AudioTranscriptDelta: lambda _, e: base.AssistantTranscriptDelta(
+        e.response_id, e.item_id, e.delta
+    ),
     ga.AudioTranscriptDone: lambda _, e: base.AssistantTranscript(
         e.response_id, e.item_id, e.transcript
     ),

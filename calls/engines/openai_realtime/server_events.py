@@ -29,6 +29,7 @@ OUTPUT_ITEM_ADDED = "response.output_item.added"
 AUDIO_DELTA = "response.output_audio.delta"
 AUDIO_DONE = "response.output_audio.done"
 AUDIO_TRANSCRIPT_DONE = "response.output_audio_transcript.done"
+AUDIO_TRANSCRIPT_DELTA = "response.output_audio_transcript.delta"
 FUNCTION_CALL_ARGUMENTS_DONE = "response.function_call_arguments.done"
 ITEM_TRUNCATED = "conversation.item.truncated"
 ERROR = "error"
@@ -113,6 +114,13 @@ class AudioDone:
 
 
 @dataclass(frozen=True, slots=True)
+class AudioTranscriptDelta:
+    response_id: str
+    item_id: str
+    delta: str
+
+
+@dataclass(frozen=True, slots=True)
 class AudioTranscriptDone:
     response_id: str
     item_id: str
@@ -177,6 +185,7 @@ ServerEvent = (
     | OutputItemAdded
     | AudioOut
     | AudioDone
+    | AudioTranscriptDelta
     | AudioTranscriptDone
     | ResponseDone
     | FunctionCallArgumentsDone

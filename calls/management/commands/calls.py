@@ -74,7 +74,9 @@ class Command(BaseCommand):
             "hangup",
             help="End a call in progress (the caller hears the line drop).",
         )
-        hangup.add_argument("call_sid", metavar="CALL_SID")
+        hangup.add_argument(
+            "call_sid", metavar="CALL_SID", help="The call's CallSid (CA...)."
+        )
         hangup.add_argument(
             "--by", help="Who is asking, for the transcript (default: your login)."
         )
@@ -83,8 +85,15 @@ class Command(BaseCommand):
             "transfer",
             help="Transfer a call in progress to a person's number.",
         )
-        transfer.add_argument("call_sid", metavar="CALL_SID")
-        transfer.add_argument("to", metavar="E164", help="e.g. +15551234567")
+        transfer.add_argument(
+            "call_sid", metavar="CALL_SID", help="The call's CallSid (CA...)."
+        )
+        transfer.add_argument(
+            "to",
+            metavar="E164",
+            help="The number to put the caller through to, "
+            "in E.164 form, e.g. +15551234567.",
+        )
         transfer.add_argument(
             "--message",
             default=DEFAULT_TRANSFER_MESSAGE,
@@ -105,14 +114,15 @@ class Command(BaseCommand):
             type=positive_int,
             metavar="N",
             help="A streaming call is lost after N seconds without a heartbeat "
-            "(default 120).",
+            f"(default {services.HEARTBEAT_SECONDS * services.LOST_AFTER_BEATS}).",
         )
         stale.add_argument(
             "--unstreamed-minutes",
             type=positive_int,
             metavar="M",
             help="A call whose stream never opened is closed M minutes after it "
-            "was created (default 10).",
+            "was created (default: once its stream token has expired, "
+            "STREAM_TOKEN_TTL_SECONDS).",
         )
         stale.add_argument(
             "--dry-run",
@@ -162,8 +172,8 @@ class Command(BaseCommand):
             )
 
     def close_stale(self, options: dict[str, Any]) -> None:
-        limits: dict[str, dt.timedelta] = {}
         # Only what was asked for: otherwise the service's defaults apply.
+        limits: dict[str, Any] = {}
         if options["silent_seconds"]:
             limits["silent_for"] = dt.timedelta(seconds=options["silent_seconds"])
         if options["unstreamed_minutes"]:

@@ -1,6 +1,7 @@
 """``manage.py demo_call`` (``make demo``): one simulated call end to end, offline.
 
-Starts the Realtime simulator in this process, makes sure a demo assistant answers
+Starts the Realtime simulator (or, with ``--engine openai-live``, the GPT-Live
+simulator) in this process, makes sure a demo assistant on that engine answers
 +15550000100, runs daphne as a subprocess pointed at the simulator, places a call
 with a barge-in, prints what happened and where to look at it, then stops
 everything. Nothing contacts OpenAI or Twilio.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from assistants.config import ConfigError
@@ -21,6 +23,7 @@ from calls.management.commands.simulate_call import (
     print_report,
     wait_for_call,
 )
+from calls.tooling.simulators.live_server import LiveSimulatorThread
 from calls.tooling.simulators.local_server import DaphneProcess
 from calls.tooling.simulators.realtime_server import SimulatorThread
 from calls.tooling.simulators.twilio_caller import CallerOptions, default_script
@@ -29,18 +32,26 @@ DEMO_NUMBER = "+15550000100"
 DEMO_NAME = "Demo assistant"
 DEMO_GREETING = "Thanks for calling the demo line! How can I help you today?"
 DEMO_INSTRUCTIONS = "You book appointments for a small clinic. Be brief."
+ENGINES = ("openai-realtime", "openai-live")
+# The voice model each engine runs the demo with.
+DEMO_MODELS = {"openai-realtime": "gpt-realtime-2.1", "openai-live": "gpt-live-1.1"}
 
 
-def ensure_demo_assistant() -> None:
-    """Create (or refresh) the demo assistant and its number, through the services."""
+def ensure_demo_assistant(engine: str = "openai-realtime") -> str:
+    """Create (or refresh) the demo assistant and its number, through the services.
+
+    Returns what was done, in a sentence for the person running the demo.
+    """
     try:
-        assistants_import(
+        summary = assistants_import(
             {
                 "assistants": [
                     {
                         "name": DEMO_NAME,
                         "instructions": DEMO_INSTRUCTIONS,
                         "greeting": DEMO_GREETING,
+                        "engine": engine,
+                        "model": DEMO_MODELS[engine],
                         "is_active": True,
                         "phone_numbers": [DEMO_NUMBER],
                     }
@@ -49,34 +60,68 @@ def ensure_demo_assistant() -> None:
         )
     except ConfigError as exc:
         raise CommandError(f"cannot set up the demo assistant:\n{exc}") from exc
+    if summary.created:
+        done = "Created"
+    elif summary.updated or summary.numbers_added or summary.numbers_changed:
+        done = "Updated"
+    else:
+        done = "Using"
+    return (
+        f'{done} the assistant "{DEMO_NAME}" answering {DEMO_NUMBER} (in this '
+        "database, so `make run` shows its calls; delete it in the admin when done)."
+    )
 
 
 class Command(BaseCommand):
     help = "Run one simulated call through the whole stack, offline, and show it."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--turns", type=int, default=2)
-        parser.add_argument("--no-barge-in", action="store_true")
+        parser.add_argument(
+            "--turns",
+            type=int,
+            default=2,
+            help="How many times the simulated caller speaks (default: %(default)s). "
+            "A turn is one side speaking once, as on the call page.",
+        )
+        parser.add_argument(
+            "--no-barge-in",
+            action="store_true",
+            help="Let the assistant finish every answer (default: the caller "
+            "interrupts one).",
+        )
+        parser.add_argument(
+            "--engine",
+            choices=ENGINES,
+            default="openai-realtime",
+            help="the engine the demo assistant runs on (make demo ENGINE=...; "
+            "default: %(default)s)",
+        )
         parser.add_argument(
             "--site-url",
-            default="http://127.0.0.1:8000",
-            help="where `make run` serves the staff pages, for the printed links",
+            default=f"http://localhost:{settings.PORT}",
+            help="Where `make run` serves the staff pages, for the printed links "
+            "(default: %(default)s, from PORT).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        ensure_demo_assistant()
+        engine = options["engine"]
+        self.stdout.write(ensure_demo_assistant(engine) + "\n")
         token = secrets.token_hex(16)
-        with SimulatorThread() as simulator:
+        live = engine == "openai-live"
+        thread = LiveSimulatorThread() if live else SimulatorThread()
+        with thread as simulator:
             daphne = DaphneProcess({})
+            url_setting = "OPENAI_LIVE_URL" if live else "OPENAI_REALTIME_URL"
             daphne.env.update(
                 DEBUG="true",
-                OPENAI_REALTIME_URL=simulator.url,
                 OPENAI_API_KEY="sim-key",
                 REALTIME_PROVIDER="openai",
                 TWILIO_AUTH_TOKEN=token,
                 PUBLIC_BASE_URL=daphne.base_url,
+                **{url_setting: simulator.url},
             )
-            self.stdout.write(f"Realtime simulator at {simulator.url}\n")
+            label = "GPT-Live" if live else "Realtime"
+            self.stdout.write(f"{label} simulator at {simulator.url}\n")
             with daphne:
                 self.stdout.write(f"Server (daphne) at {daphne.base_url}\n\n")
                 report = place_call(
@@ -96,7 +141,8 @@ class Command(BaseCommand):
         if call is not None:
             site = options["site_url"].rstrip("/")
             self.stdout.write(
-                f"\nAfter `make run` (and `make superuser`), open:\n"
+                f"\nAfter `make run` (and `make superuser`), log in at "
+                f"{site}/accounts/login/ and open:\n"
                 f"  staff page: {site}{call.get_absolute_url()}\n"
                 f"  admin:      {site}/admin/calls/call/{call.pk}/change/\n"
             )

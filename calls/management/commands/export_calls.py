@@ -44,9 +44,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--since", help="Only calls created at or after this date/datetime."
         )
-        parser.add_argument("--format", choices=("json", "csv"), default="json")
         parser.add_argument(
-            "--mask", action="store_true", help="Mask callers' numbers."
+            "--format",
+            choices=("json", "csv"),
+            default="json",
+            help="json: one object per call with its transcript; csv: one row per "
+            "transcript entry (default: %(default)s).",
+        )
+        parser.add_argument(
+            "--mask",
+            action="store_true",
+            help="Mask callers' numbers as the pages do for viewers without "
+            "calls.view_caller_number (default: full numbers).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:

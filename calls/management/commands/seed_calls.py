@@ -81,12 +81,39 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("count", type=int, help="How many calls to create.")
-        parser.add_argument("--days", type=int, default=30)
-        parser.add_argument("--live", type=int, default=2, help="Calls in progress.")
-        parser.add_argument("--batch", type=int, default=1000)
-        parser.add_argument("--seed", type=int, default=1, help="Random seed.")
-        parser.add_argument("--measure", action="store_true")
-        parser.add_argument("--runs", type=int, default=7)
+        parser.add_argument(
+            "--days",
+            type=int,
+            default=30,
+            help="Spread the calls over this many days up to now "
+            "(default: %(default)s).",
+        )
+        parser.add_argument(
+            "--live",
+            type=int,
+            default=2,
+            help="How many of them are still in progress (default: %(default)s).",
+        )
+        parser.add_argument(
+            "--batch",
+            type=int,
+            default=1000,
+            help="Rows per INSERT (default: %(default)s).",
+        )
+        parser.add_argument(
+            "--seed", type=int, default=1, help="Random seed (default: %(default)s)."
+        )
+        parser.add_argument(
+            "--measure",
+            action="store_true",
+            help="Afterwards, time the call log's queries (default: off).",
+        )
+        parser.add_argument(
+            "--runs",
+            type=int,
+            default=7,
+            help="With --measure: timed runs per query (default: %(default)s).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         rng = random.Random(options["seed"])

@@ -2,19 +2,27 @@
 
 Printed by ``make run`` just before the server starts. URLs are built from
 ``PUBLIC_BASE_URL`` (what Twilio must use) or, without it, from
-``http://localhost:PORT`` (which Twilio cannot reach: the output says so).
+``http://localhost:PORT`` (which Twilio cannot reach: the output says so). It lists
+every page, the address the server binds (``--host``), the engine URL calls will
+use (OpenAI's or a local simulator's), and how to log in.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from argparse import ArgumentParser
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
+from django.db import DatabaseError
 from django.http.request import validate_host
 from django.urls import reverse
+
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "0.0.0.0")
 
 
 class Command(BaseCommand):
@@ -30,13 +38,32 @@ class Command(BaseCommand):
             default=settings.PORT,
             help="The port the server listens on (default: PORT, %(default)s).",
         )
+        parser.add_argument(
+            "--host",
+            default="",
+            help="The address the server binds, as `make run` passes it from HOST "
+            "(default: not said). 127.0.0.1 accepts this machine only, which is "
+            "all a tunnel such as ngrok needs; 0.0.0.0 accepts other machines.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         base = settings.PUBLIC_BASE_URL or f"http://localhost:{options['port']}"
         heading = self.style.MIGRATE_HEADING
         self.stdout.write(heading("Voice assistant"))
-        self.stdout.write(f"  Admin:      {base}{reverse('admin:index')}")
-        self.stdout.write(f"  Call log:   {base}{reverse('calls:list')}")
+        if options["host"]:
+            self.stdout.write(f"  {self._binding(options['host'], options['port'])}")
+        pages = [
+            ("Log in", reverse("login")),
+            ("Call log", reverse("calls:list")),
+            ("Live calls", reverse("calls:live")),
+            ("Dashboard", reverse("calls:dashboard")),
+            ("Admin", reverse("admin:index")),
+            ("Health", reverse("healthz")),
+        ]
+        for label, path in pages:
+            self.stdout.write(f"  {label + ':':<12}{base}{path}")
+        self.stdout.write(heading("Engine"))
+        self.stdout.write(f"  {self._engine()}")
         self.stdout.write(heading("Twilio console"))
         self.stdout.write(
             "  Phone Numbers > Manage > Active numbers > (your number) > "
@@ -52,9 +79,47 @@ class Command(BaseCommand):
         )
         for warning in self._warnings(options["port"]):
             self.stdout.write(self.style.WARNING(f"  ! {warning}"))
-        self.stdout.write(heading("Admin login"))
-        self.stdout.write(
-            "  No login yet? Create one with `make superuser` "
+        self.stdout.write(heading("Login"))
+        self.stdout.write(f"  {self._login_hint(base)}")
+
+    @staticmethod
+    def _binding(host: str, port: int) -> str:
+        if host in ("127.0.0.1", "localhost", "::1"):
+            return (
+                f"Listening on {host}:{port}, this machine only (tunnels such as "
+                "ngrok reach it). Set HOST=0.0.0.0 to accept other machines."
+            )
+        return (
+            f"Listening on {host}:{port}: other machines on the network can reach "
+            "this server. Unset HOST to listen on 127.0.0.1 only."
+        )
+
+    @staticmethod
+    def _engine() -> str:
+        url = settings.OPENAI_REALTIME_URL
+        host = urlsplit(url).hostname or ""
+        if host in LOCAL_HOSTS or _is_private(host):
+            return (
+                f"Realtime simulator (or another local server) at {url} "
+                "(OPENAI_REALTIME_URL): nothing reaches OpenAI."
+            )
+        provider = getattr(settings, "REALTIME_PROVIDER", "openai")
+        name = "Azure OpenAI" if provider == "azure" else "OpenAI"
+        return f"{name} Realtime at {url} (OPENAI_REALTIME_URL)."
+
+    @staticmethod
+    def _login_hint(base: str) -> str:
+        try:
+            superusers = get_user_model().objects.filter(is_superuser=True).count()
+        except DatabaseError:  # not migrated yet
+            superusers = 0
+        if superusers:
+            return (
+                f"Log in at {base}{reverse('login')}. Add staff in the admin "
+                "(Users) and put them in the Supervisors or Agents group."
+            )
+        return (
+            "No login yet? Create one with `make superuser` "
             "(python manage.py createsuperuser)."
         )
 
@@ -84,5 +149,23 @@ class Command(BaseCommand):
                 "(DEBUG only; with DEBUG off the webhooks answer 503)."
             )
         if not settings.OPENAI_API_KEY:
-            warnings.append("OPENAI_API_KEY is not set: calls cannot be answered.")
+            env_file = Path(settings.BASE_DIR) / ".env"
+            hint = (
+                ""
+                if env_file.exists()
+                else (
+                    " There is no .env file: copy .env.example to .env and fill it in, "
+                    "or set the variables in the environment."
+                )
+            )
+            warnings.append(
+                "OPENAI_API_KEY is not set: calls cannot be answered." + hint
+            )
         return warnings
+
+
+def _is_private(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_private
+    except ValueError:
+        return False

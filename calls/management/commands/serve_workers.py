@@ -33,9 +33,25 @@ class Command(BaseCommand):
     help = "Run several server processes on consecutive ports (needs REDIS_URL)."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--workers", type=int, default=1)
-        parser.add_argument("--port", type=int, default=settings.PORT)
-        parser.add_argument("--host", default="0.0.0.0")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help="How many server processes, on consecutive ports from --port "
+            "(default: %(default)s; more than one needs REDIS_URL).",
+        )
+        parser.add_argument(
+            "--port",
+            type=int,
+            default=settings.PORT,
+            help="The first process's port (default: PORT, %(default)s).",
+        )
+        parser.add_argument(
+            "--host",
+            default="0.0.0.0",
+            help="The address to bind (default: %(default)s, every interface, for "
+            "the load balancer in front).",
+        )
         parser.add_argument(
             "--server",
             choices=SERVERS,

@@ -16,7 +16,9 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from calls import pricing
 from calls.models import Call
+from calls.review.display import engine_label, engine_of, usage_of
 from calls.tooling.simulators.audio import read_wav
 from calls.tooling.simulators.twilio_caller import (
     CallerOptions,
@@ -24,6 +26,9 @@ from calls.tooling.simulators.twilio_caller import (
     TwilioCaller,
     default_script,
 )
+
+# A small shipped WAV (1.2 s of speech-like sound, 8 kHz mono) for --audio.
+SAMPLE_WAV = "calls/tooling/simulators/samples/hello.wav"
 
 
 def place_call(options: CallerOptions) -> CallReport:
@@ -67,7 +72,9 @@ def print_report(report: CallReport, out: TextIOBase) -> None:
             if turn.reply_latency_ms is not None
             else "no reply"
         )
-        out.write(f"  Turn {turn.index}{kind}: {latency}\n")
+        # A turn is one side speaking once (as on the call page); these are
+        # the caller's.
+        out.write(f"  Caller turn {turn.index}{kind}: {latency}\n")
     out.write(
         f"  Clears: {report.clears}, marks returned: {len(report.marks_returned)}, "
         f"assistant audio played: {report.audio_ms_played / 1000:.1f} s, "
@@ -99,14 +106,25 @@ def print_call(call: Call | None, out: TextIOBase) -> None:
         flags += " [not transcribed]" if entry.failed else ""
         latency = f" ({entry.reply_latency_ms} ms)" if entry.reply_latency_ms else ""
         out.write(f"  {entry.role:>9}: {entry.text}{flags}{latency}\n")
+    turns = sum(1 for e in call.transcript_entries.all() if e.role != "system")
     out.write(
-        f"Status: {call.status}, ended: {call.end_reason or '-'}, "
-        f"duration {call.duration_seconds} s, bad frames {call.bad_frames}\n"
+        f"Outcome: {call.outcome or 'in progress'}, Twilio status: {call.status}, "
+        f"ended: {call.end_reason or '-'}, duration {call.duration_seconds} s, "
+        f"turns {turns} (caller and assistant), bad frames {call.bad_frames}\n"
     )
     out.write(
         f"Tokens: input {call.input_tokens} (audio {call.input_audio_tokens}, "
         f"cached {call.cached_text_tokens + call.cached_audio_tokens}), "
         f"output {call.output_tokens} (audio {call.output_audio_tokens})\n"
+    )
+    # Priced for the engine that ran it: GPT-Live per minute of session.
+    engine = engine_of(call.assistant_snapshot)
+    cost = pricing.estimate(
+        usage_of(call), pricing.Prices.from_settings(settings), engine=engine
+    )
+    out.write(
+        f"Engine: {engine_label(engine) or '-'}, session {call.session_seconds} s, "
+        f"estimated cost {pricing.format_usd(cost.total_usd)}\n"
     )
     if call.error:
         out.write(f"Error: {call.error}\n")
@@ -116,16 +134,50 @@ class Command(BaseCommand):
     help = "Place a simulated Twilio call at a running server and print the result."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--to", default="+15550000100", help="the number called")
-        parser.add_argument("--from", dest="from_number", default="+15557654321")
-        parser.add_argument("--audio", help="a 16-bit PCM WAV file to say each turn")
-        parser.add_argument("--base-url", default="http://127.0.0.1:8000")
         parser.add_argument(
-            "--public-url", help="the origin Twilio would use (default PUBLIC_BASE_URL)"
+            "--to",
+            default="+15550000100",
+            help="The number called: one an assistant answers (default: "
+            "%(default)s, the demo assistant's; `make demo` creates it).",
         )
-        parser.add_argument("--turns", type=int, default=2)
-        parser.add_argument("--barge-in", action="store_true")
-        parser.add_argument("--dtmf", default="", help="keys to press, e.g. 5 or 12#")
+        parser.add_argument(
+            "--from",
+            dest="from_number",
+            default="+15557654321",
+            help="The caller's number (default: %(default)s).",
+        )
+        parser.add_argument(
+            "--audio",
+            help="A 16-bit PCM WAV file to say each turn, e.g. the shipped "
+            f"{SAMPLE_WAV} (default: generated speech-like sound).",
+        )
+        parser.add_argument(
+            "--base-url",
+            default=f"http://127.0.0.1:{settings.PORT}",
+            help="The running server (default: %(default)s, from PORT).",
+        )
+        parser.add_argument(
+            "--public-url",
+            help="The origin Twilio would use, for the signatures (default: "
+            "PUBLIC_BASE_URL, else --base-url).",
+        )
+        parser.add_argument(
+            "--turns",
+            type=int,
+            default=2,
+            help="How many times the caller speaks (default: %(default)s). A turn "
+            "is one side speaking once, as counted on the call page.",
+        )
+        parser.add_argument(
+            "--barge-in",
+            action="store_true",
+            help="Interrupt the assistant's first answer (default: off).",
+        )
+        parser.add_argument(
+            "--dtmf",
+            default="",
+            help="Keys to press after the first turn, e.g. 5 or 12# (default: none).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:

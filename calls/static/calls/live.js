@@ -20,6 +20,11 @@
     "completed": "Completed", "busy": "Busy", "failed": "Failed",
     "no-answer": "No Answer", "canceled": "Canceled", "rejected": "Rejected"
   };
+  // calls.models.CallOutcome: the badge of a call that has ended.
+  var OUTCOME_LABELS = {
+    "answered": "Answered", "failed": "Failed", "rejected": "Rejected",
+    "unanswered": "Unanswered", "voicemail": "Voicemail"
+  };
   var LIVE_STATUSES = ["queued", "ringing", "in-progress"];
   var socket = null;
   var retries = 0;
@@ -28,6 +33,10 @@
   // only lead to confirmation pages, which check the permission again.
   var canControl = !!liveBody && liveBody.getAttribute("data-can-control") === "true";
   var timeFormat = makeTimeFormat(document.body.getAttribute("data-timezone"));
+  // Listen in (listen.js; the button is there only with calls.listen_live_call).
+  var listenButton = document.getElementById("listen-button");
+  var listeningTo = null;
+  var player = null;
 
   function makeTimeFormat(zone) {
     var options = { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false };
@@ -80,8 +89,14 @@
     if (entry.interrupted) { li.appendChild(el("p", "turn-interrupted", "— interrupted by the caller")); }
     if (role === "assistant" && (entry.reply_latency_ms != null || entry.heard_latency_ms != null)) {
       var latency = el("p", "turn-latency");
-      if (entry.reply_latency_ms != null) { latency.appendChild(el("span", "", "reply " + entry.reply_latency_ms + " ms")); }
-      if (entry.heard_latency_ms != null) { latency.appendChild(el("span", "", "heard " + entry.heard_latency_ms + " ms")); }
+      var sent = entry.reply_latency_ms, heard = entry.heard_latency_ms, engine = entry.engine_latency_ms;
+      if (heard != null) { latency.appendChild(el("strong", "latency-headline", "caller stopped → heard " + heard + " ms")); }
+      if (sent != null) { latency.appendChild(el("span", "", "sent " + sent + " ms")); }
+      if (sent != null && engine != null && engine <= sent) {
+        latency.appendChild(el("span", "", "engine " + engine + " ms"));
+        latency.appendChild(el("span", "", "silence wait " + (sent - engine) + " ms"));
+      }
+      if (sent != null && heard != null && heard >= sent) { latency.appendChild(el("span", "", "playback " + (heard - sent) + " ms")); }
       li.appendChild(latency);
     }
     return li;
@@ -209,18 +224,75 @@
     if (call.call_sid !== watching) { return; }
     var over = state === "ended" || LIVE_STATUSES.indexOf(call.status) < 0;
     var badge = document.getElementById("call-status");
-    if (badge) {
+    if (badge && over && OUTCOME_LABELS[call.outcome]) {
+      badge.className = "badge outcome-" + call.outcome;
+      badge.textContent = OUTCOME_LABELS[call.outcome];
+    } else if (badge) {
       badge.className = "badge status-" + call.status;
       badge.textContent = STATUS_LABELS[call.status] || call.status;
     }
     if (over) {
+      if (listeningTo === call.call_sid) { stopListening("The call has ended."); }
       setStatus(detailList ? "live-status" : "watch-status", "The call has ended. Reload for the final figures.");
       var controls = document.getElementById("call-controls");
       if (controls) { controls.hidden = true; }  // nothing left to hang up
     }
   }
 
+  /* Listen in to the watched call, or stop. */
+  function setListening(sid) {
+    listeningTo = sid;
+    if (!listenButton) { return; }
+    listenButton.textContent = sid ? "Stop listening" : "Listen in";
+    listenButton.setAttribute("aria-pressed", sid ? "true" : "false");
+  }
+
+  function stopListening(note) {
+    if (listeningTo) { send({ unlisten: listeningTo }); }
+    if (player) { player.stop(); }
+    player = null;
+    window.callListener = null;
+    setListening(null);
+    setStatus("listen-status", note || "");
+  }
+
+  function toggleListening() {
+    if (listeningTo) { stopListening(); return; }
+    if (!watching || !window.CallListen) { return; }
+    player = new window.CallListen.Player();
+    try {
+      player.start();
+    } catch (e) {
+      player = null;
+      setStatus("listen-status", "Cannot play audio here: " + e.message);
+      return;
+    }
+    window.callListener = player;  // for tests and the curious
+    setListening(watching);
+    setStatus("listen-status", "Connecting the audio…");
+    send({ listen: watching });
+  }
+
+  /* The assistant's words as generated: a provisional turn, replaced by the
+     final one (same seq) when its row is written. */
+  function appendDelta(seq, text) {
+    var list = transcriptList();
+    var item = list.querySelector('li[data-seq="' + Number(seq) + '"]');
+    if (!item) {
+      upsertTurn(list, { seq: seq, role: "assistant", text: "" }, true);
+      item = list.querySelector('li[data-seq="' + Number(seq) + '"]');
+      if (!item) { return; }
+      item.classList.add("partial");
+      var body = item.querySelector(".turn-text");
+      if (body) { body.textContent = ""; body.classList.remove("empty"); }
+    }
+    if (!item.classList.contains("partial")) { return; }  // already final
+    var node = item.querySelector(".turn-text");
+    if (node) { node.textContent += text; }
+  }
+
   function watch(sid) {
+    if (listeningTo && listeningTo !== sid) { stopListening(); }
     if (watching && watching !== sid) { send({ unsubscribe: watching }); }
     watching = sid;
     watchList.textContent = "";
@@ -245,6 +317,15 @@
       callChanged(message.call, LIVE_STATUSES.indexOf(message.call.status) < 0 ? "ended" : "updated");
     } else if (message.type === "transcript" && message.call_sid === watching) {
       upsertTurn(transcriptList(), message.entry, true);
+    } else if (message.type === "transcript_delta" && message.call_sid === watching) {
+      appendDelta(message.seq, message.text);
+    } else if (message.type === "audio" && player && message.call_sid === listeningTo) {
+      player.play(message);
+    } else if (message.type === "listening" && message.call_sid === listeningTo) {
+      setStatus("listen-status", message.on
+        ? "Listening: both sides, about half a second behind." : "");
+    } else if (message.type === "error" && listeningTo && player && !player.batches) {
+      stopListening(message.error);
     }
   }
 
@@ -260,6 +341,7 @@
       setStatus("live-status", detailList ? "This call is in progress: new turns appear as they complete."
         : "Live: the list updates as calls start and end.");
       if (watching) { send({ subscribe: watching }); }
+      if (listeningTo) { send({ listen: listeningTo }); }
     });
     socket.addEventListener("message", function (event) {
       try { handle(JSON.parse(event.data)); } catch (e) { console.error("live update failed", e); }
@@ -278,9 +360,11 @@
     });
   }
 
+  if (listenButton) { listenButton.addEventListener("click", toggleListening); }
   if (liveBody) {
     liveBody.querySelectorAll("tr[data-call-sid]").forEach(addWatchButton);
     document.getElementById("watch-stop").addEventListener("click", function () {
+      if (listeningTo) { stopListening(); }
       if (watching) { send({ unsubscribe: watching }); }
       watching = null;
       watchPanel.hidden = true;

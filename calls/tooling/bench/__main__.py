@@ -72,6 +72,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="an extra environment variable for the servers (repeatable)",
     )
     add("--out", type=Path, default=Path("bench-results"), help="JSON directory")
+    add(
+        "--listen",
+        choices=("on", "off"),
+        default="",
+        help="on: a listen-in listener on every call; off: the same on Redis with "
+        "nobody listening (the baseline); default: neither",
+    )
     add("--quick", action="store_true", help="2 calls, 2 s, 1 run: a smoke test")
     options = parser.parse_args(argv)
     if options.quick:
@@ -119,6 +126,7 @@ def main(argv: list[str]) -> int:
         redis_url=options.redis_url,
         echo=options.echo,
         server_env=env.extra,
+        listen=options.listen,
     )
     results = [
         report.aggregate(r)

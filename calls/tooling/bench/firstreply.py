@@ -5,9 +5,9 @@ process); a few calls from the Twilio caller simulator, each with a greeting and
 some caller turns. The caller measures, per turn, the time from the end of its
 speech to the first assistant frame it receives. Part of that is the simulator
 standing in for OpenAI: its VAD waits ``silence_ms`` of audio (which the caller
-sends in real time, so ``silence_ms`` minus the frame that starts it) and then it
-waits ``first_audio_delay_ms`` before the first delta. The rest is ours: both legs'
-sockets, the bridge, daphne and the caller's own loop.
+sends in real time, counted from its last speech frame, which ends its speech)
+and then it waits ``first_audio_delay_ms`` before the first delta. The rest is
+ours: both legs' sockets, the bridge, daphne and the caller's own loop.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from calls.tooling.bench.server import (
     ServerGroup,
     StandIn,
 )
-from calls.tooling.simulators import audio
 from calls.tooling.simulators.twilio_caller import (
     CallerOptions,
     TwilioCaller,
@@ -63,7 +62,9 @@ def measure(env: BenchEnvironment, *, calls: int, server: str) -> dict[str, Any]
                     latencies += asyncio.run(_one_call(group.urls[0], env.auth_token))
                 except Exception as exc:  # reported, not fatal to the benchmark
                     errors.append(f"{type(exc).__name__}: {exc}"[:300])
-    simulator_ms = VAD_SILENCE_MS - audio.FRAME_MS + FIRST_AUDIO_DELAY_MS
+    # The caller counts from its last speech frame (``TurnStats.speech_end_ms``),
+    # so the VAD's whole silence wait is the simulator's.
+    simulator_ms = VAD_SILENCE_MS + FIRST_AUDIO_DELAY_MS
     total = statistics.median(latencies) if latencies else None
     return {
         "turns": len(latencies),
@@ -71,7 +72,7 @@ def measure(env: BenchEnvironment, *, calls: int, server: str) -> dict[str, Any]
         "total_min_ms": min(latencies, default=None),
         "total_max_ms": max(latencies, default=None),
         "simulator_ms": simulator_ms,
-        "vad_silence_ms": VAD_SILENCE_MS - audio.FRAME_MS,
+        "vad_silence_ms": VAD_SILENCE_MS,
         "first_audio_delay_ms": FIRST_AUDIO_DELAY_MS,
         "ours_ms": None if total is None else total - simulator_ms,
         "ours_min_ms": None if not latencies else min(latencies) - simulator_ms,

@@ -30,6 +30,7 @@ import orjson
 
 from calls.tooling.bench import procstat
 from calls.tooling.bench.calls import EchoCall
+from calls.tooling.bench.listeners import Listeners
 from calls.tooling.bench.stats import summarize
 from calls.tooling.simulators import audio
 from calls.tooling.simulators.twilio_caller.webhook import (
@@ -55,6 +56,8 @@ class LoadOptions:
     tail_s: float = 1.0  # after the window: late echoes still count
     server_pids: list[int] = field(default_factory=list)
     other_pids: dict[str, int] = field(default_factory=dict)  # e.g. the simulator
+    # Redis URL: a listener on every call (``listeners``); empty: nobody listens.
+    listen_redis_url: str = ""
 
 
 async def place_call(index: int, options: LoadOptions, call: EchoCall) -> None:
@@ -163,7 +166,14 @@ async def run(options: LoadOptions) -> dict[str, Any]:
     setup_started = time.perf_counter()
     calls = await start_calls(options)
     setup_s = time.perf_counter() - setup_started
+    listeners = None
+    if options.listen_redis_url:
+        sids = [call.call_sid for call in calls if call.sending]
+        listeners = Listeners(options.listen_redis_url, sids)
+        await listeners.start()
     figures = await measure(options, calls)
+    if listeners is not None:
+        figures.update(await listeners.stop())
     for call in calls:
         call.stop_sending()
     await asyncio.sleep(options.tail_s)

@@ -55,6 +55,9 @@ class RunSettings:
     redis_url: str = ""
     echo: str = "lean"  # or "simulator": see server.StandIn
     server_env: dict[str, str] = field(default_factory=dict)
+    # "on": a listener on every call (over Redis); "off": Redis, nobody listens;
+    # "": as usual (Redis only for several processes).
+    listen: str = ""
 
 
 def machine_idle(seconds: float = 0.5) -> float:
@@ -88,6 +91,7 @@ def run_once(
             warmup_s=settings.warmup_s,
             server_pids=group.pids,
             other_pids={"echo": echo_pid},
+            listen_redis_url=settings.redis_url if settings.listen == "on" else "",
         )
         result = run_loadgen(options)
     result["idle_before"] = idle_before
@@ -143,7 +147,8 @@ def run_scenarios(
     with echo:
         env.realtime_url = echo.url
         for scenario in scenarios:
-            env.redis_url = settings.redis_url if scenario.workers > 1 else ""
+            several = scenario.workers > 1 or bool(settings.listen)
+            env.redis_url = settings.redis_url if several else ""
             env.extra = settings.server_env
             runs = []
             for repeat in range(settings.repeats):

@@ -52,6 +52,9 @@ class BenchEnvironment:
             "DJANGO_SETTINGS_MODULE": "voiceassistant.settings",
             "DATABASE_URL": self.database_url,
             "DEBUG": "false",
+            # Production sits behind a TLS proxy; the bench talks plain HTTP to
+            # 127.0.0.1, so it must not be redirected to https.
+            "SECURE_SSL_REDIRECT": "false",
             "SECRET_KEY": self.secret_key,
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "PUBLIC_BASE_URL": PUBLIC_URL,

@@ -20,7 +20,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from calls.ops.servers import server_command
+from calls.ops.servers import APPLICATION, server_command
 
 logger = logging.getLogger(__name__)
 
@@ -61,13 +61,13 @@ class DaphneProcess:
         return f"http://{self.host}:{self.port}"
 
     def start(self, timeout_s: float = 30.0) -> DaphneProcess:
-        if self.server == "daphne":
+        if self.application == APPLICATION:
+            command = server_command(self.server, self.host, self.port)
+        else:  # another ASGI application under daphne (tests of the harness)
             command = [
                 *[sys.executable, "-m", "daphne", "-b", self.host, "-p"],
                 *[str(self.port), self.application],
             ]
-        else:
-            command = server_command(self.server, self.host, self.port)
         with self.log_path.open("wb") as log:
             self._process = subprocess.Popen(
                 command, cwd=PROJECT_DIR, env=self.env, stdout=log, stderr=log

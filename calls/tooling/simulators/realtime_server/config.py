@@ -48,6 +48,8 @@ class SimulatorConfig:
     greeting: str = DEFAULT_GREETING
     transcription_delay_ms: int = 150
     first_audio_delay_ms: int = 300  # the "model latency" before the first delta
+    # How long after the silence ends a turn the VAD says so (speech_stopped).
+    vad_delay_ms: int = 0
     ms_per_char: int = 55  # answer audio length per character of its text
     max_answer_ms: int = 8000
     chunk_ms: int = 100  # audio per response.output_audio.delta
@@ -62,9 +64,19 @@ class SimulatorConfig:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The simulator's command-line flags (shared with the management command)."""
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--mode", choices=MODES, default="conversation")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=8765, help="port to bind (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--mode",
+        choices=MODES,
+        default="conversation",
+        help="conversation: transcripts and scripted answers; echo: every audio "
+        "chunk straight back, to measure the bridge (default: %(default)s)",
+    )
     parser.add_argument(
         "--api-key", default=None, help="accept only this key (default: any)"
     )
@@ -80,17 +92,79 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         dest="answers",
         help="the assistant's next answer (repeat; default: a script)",
     )
-    parser.add_argument("--greeting", default=DEFAULT_GREETING)
-    parser.add_argument("--first-audio-delay-ms", type=int, default=300)
-    parser.add_argument("--transcription-delay-ms", type=int, default=150)
-    parser.add_argument("--ms-per-char", type=int, default=55)
-    parser.add_argument("--chunk-ms", type=int, default=100)
-    parser.add_argument("--realtime-factor", type=float, default=4.0)
-    parser.add_argument("--reject-all-keys", action="store_true")
-    parser.add_argument("--slow-start-ms", type=int, default=0)
-    parser.add_argument("--expire-after-s", type=float, default=None)
-    parser.add_argument("--drop-after-s", type=float, default=None)
-    parser.add_argument("--reject-session-update", action="store_true")
+    parser.add_argument(
+        "--greeting",
+        default=DEFAULT_GREETING,
+        help="what the assistant says when asked to greet (default: %(default)r)",
+    )
+    parser.add_argument(
+        "--first-audio-delay-ms",
+        type=int,
+        default=300,
+        help="the model's think time before an answer's first audio "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--vad-delay-ms",
+        type=int,
+        default=0,
+        help="send speech_stopped this long after the silence that ends a turn",
+    )
+    parser.add_argument(
+        "--transcription-delay-ms",
+        type=int,
+        default=150,
+        help="how long the caller's transcript takes after a turn "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--ms-per-char",
+        type=int,
+        default=55,
+        help="spoken length of an answer per character (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--chunk-ms",
+        type=int,
+        default=100,
+        help="audio per response.output_audio.delta (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--realtime-factor",
+        type=float,
+        default=4.0,
+        help="how much faster than real time answers are generated "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--reject-all-keys",
+        action="store_true",
+        help="refuse every connection as a bad API key (default: off)",
+    )
+    parser.add_argument(
+        "--slow-start-ms",
+        type=int,
+        default=0,
+        help="wait this long before accepting a connection (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--expire-after-s",
+        type=float,
+        default=None,
+        help="end each session as expired after this long (default: never)",
+    )
+    parser.add_argument(
+        "--drop-after-s",
+        type=float,
+        default=None,
+        help="drop each connection after this long (default: never)",
+    )
+    parser.add_argument(
+        "--reject-session-update",
+        action="store_true",
+        help="answer session.update with an error, as a server refusing a "
+        "setting would (default: off)",
+    )
 
 
 def config_from_options(options: dict) -> SimulatorConfig:
@@ -104,6 +178,7 @@ def config_from_options(options: dict) -> SimulatorConfig:
         answers=options["answers"] or list(DEFAULT_ANSWERS),
         greeting=options["greeting"],
         first_audio_delay_ms=options["first_audio_delay_ms"],
+        vad_delay_ms=options.get("vad_delay_ms") or 0,
         transcription_delay_ms=options["transcription_delay_ms"],
         ms_per_char=options["ms_per_char"],
         chunk_ms=options["chunk_ms"],

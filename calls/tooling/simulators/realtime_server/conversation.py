@@ -82,8 +82,17 @@ class Conversation(ItemEvents):
             return
         if boundary.kind == "started":
             await self._speech_started(boundary.audio_ms)
+        elif self.config.vad_delay_ms > 0:
+            # The VAD's own processing time, on top of the silence it waits for.
+            task = asyncio.create_task(self._late_speech_stopped(boundary.audio_ms))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         else:
             await self._speech_stopped(boundary.audio_ms)
+
+    async def _late_speech_stopped(self, audio_end_ms: int) -> None:
+        await self.sleep_ms(self.config.vad_delay_ms)
+        await self._speech_stopped(audio_end_ms)
 
     async def _speech_started(self, audio_start_ms: int) -> None:
         self.turn_item_id = new_id("item")

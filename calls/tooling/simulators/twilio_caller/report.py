@@ -16,10 +16,15 @@ class TurnStats:
 
     index: int
     speech_start_ms: float
+    # When the caller's last speech audio ended: its last speech frame went out
+    # (a frame carries the 20 ms captured before it is sent, as Twilio's do).
     speech_end_ms: float | None = None
     barge_in: bool = False
     # End of the caller's speech -> first assistant audio frame received.
     reply_latency_ms: float | None = None
+    # End of the caller's speech -> the first mark echoed after that audio
+    # arrived (it played): what the server's "heard" latency should match.
+    heard_latency_ms: float | None = None
 
 
 @dataclass

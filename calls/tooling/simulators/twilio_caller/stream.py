@@ -52,10 +52,16 @@ class MediaStream:
         # Caller speech in progress: frames to send, and who waits for the end.
         self._speech: Iterator[bytes] | None = None
         self._speech_done: asyncio.Future[float] | None = None
+        # When the last speech frame so far went out (ms): the caller's speech
+        # ended then, since a frame carries the 20 ms captured before it is sent
+        # (as Twilio's do, and as the server counts it). Speech runs out a tick
+        # later; recording that tick instead would add 20 ms to every turn.
+        self._speech_sent_ms: float | None = None
         self._send_times: dict[int, float] = {}
         # Playback of the assistant's audio, in bytes (8 per ms).
         self.playback = Playback(self.t0)
         self.open_turn: TurnStats | None = None
+        self.heard_turn: TurnStats | None = None  # its reply arrived, not yet played
         self._waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -118,11 +124,14 @@ class MediaStream:
         if self._speech is None:
             return audio.SILENCE_FRAME
         frame = next(self._speech, None)
+        now_ms = self.now_ms()
         if frame is None:
             self._speech = None
             if self._speech_done is not None and not self._speech_done.done():
-                self._speech_done.set_result(self.now_ms())
+                ended = self._speech_sent_ms
+                self._speech_done.set_result(now_ms if ended is None else ended)
             return audio.SILENCE_FRAME
+        self._speech_sent_ms = now_ms
         if self.stream_tag is not None:
             frame = audio.tag_frame(frame, stream_id=self.stream_tag, counter=index)
             self._send_times[index] = self.loop.time()
@@ -150,6 +159,10 @@ class MediaStream:
 
     def _echo_mark(self, name: str) -> None:
         self.report.marks_returned.append(name)
+        heard = self.heard_turn
+        if heard is not None and heard.speech_end_ms is not None:
+            heard.heard_latency_ms = self.now_ms() - heard.speech_end_ms
+            self.heard_turn = None
         message = {
             "event": "mark",
             "streamSid": self.report.stream_sid,
@@ -213,6 +226,7 @@ class MediaStream:
         if turn is not None and turn.speech_end_ms is not None:
             turn.reply_latency_ms = self.now_ms() - turn.speech_end_ms
             self.open_turn = None
+            self.heard_turn = turn
         if self.stream_tag is not None:
             self._match_tag(chunk, now)
 
@@ -253,6 +267,7 @@ class MediaStream:
             self._speech_done.cancel()
         self._speech = frames
         self._speech_done = self.loop.create_future()
+        self._speech_sent_ms = None  # no frame of this speech sent yet
         if turn is not None:
             self.open_turn = turn
         return self._speech_done

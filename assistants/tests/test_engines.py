@@ -1,0 +1,188 @@
+"""Assistants per engine: choices, per-engine validation on save and on import,
+the GPT-Live fields in the snapshot, the admin's per-engine fieldsets, and the
+settings each engine connects with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from assistants.config import ConfigError
+from assistants.models import (
+    LIVE_VOICES,
+    MODEL_SUGGESTIONS_BY_ENGINE,
+    REALTIME_VOICES,
+    Assistant,
+    Engine,
+    engine_problems,
+)
+from assistants.persona import DEFAULT_BACKEND_MODEL, OPENAI_LIVE, Persona
+from assistants.services import assistants_export, assistants_import
+from calls.engines import registry
+from calls.engines.openai_live import OpenAILiveEngine
+from calls.engines.openai_realtime import AzureRealtimeEngine
+from calls.runtime.assembly import build_engine, engine_settings
+
+
+def test_it_offers_gpt_live_with_its_own_voices_and_models() -> None:
+    assert OPENAI_LIVE in Engine.values
+    assert set(REALTIME_VOICES) < set(LIVE_VOICES)
+    assert {"vesper", "willow", "marin"} <= set(LIVE_VOICES)
+    assert MODEL_SUGGESTIONS_BY_ENGINE[OPENAI_LIVE] == ("gpt-live-1.1", "gpt-live-1")
+    assert MODEL_SUGGESTIONS_BY_ENGINE["openai-realtime"][:2] == (
+        "gpt-realtime-2.1",
+        "gpt-realtime-2.1-mini",
+    )
+    assert sorted(registry.ENGINES) == sorted(Engine.values)
+
+
+@pytest.mark.parametrize(
+    ("engine", "voice", "model", "backend", "fields"),
+    [
+        (OPENAI_LIVE, "vesper", "gpt-live-1.1", "gpt-5.6-luna", []),
+        (OPENAI_LIVE, "marin", "gpt-realtime-2.1", "gpt-5.6-luna", ["model"]),
+        (OPENAI_LIVE, "marin", "gpt-live-1", "", ["backend_model"]),
+        ("openai-realtime", "vesper", "gpt-realtime-2.1", "", ["voice"]),
+        ("azure-realtime", "cedar", "gpt-live-1", "", ["model"]),
+        ("azure-realtime", "cedar", "my-deployment", "", []),
+    ],
+)
+def test_it_checks_settings_against_the_engine(
+    engine: str, voice: str, model: str, backend: str, fields: list[str]
+) -> None:
+    problems = engine_problems(engine, voice=voice, model=model, backend_model=backend)
+    assert sorted(problems) == fields
+
+
+def test_it_validates_on_save(assistant: Assistant) -> None:
+    assistant.engine = OPENAI_LIVE
+    with pytest.raises(ValidationError) as caught:
+        assistant.full_clean()
+    assert "a Realtime model" in caught.value.message_dict["model"][0]
+    assistant.model = "gpt-live-1.1"
+    assistant.voice = "willow"
+    assistant.full_clean()
+    assistant.engine = ""  # the deployment's default: Realtime
+    with pytest.raises(ValidationError) as caught:
+        assistant.full_clean()
+    assert "no voice 'willow'" in caught.value.message_dict["voice"][0]
+
+
+def test_it_validates_on_import_and_round_trips_the_engine(db: Any) -> None:
+    with pytest.raises(ConfigError) as caught:
+        assistants_import(
+            {"assistants": [{"name": "Live", "engine": OPENAI_LIVE, "voice": "ash"}]}
+        )
+    assert any("a Realtime model" in error for error in caught.value.errors)
+    entry = {
+        "name": "Live",
+        "engine": OPENAI_LIVE,
+        "model": "gpt-live-1",
+        "voice": "shida",
+        "backend_model": "gpt-5.6-terra",
+        "backend_instructions": "Look orders up; never guess.",
+    }
+    assistants_import({"assistants": [entry]})
+    exported = assistants_export()["assistants"][0]
+    assert {key: exported[key] for key in entry} == entry
+
+
+def test_the_snapshot_carries_the_backend_and_old_ones_read_back(
+    assistant: Assistant,
+) -> None:
+    assistant.engine = OPENAI_LIVE
+    assistant.backend_instructions = "Rules."
+    snapshot = assistant.snapshot()
+    assert snapshot["engine"] == OPENAI_LIVE
+    assert snapshot["backend_model"] == DEFAULT_BACKEND_MODEL
+    assert snapshot["backend_instructions"] == "Rules."
+    old = {k: v for k, v in snapshot.items() if not k.startswith("backend")}
+    persona = Persona.from_snapshot(old)
+    assert persona.backend_model == DEFAULT_BACKEND_MODEL
+    assert persona.backend_instructions == ""
+    assert persona.transcribes_caller  # GPT-Live always transcribes both sides
+
+
+def test_each_engine_gets_its_own_url_and_key(settings: Any) -> None:
+    settings.OPENAI_API_KEY = "sk-openai"
+    settings.OPENAI_REALTIME_URL = "wss://api.openai.com/v1/realtime"
+    settings.OPENAI_LIVE_URL = "wss://live.example/v1/live/sessions"
+    settings.AZURE_OPENAI_API_KEY = "azure-key"
+    settings.AZURE_OPENAI_REALTIME_URL = (
+        "wss://acme.openai.azure.com/openai/v1/realtime"
+    )
+    settings.REALTIME_PROVIDER = "openai"
+    live = engine_settings(OPENAI_LIVE)
+    azure = engine_settings("azure-realtime")
+    realtime = engine_settings("openai-realtime")
+    assert (live.url, live.api_key) == (settings.OPENAI_LIVE_URL, "sk-openai")
+    assert (azure.url, azure.api_key, azure.provider) == (
+        settings.AZURE_OPENAI_REALTIME_URL,
+        "azure-key",
+        "azure",
+    )
+    assert (realtime.url, realtime.provider) == (settings.OPENAI_REALTIME_URL, "openai")
+    engine = build_engine(Persona(engine=OPENAI_LIVE, model="gpt-live-1.1"))
+    assert isinstance(engine, OpenAILiveEngine)
+    target = engine.target(Persona(engine=OPENAI_LIVE))
+    assert target.url == settings.OPENAI_LIVE_URL  # no query string
+    assert target.headers == {"Authorization": "Bearer sk-openai"}
+
+
+def test_azure_falls_back_to_the_old_settings(settings: Any) -> None:
+    settings.OPENAI_API_KEY = "old-azure-key"
+    settings.OPENAI_REALTIME_URL = "wss://old.openai.azure.com/openai/v1/realtime"
+    settings.AZURE_OPENAI_API_KEY = ""
+    settings.AZURE_OPENAI_REALTIME_URL = ""
+    settings.REALTIME_PROVIDER = "azure"
+    azure = engine_settings("azure-realtime")
+    assert (azure.api_key, azure.url) == ("old-azure-key", settings.OPENAI_REALTIME_URL)
+    settings.REALTIME_PROVIDER = "openai"
+    engine = build_engine(Persona(engine="azure-realtime"))
+    assert isinstance(engine, AzureRealtimeEngine)
+    with pytest.raises(ValueError, match="AZURE_OPENAI_API_KEY"):
+        engine.target(Persona(engine="azure-realtime"))
+
+
+def test_the_admin_greys_fields_per_engine(admin_client: Any) -> None:
+    html = admin_client.get("/admin/assistants/assistant/add/").content.decode()
+    assert 'name="engine"' in html
+    assert "engine_fields.js" in html
+    assert "engine-only engine-openai-live" in html
+    assert "engine-only engine-openai-realtime engine-azure-realtime" in html
+    assert "GPT-Live has no client VAD" in html
+    assert "Realtime has no backend model" in html
+    assert '<option value="gpt-live-1.1">' in html
+    assert '<option value="gpt-5.6-luna">' in html
+
+
+def test_the_admin_refuses_a_realtime_model_for_gpt_live(
+    admin_client: Any, db: Any
+) -> None:
+    form = {
+        "name": "Live",
+        "unavailable_message": "Sorry.",
+        "engine": OPENAI_LIVE,
+        "voice": "vesper",
+        "model": "gpt-realtime-2.1",
+        "backend_model": "gpt-5.6-luna",
+        "temperature": "0.8",
+        "turn_detection": "server_vad",
+        "vad_threshold": "0.5",
+        "vad_prefix_padding_ms": "300",
+        "vad_silence_duration_ms": "500",
+        "vad_eagerness": "auto",
+        "max_call_duration_seconds": "600",
+        "is_active": "on",
+        "phone_numbers-TOTAL_FORMS": "0",
+        "phone_numbers-INITIAL_FORMS": "0",
+    }
+    refused = admin_client.post("/admin/assistants/assistant/add/", form)
+    assert refused.status_code == 200
+    assert "is a Realtime model" in refused.content.decode()
+    form["model"] = "gpt-live-1.1"
+    saved = admin_client.post("/admin/assistants/assistant/add/", form)
+    assert saved.status_code == 302
+    assert Assistant.objects.get(name="Live").persona().engine == OPENAI_LIVE

@@ -1,0 +1,33 @@
+"""Twilio's identifiers: two letters and 32 lower-case hex digits, nothing else.
+
+Every entry point that takes a CallSid, StreamSid or AccountSid from outside checks
+it here first and answers anything else with a 400 (or drops the frame), so an
+over-long or NUL-bearing value never reaches the database (a 500 on PostgreSQL, a
+stored call that can never stream on SQLite). No Django.
+
+Reference: https://www.twilio.com/docs/glossary/what-is-a-sid
+"""
+
+from __future__ import annotations
+
+import re
+
+_SID = {
+    prefix: re.compile(prefix + r"[0-9a-f]{32}", re.ASCII)
+    for prefix in ("CA", "MZ", "AC")
+}
+
+
+def is_call_sid(value: object) -> bool:
+    """``CA`` + 32 hex digits."""
+    return isinstance(value, str) and _SID["CA"].fullmatch(value) is not None
+
+
+def is_stream_sid(value: object) -> bool:
+    """``MZ`` + 32 hex digits."""
+    return isinstance(value, str) and _SID["MZ"].fullmatch(value) is not None
+
+
+def is_account_sid(value: object) -> bool:
+    """``AC`` + 32 hex digits."""
+    return isinstance(value, str) and _SID["AC"].fullmatch(value) is not None
