@@ -73,5 +73,6 @@ class PublicOriginValidator:
         parsed = normalized_origin(origin)
         if parsed is None or parsed not in allowed_origins(scope):
             denier = WebsocketDenier()
+            # The stubs type Channels' scope as a TypedDict; ours is the raw dict.
             return await denier(scope, receive, send)  # type: ignore[arg-type]
         return await self.application(scope, receive, send)

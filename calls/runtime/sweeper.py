@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from channels.db import database_sync_to_async as db
 from django.conf import settings
@@ -58,12 +59,10 @@ async def sweep_once() -> list[services.StaleCall]:
 class StartSweeper:
     """ASGI wrapper: the first request or upgrade starts the sweep."""
 
-    def __init__(self, app: object) -> None:
-        self.app = app
+    def __init__(self, app: Any) -> None:
+        self.app = app  # any ASGI application (Channels' router here)
 
-    async def __call__(
-        self, scope: dict[str, object], receive: object, send: object
-    ) -> None:
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if _task is None or _task.done():
             ensure_started()
-        await self.app(scope, receive, send)  # type: ignore[operator]
+        await self.app(scope, receive, send)
