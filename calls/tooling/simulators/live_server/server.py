@@ -11,23 +11,24 @@ start (before session.started), expiry (``session.closed`` with reason
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import threading
 import time
-from collections.abc import Callable, Coroutine
 from http import HTTPStatus
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
 
 from calls.tooling.simulators.live_server.config import LiveConfig
 from calls.tooling.simulators.live_server.session import LiveSession
 from calls.tooling.simulators.realtime_server.config import Faults
 from calls.tooling.simulators.realtime_server.records import ConnectionRecord
-from calls.tooling.simulators.realtime_server.server import _json_response
+from calls.tooling.simulators.ws_server import (
+    BackgroundSimulator,
+    WebSocketSimulator,
+    json_error_response,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -35,60 +36,20 @@ PATH = "/v1/live/sessions"
 T = TypeVar("T")
 
 
-class LiveSimulator:
+class LiveSimulator(WebSocketSimulator[LiveConfig]):
     """A local GPT-Live stand-in: ``await start()``, use ``.url``, ``stop()``."""
 
+    path = PATH
+    label = "GPT-Live simulator"
+
     def __init__(self, config: LiveConfig | None = None, **overrides: object) -> None:
-        self.config = config or LiveConfig()
-        for name, value in overrides.items():
-            if not hasattr(self.config, name):
-                raise TypeError(f"unknown simulator option {name!r}")
-            setattr(self.config, name, value)
+        super().__init__(config or LiveConfig(), **overrides)
         self.connections: list[ConnectionRecord] = []
         self.sessions: list[LiveSession] = []
-        self.rejected_handshakes = 0
-        self._server: Server | None = None
-        self._live: set[ServerConnection] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
 
     @property
     def faults(self) -> Faults:
         return self.config.faults
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("the simulator is not started")
-        return next(iter(self._server.sockets)).getsockname()[1]
-
-    @property
-    def url(self) -> str:
-        return f"ws://{self.config.host}:{self.port}{PATH}"
-
-    async def start(self) -> None:
-        self._server = await serve(
-            self._handle,
-            self.config.host,
-            self.config.port,
-            process_request=self._check_handshake,
-            compression=None,
-            max_size=16 * 1024 * 1024,
-            ping_interval=None,
-        )
-        logger.info("GPT-Live simulator (%s mode) at %s", self.config.mode, self.url)
-
-    async def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.close()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._server.wait_closed(), 5)
-        self._server = None
-
-    async def serve_forever(self) -> None:
-        await self.start()
-        assert self._server is not None
-        await self._server.serve_forever()
 
     def _check_handshake(
         self, connection: ServerConnection, request: Request
@@ -96,12 +57,12 @@ class LiveSimulator:
         parts = urlsplit(request.path)
         if parts.path.rstrip("/") != PATH:
             self.rejected_handshakes += 1
-            return _json_response(
+            return json_error_response(
                 HTTPStatus.NOT_FOUND, "not_found", f"Unknown path {parts.path}."
             )
         if parts.query:
             self.rejected_handshakes += 1
-            return _json_response(
+            return json_error_response(
                 HTTPStatus.BAD_REQUEST,
                 "invalid_request_error",
                 "Connect to Live without query parameters.",
@@ -115,7 +76,7 @@ class LiveSimulator:
             or (expected is not None and key != expected)
         ):
             self.rejected_handshakes += 1
-            return _json_response(
+            return json_error_response(
                 HTTPStatus.UNAUTHORIZED,
                 "invalid_api_key",
                 "Incorrect API key provided.",
@@ -164,50 +125,11 @@ class LiveSimulator:
             timers.append(loop.call_later(self.faults.drop_after_s, ws.transport.abort))
         return timers
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
-
-class LiveSimulatorThread:
+class LiveSimulatorThread(BackgroundSimulator[LiveSimulator]):
     """A ``LiveSimulator`` on its own event loop in a background thread."""
 
     def __init__(self, config: LiveConfig | None = None, **overrides: Any) -> None:
-        self.simulator = LiveSimulator(config, **overrides)
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, name="live-simulator", daemon=True
+        super().__init__(
+            LiveSimulator(config, **overrides), thread_name="live-simulator"
         )
-
-    @property
-    def url(self) -> str:
-        return self.simulator.url
-
-    def start(self, timeout_s: float = 10.0) -> LiveSimulator:
-        self._thread.start()
-        self.call(self.simulator.start, timeout_s=timeout_s)
-        return self.simulator
-
-    def call(
-        self,
-        function: Callable[..., Coroutine[Any, Any, T]],
-        *args: Any,
-        timeout_s: float = 10.0,
-    ) -> T:
-        future = asyncio.run_coroutine_threadsafe(function(*args), self._loop)
-        return future.result(timeout_s)
-
-    def stop(self) -> None:
-        if not self._thread.is_alive():
-            return
-        self.call(self.simulator.stop)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-        self._loop.close()
-
-    def __enter__(self) -> LiveSimulator:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()

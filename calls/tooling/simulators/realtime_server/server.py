@@ -13,13 +13,11 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Coroutine
 from http import HTTPStatus
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
-from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.asyncio.server import ServerConnection
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
@@ -27,6 +25,7 @@ from calls.tooling.simulators.realtime_server.config import Faults, SimulatorCon
 from calls.tooling.simulators.realtime_server.conversation import Conversation
 from calls.tooling.simulators.realtime_server.echo import EchoSession
 from calls.tooling.simulators.realtime_server.records import ConnectionRecord
+from calls.tooling.simulators.ws_server import WebSocketSimulator, json_error_response
 
 logger = logging.getLogger(__name__)
 
@@ -42,80 +41,22 @@ def _presented_key(headers: Headers) -> tuple[str, str]:
     return "api-key", headers.get("api-key", "").strip()
 
 
-def _json_response(status: HTTPStatus, code: str, message: str) -> Response:
-    body = orjson.dumps(
-        {
-            "error": {
-                "message": message,
-                "type": "invalid_request_error",
-                "code": code,
-                "param": None,
-            }
-        }
-    )
-    headers = Headers(
-        [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
-    )
-    return Response(status.value, status.phrase, headers, body)
-
-
-class RealtimeSimulator:
+class RealtimeSimulator(WebSocketSimulator[SimulatorConfig]):
     """A local GA Realtime API stand-in: ``await start()``, use ``.url``, ``stop()``."""
+
+    path = PATHS[0]
+    label = "Realtime simulator"
 
     def __init__(
         self, config: SimulatorConfig | None = None, **overrides: object
     ) -> None:
-        self.config = config or SimulatorConfig()
-        for name, value in overrides.items():
-            if not hasattr(self.config, name):
-                raise TypeError(f"unknown simulator option {name!r}")
-            setattr(self.config, name, value)
+        super().__init__(config or SimulatorConfig(), **overrides)
         self.connections: list[ConnectionRecord] = []
-        self.rejected_handshakes = 0
-        self._server: Server | None = None
-        self._live: set[ServerConnection] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
 
     @property
     def faults(self) -> Faults:
         # The config's Faults: tests change them while the simulator runs.
         return self.config.faults
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("the simulator is not started")
-        # websockets types it Iterable[socket]; asyncio's Server gives a tuple.
-        return next(iter(self._server.sockets)).getsockname()[1]
-
-    @property
-    def url(self) -> str:
-        return f"ws://{self.config.host}:{self.port}/v1/realtime"
-
-    async def start(self) -> None:
-        self._server = await serve(
-            self._handle,
-            self.config.host,
-            self.config.port,
-            process_request=self._check_handshake,
-            compression=None,
-            max_size=16 * 1024 * 1024,
-            ping_interval=None,
-        )
-        logger.info("Realtime simulator (%s mode) at %s", self.config.mode, self.url)
-
-    async def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.close()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._server.wait_closed(), 5)
-        self._server = None
-
-    async def serve_forever(self) -> None:
-        await self.start()
-        assert self._server is not None
-        await self._server.serve_forever()
 
     async def drop_all(self) -> int:
         """Cut every open connection without a close frame; how many were cut."""
@@ -130,7 +71,7 @@ class RealtimeSimulator:
         path = urlsplit(request.path).path.rstrip("/")
         if path not in PATHS:
             self.rejected_handshakes += 1
-            return _json_response(
+            return json_error_response(
                 HTTPStatus.NOT_FOUND, "not_found", f"Unknown path {path}."
             )
         _, key = _presented_key(request.headers)
@@ -142,7 +83,7 @@ class RealtimeSimulator:
         ):
             self.rejected_handshakes += 1
             logger.info("Realtime simulator: refused a handshake (bad API key)")
-            return _json_response(
+            return json_error_response(
                 HTTPStatus.UNAUTHORIZED,
                 "invalid_api_key",
                 "Incorrect API key provided. You can find your API key at "
@@ -207,11 +148,6 @@ class RealtimeSimulator:
         if self.faults.drop_after_s is not None:
             timers.append(loop.call_later(self.faults.drop_after_s, ws.transport.abort))
         return timers
-
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     async def _expire(self, ws: ServerConnection, record: ConnectionRecord) -> None:
         event = {
