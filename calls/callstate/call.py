@@ -334,17 +334,19 @@ class CallState:
             event.item_id, event.response_id, now_ms
         )
         out = self.playback.audio(turn, event.payload, event.json_safe)
-        if out and turn.sent_ms - turn.heard_ms > MAX_UNPLAYED_MS:
+        if not out:
+            return out  # cut off by a barge-in, or no stream yet
+        if turn.sent_ms - turn.heard_ms > MAX_UNPLAYED_MS:
             return self.end(
                 a.STREAM_CLOSED,
                 f"Twilio stopped reading: over {MAX_UNPLAYED_MS // 1000} s of "
                 "assistant audio unplayed",
             )
-        if out:
-            if self.tap is not None:
-                self.tap.assistant_audio(event.payload)
-            if turn.reply_latency_ms is None:
-                out += self.transcript.audio_sent(turn, now_ms)
+        if self.tap is not None:
+            self.tap.assistant_audio(event.payload)
+        # Only an answer to the caller has a latency (not a greeting or goodbye).
+        if turn.reply_latency_ms is None and turn.stopped_ms is not None:
+            out += self.transcript.audio_sent(turn, now_ms)
         return out
 
     def _new_turn(self, item_id: str, response_id: str, now_ms: int) -> AssistantTurn:
