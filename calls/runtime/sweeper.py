@@ -63,6 +63,5 @@ class StartSweeper:
         self.app = app  # any ASGI application (Channels' router here)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if _task is None or _task.done():
-            ensure_started()
+        ensure_started()  # once per connection, not per frame: a cheap no-op
         await self.app(scope, receive, send)
