@@ -27,6 +27,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from twilio.request_validator import RequestValidator
 
+from calls.telephony import identifiers
 from voiceassistant.logging_filters import redact
 
 logger = logging.getLogger(__name__)
@@ -70,7 +71,8 @@ def request_is_valid(request: HttpRequest) -> bool:
 
 
 def twilio_webhook(view: View) -> View:
-    """Accept GET or POST from Twilio only: 403 unsigned, 503 unconfigured."""
+    """Accept GET or POST from Twilio only: 403 unsigned, 503 unconfigured, 400
+    for identifiers that are not Twilio's."""
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -103,6 +105,10 @@ def twilio_webhook(view: View) -> View:
             return HttpResponse(
                 "Invalid Twilio signature.\n", status=403, content_type="text/plain"
             )
+        # Before the view writes anything: a bad CallSid is a 500 on PostgreSQL
+        # and a call that can never stream on SQLite.
+        if problem := identifiers.webhook_problem(twilio_params(request)):
+            return HttpResponse(problem + "\n", status=400, content_type="text/plain")
         return view(request, *args, **kwargs)
 
     return csrf_exempt(require_http_methods(["GET", "POST"])(wrapper))

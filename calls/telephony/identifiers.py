@@ -11,6 +11,8 @@ Reference: https://www.twilio.com/docs/glossary/what-is-a-sid
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 _SID = {
     prefix: re.compile(prefix + r"[0-9a-f]{32}", re.ASCII)
@@ -31,3 +33,20 @@ def is_stream_sid(value: object) -> bool:
 def is_account_sid(value: object) -> bool:
     """``AC`` + 32 hex digits."""
     return isinstance(value, str) and _SID["AC"].fullmatch(value) is not None
+
+
+def webhook_problem(params: Mapping[str, Any]) -> str:
+    """Why a Twilio webhook's identifiers are unacceptable, or "" when fine.
+
+    Every Twilio voice webhook carries a CallSid (``CA`` + 32 hex digits) and may
+    carry an AccountSid (``AC`` + 32 hex digits).
+    """
+    call_sid = params.get("CallSid", "")
+    if not call_sid:
+        return "CallSid is missing."
+    if not is_call_sid(call_sid):
+        return "CallSid is not a Twilio CallSid (CA followed by 32 hex digits)."
+    account_sid = params.get("AccountSid")
+    if account_sid is not None and not is_account_sid(account_sid):
+        return "AccountSid is not a Twilio AccountSid (AC followed by 32 hex digits)."
+    return ""

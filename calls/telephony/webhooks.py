@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
-from typing import Any
 
 from asgiref.sync import async_to_sync
 from django.conf import settings
@@ -24,7 +22,7 @@ from assistants.models import Assistant
 from calls import services
 from calls.models import FINAL_STATUSES, Call, EndReason
 from calls.review import live_events
-from calls.telephony import identifiers, stream_token, twiml
+from calls.telephony import stream_token, twiml
 from calls.telephony.auth import public_url, stream_url, twilio_params, twilio_webhook
 
 logger = logging.getLogger(__name__)
@@ -52,8 +50,6 @@ def voice(request: HttpRequest) -> HttpResponse:
     """A call came in: route it to an assistant and connect the media stream."""
     params = twilio_params(request)
     call_sid = params.get("CallSid", "")
-    if invalid := _invalid_identifiers(params):
-        return _bad_request(invalid)
     routing = services.call_route(
         call_sid=call_sid,
         from_number=params.get("From", ""),
@@ -73,8 +69,6 @@ def status(request: HttpRequest) -> HttpResponse:
     """Twilio's call status callback: record progress, tell live viewers."""
     params = twilio_params(request)
     call_sid = params.get("CallSid", "")
-    if invalid := _invalid_identifiers(params):
-        return _bad_request(invalid)
     call = services.call_update_status(
         call_sid=call_sid,
         status=params.get("CallStatus", ""),
@@ -94,8 +88,6 @@ def stream_ended(request: HttpRequest) -> HttpResponse:
     ends, with the assistant's apology when it ended on a failure.
     """
     params = twilio_params(request)
-    if invalid := _invalid_identifiers(params):
-        return _bad_request(invalid)
     call = _ended_call(params.get("CallSid", ""))
     if call is not None and call.end_reason == EndReason.TRANSFERRED:
         if call.transfer_to:
@@ -150,29 +142,8 @@ def _apology(call: Call | None) -> str:
     return str(default)
 
 
-def _invalid_identifiers(params: Mapping[str, Any]) -> str:
-    """Why the request's Twilio identifiers are unacceptable, or "" when fine.
-
-    Checked before anything is written: a CallSid is ``CA`` + 32 hex digits, an
-    AccountSid (when sent) ``AC`` + 32 hex digits.
-    """
-    call_sid = params.get("CallSid", "")
-    if not call_sid:
-        return "CallSid is missing."
-    if not identifiers.is_call_sid(call_sid):
-        return "CallSid is not a Twilio CallSid (CA followed by 32 hex digits)."
-    account_sid = params.get("AccountSid")
-    if account_sid is not None and not identifiers.is_account_sid(account_sid):
-        return "AccountSid is not a Twilio AccountSid (AC followed by 32 hex digits)."
-    return ""
-
-
 def _twiml(document: str) -> HttpResponse:
     return HttpResponse(document, content_type="text/xml; charset=utf-8")
-
-
-def _bad_request(message: str) -> HttpResponse:
-    return HttpResponse(message + "\n", status=400, content_type="text/plain")
 
 
 def _int_or_none(value: str | None) -> int | None:
