@@ -30,6 +30,15 @@ from assistants.persona import (
     OPENAI_REALTIME,
     Persona,
 )
+from assistants.tools import (
+    NO_TOOLS,
+    EndCallTool,
+    HandoffTarget,
+    Silence,
+    Tools,
+    TransferTarget,
+)
+from assistants.tools import WebhookTool as ToolSpec
 
 # Suggestions only: models come and go, so the field stays free text.
 REALTIME_MODEL_SUGGESTIONS = (
@@ -298,6 +307,82 @@ class Assistant(models.Model):
         validators=[MinValueValidator(30), MaxValueValidator(4 * 3600)],
         help_text="The assistant says goodbye and ends the call after this long.",
     )
+    # -- tools (issue: assistants that act); the assistants JSON nests these
+    # under "tools" (``assistants.config``), the persona under ``Persona.tools``.
+    end_call_enabled = models.BooleanField(
+        "can end the call",
+        default=False,
+        help_text="Give the model an end_call tool: it says the goodbye below (or "
+        "finishes its sentence), the audio plays out, then the call hangs up.",
+    )
+    end_call_goodbye = models.CharField(
+        "goodbye",
+        max_length=500,
+        blank=True,
+        help_text="What the assistant says before it hangs up, e.g. 'Thanks for "
+        "calling, goodbye.' Empty: it says goodbye in its own words.",
+    )
+    keypad = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Keypad digits that act without the model, e.g. {"0": '
+        '{"transfer": "reception"}, "9": {"end_call": true}}. Other digits reach '
+        'the model as text ("The caller pressed 5"), so spoken menus work.',
+    )
+    silence_reprompt_after_seconds = models.PositiveIntegerField(
+        "reprompt after (s)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(2), MaxValueValidator(600)],
+        help_text="Seconds of silence (nobody speaking, no audio playing) before "
+        "the assistant says the reprompt, once. Empty: never.",
+    )
+    silence_hang_up_after_seconds = models.PositiveIntegerField(
+        "hang up after (s)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(3), MaxValueValidator(3600)],
+        help_text="Seconds of silence before the assistant says goodbye and ends "
+        "the call (recorded as a silence timeout). Empty: never.",
+    )
+    silence_reprompt = models.CharField(
+        "reprompt",
+        max_length=300,
+        blank=True,
+        help_text="What the assistant says after the reprompt time, e.g. 'Are you "
+        "still there?'",
+    )
+    # -- recordings, retention and redaction (issue: recordings)
+    recording_enabled = models.BooleanField(
+        "record calls",
+        default=False,
+        help_text="Keep a two-channel recording of each call (the caller, and the "
+        "assistant as the caller heard it) on this deployment's storage. Tell "
+        "callers: say so in the pre-connect message.",
+    )
+    recording_retention_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Delete recordings this many days after the call "
+        "(manage.py purge_calls). Empty: the deployment's default "
+        "(RECORDING_RETENTION_DAYS), or keep.",
+    )
+    transcript_retention_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Delete transcripts this many days after the call "
+        "(manage.py purge_calls). Empty: the deployment's default "
+        "(TRANSCRIPT_RETENTION_DAYS), or keep.",
+    )
+    redact = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Personal data replaced in transcripts as they are written, e.g. '
+        '["card_number", "ssn", "email", "phone_number"]. The model and anyone '
+        "listening in live still hear the caller; only the stored text is redacted.",
+    )
     is_active = models.BooleanField(
         "active",
         default=True,
@@ -368,7 +453,43 @@ class Assistant(models.Model):
 
     def persona(self) -> Persona:
         persona = Persona.from_attributes(self)
-        return dataclasses.replace(persona, engine=self.engine or deployment_engine())
+        return dataclasses.replace(
+            persona,
+            engine=self.engine or deployment_engine(),
+            tools=self.tools() if self.pk else NO_TOOLS,
+        )
+
+    def tools(self) -> Tools:
+        """This assistant's tools as a call sees them (queries the tool rows)."""
+        keypad = Tools.from_data({"keypad": self.keypad}).keypad
+        return Tools(
+            end_call=EndCallTool(self.end_call_enabled, self.end_call_goodbye),
+            transfer=tuple(
+                TransferTarget(t.name, t.number, t.description, t.message)
+                for t in self.transfer_destinations.all()
+            ),
+            handoff=tuple(
+                HandoffTarget(h.target.name, h.description, h.target_id)
+                for h in self.handoff_routes.select_related("target")
+            ),
+            keypad=keypad,
+            silence=Silence(
+                self.silence_reprompt_after_seconds,
+                self.silence_hang_up_after_seconds,
+                self.silence_reprompt,
+            ),
+            webhooks=tuple(
+                ToolSpec(
+                    w.name,
+                    w.description,
+                    w.url,
+                    w.parameters or {},
+                    w.timeout_seconds,
+                    w.filler,
+                )
+                for w in self.webhook_tools.all()
+            ),
+        )
 
     def snapshot(self) -> dict[str, Any]:
         """The settings a call runs with, as plain JSON-ready data (``Persona``)."""
@@ -404,3 +525,147 @@ class PhoneNumber(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} ({self.label})" if self.label else self.number
+
+
+# -- tools: one row per transfer destination, handoff and webhook tool ----------
+
+TOOL_NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"
+tool_name_validator = RegexValidator(
+    regex=TOOL_NAME_PATTERN,
+    message="Use 1 to 64 letters, digits, underscores or hyphens.",
+)
+
+
+class TransferDestination(models.Model):
+    """A person or line the assistant can transfer the caller to."""
+
+    assistant = models.ForeignKey(
+        Assistant, on_delete=models.CASCADE, related_name="transfer_destinations"
+    )
+    name = models.CharField(
+        max_length=64,
+        validators=[tool_name_validator],
+        help_text="What the model calls it, e.g. reception.",
+    )
+    number = models.CharField(
+        max_length=16,
+        validators=[e164_validator],
+        help_text="Dialled in E.164 form, e.g. +15557770000.",
+    )
+    description = models.CharField(
+        max_length=500,
+        help_text="When to transfer here, for the model, e.g. 'A person at the "
+        "front desk, for anything you cannot answer.'",
+    )
+    message = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="What the assistant says before the transfer, e.g. 'Let me put "
+        "you through to reception.'",
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["assistant", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assistant", "name"], name="unique_transfer_name"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.number})"
+
+
+class HandoffRoute(models.Model):
+    """Another assistant this one can hand the conversation to."""
+
+    assistant = models.ForeignKey(
+        Assistant, on_delete=models.CASCADE, related_name="handoff_routes"
+    )
+    target = models.ForeignKey(
+        Assistant,
+        on_delete=models.PROTECT,
+        related_name="handoffs_in",
+        help_text="The conversation continues with this assistant's instructions "
+        "and tools, in the same voice (the Realtime API cannot change the voice "
+        "once audio was produced).",
+    )
+    description = models.CharField(
+        max_length=500,
+        help_text="When to hand off, for the model, e.g. 'Questions about invoices "
+        "and payments.'",
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["assistant", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assistant", "target"], name="unique_handoff_target"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"handoff to {self.target_id}"
+
+
+class WebhookTool(models.Model):
+    """A function the model can call: a signed POST to the business's system."""
+
+    assistant = models.ForeignKey(
+        Assistant, on_delete=models.CASCADE, related_name="webhook_tools"
+    )
+    name = models.CharField(
+        max_length=64,
+        validators=[tool_name_validator],
+        help_text="The function's name for the model, e.g. lookup_order.",
+    )
+    description = models.CharField(
+        max_length=1000,
+        help_text="What it does and when to use it, for the model.",
+    )
+    url = models.URLField(
+        "URL",
+        max_length=500,
+        help_text="http(s) endpoint that receives a signed POST (Standard "
+        "Webhooks); redirects are not followed.",
+    )
+    parameters = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='A JSON Schema object for the arguments, e.g. {"type": "object", '
+        '"properties": {"order_id": {"type": "string"}}, "required": ["order_id"]}.',
+    )
+    timeout_seconds = models.PositiveSmallIntegerField(
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+        help_text="Past this the model is told the tool timed out, and the call "
+        "goes on.",
+    )
+    filler = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="What the assistant may say while it waits, e.g. 'One moment "
+        "while I check.'",
+    )
+    secret = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Standard Webhooks signing secret (whsec_...). Generated when "
+        "empty; never exported.",
+    )
+    secret_rotated_at = models.DateTimeField(null=True, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["assistant", "position", "id"]
+        verbose_name = "webhook tool"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assistant", "name"], name="unique_webhook_tool_name"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -16,10 +16,11 @@ Pure module: no Django, so the engines and the call state can import it.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from dataclasses import dataclass, fields
 from typing import Any
+
+from assistants.tools import NO_TOOLS, Tools
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,13 @@ class Persona:
     # and its prompt (tool and workflow rules; ``instructions`` is the voice's).
     backend_model: str = DEFAULT_BACKEND_MODEL
     backend_instructions: str = ""
+    # What the model can do besides talk (``assistants.tools``), snapshotted in
+    # the assistants JSON's "tools" shape.
+    tools: Tools = NO_TOOLS
+    # Keep a two-channel recording of the call; personal data to redact from
+    # transcripts as they are written (``calls.redaction`` detector names).
+    recording_enabled: bool = False
+    redact: tuple[str, ...] = ()
 
     @property
     def transcribes_caller(self) -> bool:
@@ -67,7 +75,17 @@ class Persona:
 
     def to_snapshot(self) -> dict[str, Any]:
         """JSON-ready data for ``Call.assistant_snapshot``."""
-        return {"schema": SCHEMA_VERSION, **dataclasses.asdict(self)}
+        data = {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name not in ("tools", "redact")
+        }
+        return {
+            "schema": SCHEMA_VERSION,
+            **data,
+            "tools": self.tools.to_snapshot(),
+            "redact": list(self.redact),
+        }
 
     @classmethod
     def from_snapshot(cls, data: Any) -> Persona:
@@ -75,8 +93,12 @@ class Persona:
         if not isinstance(data, dict):
             return cls()
         values: dict[str, Any] = {}
+        values["tools"] = Tools.from_data(data.get("tools"))
+        redact = data.get("redact")
+        if isinstance(redact, list):
+            values["redact"] = tuple(r for r in redact if isinstance(r, str))
         for field in fields(cls):
-            if field.name not in data:
+            if field.name not in data or field.name in ("tools", "redact"):
                 continue
             value = _coerce(data[field.name], getattr(DEFAULTS, field.name))
             if value is _INVALID:
@@ -95,8 +117,10 @@ class Persona:
         values = {
             f.name: getattr(source, f.name)
             for f in fields(cls)
-            if hasattr(source, f.name) and f.name != "assistant_id"
+            if hasattr(source, f.name) and f.name not in ("assistant_id", "tools")
         }
+        if "redact" in values:
+            values["redact"] = tuple(values["redact"] or ())
         return cls(assistant_id=getattr(source, "pk", None), **values)
 
 

@@ -62,6 +62,8 @@ class EndReason(models.TextChoices):
     TRANSFERRED = "transferred", "Transferred to a person"
     PROCESS_LOST = "process_lost", "Server process lost the call"
     NO_STREAM = "no_stream", "Media stream never opened"
+    ASSISTANT_ENDED = "assistant_ended", "Assistant ended the call"
+    SILENCE_TIMEOUT = "silence_timeout", "Caller silent too long"
 
 
 class CallOutcome(models.TextChoices):
@@ -147,6 +149,31 @@ class Call(models.Model):
     bad_frames = models.PositiveIntegerField(
         default=0, help_text="Malformed or unexpected messages ignored during the call."
     )
+    transfer_status = models.CharField(
+        max_length=16,
+        blank=True,
+        help_text="How the transfer's <Dial> ended, as Twilio reported it "
+        "(DialCallStatus: completed, answered, busy, no-answer, failed, canceled).",
+    )
+    streams = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="Media streams the call had: more than one when the caller came "
+        "back to the assistant (a transfer nobody answered).",
+    )
+    handoffs = models.PositiveSmallIntegerField(
+        default=0, help_text="Times the conversation was handed to another assistant."
+    )
+    recording_purged_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the recording was deleted (retention)."
+    )
+    transcript_purged_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the transcript was deleted (retention)."
+    )
+    purge_note = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="What was deleted and why (retention, a caller's request).",
+    )
     input_tokens = models.PositiveIntegerField(default=0)
     output_tokens = models.PositiveIntegerField(default=0)
     input_text_tokens = models.PositiveIntegerField(default=0)
@@ -169,6 +196,7 @@ class Call(models.Model):
             ("export_call", "Can download calls and transcripts"),
             ("view_live_call", "Can follow calls in progress live"),
             ("listen_live_call", "Can listen in to calls in progress"),
+            ("listen_recording", "Can play and download call recordings"),
         ]
         indexes = [
             models.Index(fields=["status", "-created_at"]),
@@ -208,6 +236,7 @@ class TranscriptRole(models.TextChoices):
     CALLER = "caller"
     ASSISTANT = "assistant"
     SYSTEM = "system"
+    TOOL = "tool"
 
 
 class TranscriptEntry(models.Model):
@@ -248,6 +277,19 @@ class TranscriptEntry(models.Model):
         help_text="The engine's share: its end-of-speech event (VAD speech_stopped) "
         "reached us -> its first assistant audio reached us.",
     )
+    # Tool rows (role "tool"): ``text`` holds the output, or the error.
+    tool_name = models.CharField(max_length=64, blank=True)
+    tool_arguments = models.TextField(
+        blank=True, help_text="The arguments the model gave, as JSON."
+    )
+    tool_status = models.CharField(
+        max_length=16,
+        blank=True,
+        choices=[("ok", "ok"), ("error", "error"), ("timeout", "timeout")],
+    )
+    duration_ms = models.PositiveIntegerField(
+        null=True, blank=True, help_text="How long the tool took."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -259,3 +301,89 @@ class TranscriptEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role} #{self.seq}: {self.text[:40]}"
+
+
+class CallAssistant(models.Model):
+    """Which assistant handled a call from when: one row at the start, one per
+    handoff."""
+
+    call = models.ForeignKey(
+        Call, on_delete=models.CASCADE, related_name="assistant_spans"
+    )
+    assistant = models.ForeignKey(
+        Assistant, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    name = models.CharField(max_length=100, help_text="The assistant's name then.")
+    offset_ms = models.PositiveIntegerField(
+        default=0, help_text="From the first stream's start, in ms."
+    )
+    started_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["call", "offset_ms", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} from {self.offset_ms} ms"
+
+
+def recordings_storage():  # type: ignore[no-untyped-def]
+    """``STORAGES["recordings"]``: local files under MEDIA_ROOT by default, an
+    S3-compatible bucket when configured (settings)."""
+    from django.core.files.storage import storages
+
+    return storages["recordings"]
+
+
+class Recording(models.Model):
+    """A call's two-channel recording: caller left, assistant (as heard) right."""
+
+    call = models.OneToOneField(Call, on_delete=models.CASCADE, related_name="recording")
+    file = models.FileField(upload_to="recordings/%Y/%m/", storage=recordings_storage)
+    format = models.CharField(max_length=32, default="wav")
+    channels = models.PositiveSmallIntegerField(default=2)
+    sample_rate = models.PositiveIntegerField(default=8000)
+    duration_ms = models.PositiveIntegerField(default=0)
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"recording of {self.call_id}"
+
+
+class RecordingAccess(models.Model):
+    """Who played or downloaded a recording, and when."""
+
+    recording = models.ForeignKey(
+        Recording, on_delete=models.CASCADE, related_name="accesses"
+    )
+    user = models.ForeignKey(
+        "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    username = models.CharField(max_length=150)
+    range = models.CharField(max_length=100, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name_plural = "recording accesses"
+
+
+class ForgetRequest(models.Model):
+    """A data-subject request: everything of one phone number deleted."""
+
+    number_masked = models.CharField(max_length=32)
+    number_hash = models.CharField(
+        max_length=64, help_text="SHA-256 of the number, to answer 'was it done?'"
+    )
+    requested_by = models.CharField(max_length=150)
+    calls = models.PositiveIntegerField(default=0)
+    recordings = models.PositiveIntegerField(default=0)
+    transcript_entries = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
