@@ -183,6 +183,10 @@ def transcript_entry_add(
     reply_latency_ms: int | None = None,
     heard_latency_ms: int | None = None,
     engine_latency_ms: int | None = None,
+    tool_name: str = "",
+    tool_arguments: str = "",
+    tool_status: str = "",
+    duration_ms: int | None = None,
 ) -> TranscriptEntry:
     """Write one finished turn. A repeat of the same ``seq`` updates it instead.
 
@@ -203,6 +207,13 @@ def transcript_entry_add(
     }
     if _HAS_ENGINE_LATENCY:
         defaults["engine_latency_ms"] = engine_latency_ms
+    if tool_name:  # a tool row (role "tool"): ``text`` is its output or error
+        defaults.update(
+            tool_name=tool_name[:64],
+            tool_arguments=tool_arguments,
+            tool_status=tool_status[:16],
+            duration_ms=duration_ms,
+        )
     entry, _ = TranscriptEntry.objects.update_or_create(
         call_id=call_id, seq=seq, defaults=defaults
     )

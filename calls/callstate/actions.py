@@ -23,11 +23,15 @@ AUTH_FAILED = "auth_failed"
 SERVER_SHUTDOWN = "server_shutdown"
 HUNG_UP_BY_STAFF = "hung_up_by_staff"
 TRANSFERRED = "transferred"
+ASSISTANT_ENDED = "assistant_ended"
+SILENCE_TIMEOUT = "silence_timeout"
 
 # Transcript roles; calls.models.TranscriptRole's values.
 CALLER = "caller"
 ASSISTANT = "assistant"
 SYSTEM = "system"
+TOOL = "tool"
+TOOL_OK, TOOL_ERROR, TOOL_TIMEOUT = "ok", "error", "timeout"
 
 # Timer names the call state asks for with StartTimer and gets back in on_timer.
 TIMER_MAX_DURATION = "max_duration"
@@ -82,6 +86,11 @@ class SaveTranscript:
     reply_latency_ms: int | None = None
     heard_latency_ms: int | None = None
     engine_latency_ms: int | None = None
+    # Tool rows (role TOOL): ``text`` is the output or the error.
+    tool_name: str = ""
+    tool_arguments: str = ""
+    tool_status: str = ""  # TOOL_OK, TOOL_ERROR, TOOL_TIMEOUT
+    duration_ms: int | None = None
 
     def kwargs(self) -> dict[str, Any]:
         return asdict(self)
@@ -134,6 +143,16 @@ class RunTool:
     arguments: str
     item_id: str = ""
     response_id: str = ""
+
+
+@dataclass(slots=True)
+class ToolResult:
+    """What a tool run gave: the output the model gets (JSON or text; an error
+    is an output too, so the model can apologise) and ``status`` (TOOL_OK,
+    TOOL_ERROR, TOOL_TIMEOUT) for the transcript's tool row."""
+
+    output: str
+    status: str = TOOL_OK
 
 
 @dataclass(slots=True)
