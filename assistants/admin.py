@@ -1,30 +1,43 @@
 """Admin for assistants and their phone numbers.
 
 Staff edit personas here: one page per assistant with its numbers inline. The list
-shows how many calls each assistant took, linking to the staff call log.
+shows how many calls each assistant took, linking to the staff call log. Tools
+(transfer destinations, handoffs, webhook tools) are inlines too; their rules are
+the models' ``clean()`` and ``assistants.tool_validators``, the same the JSON
+import applies. A webhook tool's signing secret is shown once, in the message
+after the save that made it (new tool, or "rotate secret"), and masked after.
 """
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.db.models.fields import Field
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from assistants import tool_validators, webhook_secrets
+from assistants.checks import RECORDING_NOTICE_HINT, recording_notice_problem
 from assistants.models import (
     BACKEND_MODEL_SUGGESTIONS,
     MODEL_SUGGESTIONS,
     TRANSCRIPTION_MODEL_SUGGESTIONS,
     Assistant,
+    HandoffRoute,
     PhoneNumber,
+    TransferDestination,
+    WebhookTool,
 )
+from assistants.redaction_names import REDACTION_KINDS
 from assistants.widgets import DatalistInput
 from calls.engines.model_names import persona_warnings
 from calls.runtime.check import check_assistant
@@ -35,9 +48,13 @@ if TYPE_CHECKING:
     AssistantAdminBase = admin.ModelAdmin[Assistant]
     PhoneNumberAdminBase = admin.ModelAdmin[PhoneNumber]
     PhoneNumberInlineBase = admin.TabularInline[PhoneNumber, Assistant]
+    TransferInlineBase = admin.TabularInline[TransferDestination, Assistant]
+    HandoffInlineBase = admin.TabularInline[HandoffRoute, Assistant]
+    WebhookInlineBase = admin.StackedInline[WebhookTool, Assistant]
 else:
     AssistantAdminBase = PhoneNumberAdminBase = admin.ModelAdmin
-    PhoneNumberInlineBase = admin.TabularInline
+    PhoneNumberInlineBase = TransferInlineBase = HandoffInlineBase = admin.TabularInline
+    WebhookInlineBase = admin.StackedInline
 
 # "Check this assistant" runs one session per assistant, a few seconds each.
 MAX_CHECKED = 5
@@ -62,6 +79,151 @@ class PhoneNumberInline(PhoneNumberInlineBase):
     model = PhoneNumber
     extra = 0
     fields = ("number", "label", "is_active")
+
+
+KEYPAD_HELP = (
+    "Keys that act at once, without the model. A JSON object from key (0-9, * or "
+    '#) to an action: {"transfer": "<a transfer destination\'s name below>"} or '
+    '{"end_call": true}. Example: {"0": {"transfer": "reception"}, "9": '
+    '{"end_call": true}}. Keys not listed reach the model as text ("The caller '
+    'pressed 5"), so a spoken menu in the instructions works. Empty: {}.'
+)
+REDACT_HELP = (
+    "Personal data replaced in stored transcripts as they are written. The model "
+    "and anyone listening in live still hear the caller."
+)
+
+
+def _posted_names(data: Any, prefix: str) -> list[str]:
+    """The names an inline formset was posted with, deleted rows left out."""
+    try:
+        total = int(data.get(f"{prefix}-TOTAL_FORMS", 0))
+    except (TypeError, ValueError):
+        return []
+    return [
+        name
+        for index in range(total)
+        if (name := data.get(f"{prefix}-{index}-name"))
+        and not data.get(f"{prefix}-{index}-DELETE")
+    ]
+
+
+class TransferFormSet(BaseInlineFormSet):
+    """Checks what spans the inlines: one name per tool, keypad transfers exist."""
+
+    def clean(self) -> None:
+        super().clean()
+        names = [
+            form.cleaned_data["name"]
+            for form in self.forms
+            if form.cleaned_data.get("name") and not form.cleaned_data.get("DELETE")
+        ]
+        webhook_names = _posted_names(self.data, "webhook_tools")
+        problems = [
+            f"{kind}: {problem}"
+            for kind, _, problem in tool_validators.name_clashes(names, webhook_names)
+        ]
+        try:
+            keypad = json.loads(self.data.get("keypad") or "{}")
+        except (TypeError, ValueError):
+            keypad = None  # the keypad field reports it
+        if keypad is not None:
+            problems += [
+                f"Keypad {problem}"
+                for problem in tool_validators.keypad_problems(keypad, names)
+            ]
+        if problems:
+            raise ValidationError(problems)
+
+
+class TransferDestinationInline(TransferInlineBase):
+    model = TransferDestination
+    formset = TransferFormSet
+    extra = 0
+    fields = ("name", "number", "description", "message")
+    verbose_name = "transfer destination"
+    verbose_name_plural = (
+        "Transfer destinations (the model's transfer_call tool; a keypad key can "
+        "transfer too)"
+    )
+
+
+class HandoffRouteInline(HandoffInlineBase):
+    model = HandoffRoute
+    fk_name = "assistant"
+    extra = 0
+    fields = ("target", "description")
+    verbose_name = "handoff"
+    verbose_name_plural = (
+        "Handoffs (the model's handoff tool: the call continues with another "
+        "assistant's instructions and tools)"
+    )
+
+
+class WebhookToolForm(forms.ModelForm):
+    rotate_secret = forms.BooleanField(
+        required=False,
+        help_text="Make a new signing secret on save (shown once, in the message "
+        "after saving). The business's system must switch to it.",
+    )
+
+    class Meta:
+        model = WebhookTool
+        # The inline's ``fields`` decide; "url" is built by its formfield_for_dbfield
+        # (with an explicit default scheme), so it is not listed here.
+        fields = ("name", "description", "parameters", "timeout_seconds", "filler")
+
+    def save(self, commit: bool = True) -> WebhookTool:
+        tool = self.instance
+        # Made here rather than by WebhookTool.save() so that the admin knows to
+        # show it: it is never displayed again.
+        rotate = bool(self.cleaned_data.get("rotate_secret")) and bool(tool.pk)
+        if rotate or not tool.secret:
+            tool.secret = webhook_secrets.generate_secret()
+            self.new_secret = tool.secret
+            if rotate:
+                tool.secret_rotated_at = timezone.now()
+        saved: WebhookTool = super().save(commit)
+        return saved
+
+
+class WebhookToolInline(WebhookInlineBase):
+    model = WebhookTool
+    form = WebhookToolForm
+    extra = 0
+    fields = (
+        "name",
+        "description",
+        "url",
+        "parameters",
+        "timeout_seconds",
+        "filler",
+        "signing_secret",
+        "rotate_secret",
+    )
+    readonly_fields = ("signing_secret",)
+    verbose_name_plural = (
+        "Webhook tools (functions the model can call: a signed POST to your system)"
+    )
+
+    def formfield_for_dbfield(
+        self, db_field: Field[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> forms.Field | None:
+        if db_field.name == "url":
+            # A URL typed without a scheme means https (Django 6's default).
+            kwargs["assume_scheme"] = "https"
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    @admin.display(description="signing secret")
+    def signing_secret(self, obj: WebhookTool) -> str:
+        if not obj.pk:
+            return "Made when the tool is saved, and shown once."
+        rotated = (
+            f" (rotated {timezone.localtime(obj.secret_rotated_at):%Y-%m-%d %H:%M})"
+            if obj.secret_rotated_at
+            else ""
+        )
+        return webhook_secrets.masked(obj.secret) + rotated
 
 
 @admin.register(Assistant)
@@ -124,11 +286,46 @@ class AssistantAdmin(AssistantAdminBase):
             },
         ),
         (
+            "Tools",
+            {
+                "description": "What the assistant can do besides talk. Transfer "
+                "destinations, handoffs and webhook tools are listed below the "
+                "settings.",
+                "fields": (
+                    "end_call_enabled",
+                    "end_call_goodbye",
+                    "keypad",
+                    "silence_reprompt_after_seconds",
+                    "silence_hang_up_after_seconds",
+                    "silence_reprompt",
+                ),
+            },
+        ),
+        (
+            "Recording and privacy",
+            {
+                "description": "Recorded callers must be told: say so in the "
+                "pre-connect message. Retention: empty uses the deployment's "
+                "default.",
+                "fields": (
+                    "recording_enabled",
+                    "recording_retention_days",
+                    "transcript_retention_days",
+                    "redact",
+                ),
+            },
+        ),
+        (
             "Limits and status",
             {"fields": ("max_call_duration_seconds", "is_active", "is_fallback")},
         ),
     )
-    inlines = (PhoneNumberInline,)
+    inlines = (
+        PhoneNumberInline,
+        TransferDestinationInline,
+        HandoffRouteInline,
+        WebhookToolInline,
+    )
     list_display = (
         "name",
         "engine",
@@ -180,6 +377,37 @@ class AssistantAdmin(AssistantAdminBase):
         # Unknown model names are allowed (models come and go), but said.
         for warning in persona_warnings(obj.persona()):
             self.message_user(request, f"{obj}: {warning}", messages.WARNING)
+        notice = recording_notice_problem(
+            obj.recording_enabled, obj.pre_connect_message
+        )
+        if notice:
+            self.message_user(
+                request, f"{obj} {notice} {RECORDING_NOTICE_HINT}", messages.WARNING
+            )
+
+    def save_formset(
+        self, request: HttpRequest, form: Any, formset: Any, change: bool
+    ) -> None:
+        super().save_formset(request, form, formset, change)
+        if formset.model in (TransferDestination, HandoffRoute, WebhookTool):
+            # The JSON's list order is ``position``; here it is the forms' order.
+            kept = [
+                f.instance
+                for f in formset.forms
+                if f.instance.pk and f not in formset.deleted_forms
+            ]
+            for position, row in enumerate(kept):
+                if row.position != position:
+                    formset.model.objects.filter(pk=row.pk).update(position=position)
+        for inline_form in formset.forms:
+            secret = getattr(inline_form, "new_secret", None)
+            if secret:
+                self.message_user(
+                    request,
+                    f'Signing secret of the webhook tool "{inline_form.instance}": '
+                    f"{secret} — copy it to your system now; it is not shown again.",
+                    messages.SUCCESS,
+                )
 
     class Media:
         js = ("assistants/engine_fields.js",)
@@ -196,6 +424,16 @@ class AssistantAdmin(AssistantAdminBase):
     def formfield_for_dbfield(
         self, db_field: Field[Any, Any], request: HttpRequest, **kwargs: Any
     ) -> forms.Field | None:
+        if db_field.name == "redact":
+            return forms.MultipleChoiceField(
+                label="Redact",
+                choices=[(kind, kind.replace("_", " ")) for kind in REDACTION_KINDS],
+                widget=forms.CheckboxSelectMultiple,
+                required=False,
+                help_text=REDACT_HELP,
+            )
+        if db_field.name == "keypad":
+            kwargs["help_text"] = KEYPAD_HELP
         if db_field.name in SUGGESTIONS:
             kwargs["widget"] = DatalistInput(
                 SUGGESTIONS[db_field.name], attrs={"class": "vTextField"}

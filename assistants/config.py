@@ -3,9 +3,14 @@
 A document is ``{"assistants": [entry, ...]}``. An entry has a ``name`` (required;
 assistants are matched by it), any ``Assistant`` setting by its field name, and
 optionally ``phone_numbers``: a list of E.164 strings or of objects
-``{"number", "label", "is_active"}``. ``parse_document`` checks everything that can
-be checked without the database (keys, types, choices, number format, duplicates)
-and reports every problem at once, each naming the entry and the field;
+``{"number", "label", "is_active"}``. Some settings are nested rather than flat
+(``NESTED_FIELDS``): ``tools`` (end_call, transfer, handoff, keypad, silence,
+webhooks; the shape of ``Tools.to_data()``), ``recording``,
+``transcript_retention_days`` and ``redact``. Tool rows are parsed into
+``ToolRows``; the rules they share with the admin are ``tool_validators``.
+``parse_document`` checks everything that can be checked without the database
+(keys, types, choices, number format, duplicates) and reports every problem at
+once, each naming the entry and the field;
 ``check_document`` does the same but hands the problems back with what could be
 read, so that ``assistants.services`` can add the database's checks (ranges,
 ownership, the fallback) and report everything in one pass.
@@ -20,17 +25,55 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from assistants import tool_validators
 from assistants.languages import language_problem
 from assistants.models import Assistant, e164_validator
 
-# Every persona setting, in the model's order: what export writes and import reads.
+# Model fields the JSON nests, by their path in an entry: exported and imported
+# there, and named so in error messages.
+NESTED_FIELDS: dict[str, str] = {
+    "tools.end_call.enabled": "end_call_enabled",
+    "tools.end_call.goodbye": "end_call_goodbye",
+    "tools.keypad": "keypad",
+    "tools.silence.reprompt_after_seconds": "silence_reprompt_after_seconds",
+    "tools.silence.hang_up_after_seconds": "silence_hang_up_after_seconds",
+    "tools.silence.reprompt": "silence_reprompt",
+    "recording.enabled": "recording_enabled",
+    "recording.retention_days": "recording_retention_days",
+    "transcript_retention_days": "transcript_retention_days",
+    "redact": "redact",
+}
+FIELD_PATHS: dict[str, str] = {field: path for path, field in NESTED_FIELDS.items()}
+# Every flat persona setting, in the model's order: what export writes and import
+# reads at the top of an entry.
 SETTING_FIELDS: tuple[str, ...] = tuple(
     field.name
     for field in Assistant._meta.concrete_fields
     if field.name not in ("id", "name", "created_at", "updated_at")
+    and field.name not in FIELD_PATHS
 )
-ENTRY_KEYS = ("name", *SETTING_FIELDS, "phone_numbers")
+NESTED_KEYS = ("tools", "recording", "transcript_retention_days", "redact")
+ENTRY_KEYS = ("name", *SETTING_FIELDS, *NESTED_KEYS, "phone_numbers")
 NUMBER_KEYS = ("number", "label", "is_active")
+# The objects inside an entry and the keys each may hold.
+OBJECT_KEYS: dict[str, tuple[str, ...]] = {
+    "tools": ("end_call", "transfer", "handoff", "keypad", "silence", "webhooks"),
+    "tools.end_call": ("enabled", "goodbye"),
+    "tools.silence": ("reprompt_after_seconds", "hang_up_after_seconds", "reprompt"),
+    "recording": ("enabled", "retention_days"),
+}
+# Tool rows: their keys, and which are required text.
+TRANSFER_KEYS = ("name", "number", "description", "message")
+HANDOFF_KEYS = ("assistant", "description")
+WEBHOOK_KEYS = (
+    "name",
+    "description",
+    "url",
+    "parameters",
+    "timeout_seconds",
+    "filler",
+    "secret",
+)
 
 
 class ConfigError(Exception):
@@ -49,6 +92,41 @@ class NumberSpec:
 
 
 @dataclass(frozen=True)
+class TransferSpec:
+    name: str
+    number: str
+    description: str = ""
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class HandoffSpec:
+    assistant: str  # the target's name
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class WebhookSpec:
+    name: str
+    url: str
+    description: str = ""
+    parameters: Any = None
+    timeout_seconds: int = 5
+    filler: str = ""
+    # None when not given; ``webhook_secrets.PLACEHOLDER`` keeps the stored one.
+    secret: str | None = None
+
+
+@dataclass(frozen=True)
+class ToolRows:
+    """The tool rows an entry lists; None for a list it does not mention (kept)."""
+
+    transfer: tuple[TransferSpec, ...] | None = None
+    handoff: tuple[HandoffSpec, ...] | None = None
+    webhooks: tuple[WebhookSpec, ...] | None = None
+
+
+@dataclass(frozen=True)
 class EntrySpec:
     """One checked entry. ``numbers`` is None when the entry does not list any."""
 
@@ -60,6 +138,7 @@ class EntrySpec:
     # ``settings`` and of the model's validation.
     bad_fields: frozenset[str] = frozenset()
     has_errors: bool = False
+    tools: ToolRows = ToolRows()
 
     @property
     def where(self) -> str:
@@ -127,6 +206,8 @@ def _parse_entry(index: int, raw: Any, errors: list[str]) -> EntrySpec | None:
                 bad_fields.add(key)
             else:
                 settings[key] = raw[key]
+    _parse_nested(where, raw, settings, bad_fields, errors)
+    tools = _parse_tool_rows(where, raw.get("tools"), errors)
     numbers = None
     if "phone_numbers" in raw:
         numbers = _parse_numbers(where, raw["phone_numbers"], errors)
@@ -139,7 +220,148 @@ def _parse_entry(index: int, raw: Any, errors: list[str]) -> EntrySpec | None:
         numbers=numbers,
         bad_fields=frozenset(bad_fields),
         has_errors=len(errors) > found,
+        tools=tools,
     )
+
+
+def _parse_nested(
+    where: str,
+    raw: dict[str, Any],
+    settings: dict[str, Any],
+    bad_fields: set[str],
+    errors: list[str],
+) -> None:
+    """Read the nested settings (``NESTED_FIELDS``) into flat ``settings``."""
+    broken: set[str] = set()  # objects of the wrong type: nothing under them is read
+    for path, keys in OBJECT_KEYS.items():
+        value = _at(raw, path)
+        if value is _MISSING or any(path.startswith(b + ".") for b in broken):
+            continue
+        if not isinstance(value, dict):
+            errors.append(f"{where}: {path}: must be an object, not {_kind(value)}.")
+            broken.add(path)
+            continue
+        unknown = sorted(set(value) - set(keys))
+        if unknown:
+            errors.append(
+                f"{where}: {path}: unknown key(s) {_quoted(unknown)}; "
+                f"allowed keys are {_quoted(keys)}."
+            )
+    for path, key in NESTED_FIELDS.items():
+        if any(path.startswith(b + ".") for b in broken):
+            continue
+        value = _at(raw, path)
+        if value is _MISSING:
+            continue
+        problems = _nested_problems(key, value)
+        if problems:
+            errors.extend(f"{where}: {path}: {problem}" for problem in problems)
+            bad_fields.add(key)
+        else:
+            settings[key] = value
+
+
+_MISSING = object()
+
+
+def _at(raw: dict[str, Any], path: str) -> Any:
+    value: Any = raw
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return _MISSING
+        value = value[part]
+    return value
+
+
+def _nested_problems(key: str, value: Any) -> list[str]:
+    if key == "keypad":
+        # Whether transfers name real destinations is checked with the rows.
+        return tool_validators.keypad_problems(value, None)
+    if key == "redact":
+        problem = tool_validators.redact_problem(value)
+        return [problem] if problem else []
+    problem = _setting_problem(key, value)
+    return [problem] if problem else []
+
+
+def _parse_tool_rows(where: str, tools: Any, errors: list[str]) -> ToolRows:
+    if not isinstance(tools, dict):
+        return ToolRows()  # absent, or reported by _parse_nested
+    transfer = _parse_rows(
+        f"{where}: tools.transfer", tools, "transfer", TRANSFER_KEYS, errors
+    )
+    handoff = _parse_rows(
+        f"{where}: tools.handoff", tools, "handoff", HANDOFF_KEYS, errors
+    )
+    webhooks = _parse_rows(
+        f"{where}: tools.webhooks", tools, "webhooks", WEBHOOK_KEYS, errors
+    )
+    return ToolRows(
+        transfer=None
+        if transfer is None
+        else tuple(TransferSpec(**row) for row in transfer),
+        handoff=None
+        if handoff is None
+        else tuple(HandoffSpec(**row) for row in handoff),
+        webhooks=None
+        if webhooks is None
+        else tuple(WebhookSpec(**row) for row in webhooks),
+    )
+
+
+# Per row key: (required, check) where check says what the value must be.
+_ROW_TYPES: dict[str, tuple[str, Any]] = {
+    "parameters": ("a JSON Schema object", lambda v: isinstance(v, dict)),
+    "timeout_seconds": (
+        "a whole number",
+        lambda v: isinstance(v, int) and not isinstance(v, bool),
+    ),
+}
+_REQUIRED = {"name", "number", "url", "assistant"}
+
+
+def _parse_rows(
+    where: str,
+    tools: dict[str, Any],
+    key: str,
+    keys: tuple[str, ...],
+    errors: list[str],
+) -> list[dict[str, Any]] | None:
+    """The list ``tools[key]`` as checked keyword arguments; None when absent."""
+    if key not in tools:
+        return None
+    raw = tools[key]
+    if not isinstance(raw, list):
+        errors.append(f"{where}: must be a list, not {_kind(raw)}.")
+        return []
+    rows = []
+    for position, item in enumerate(raw):
+        at = f"{where}[{position}]"
+        if not isinstance(item, dict):
+            errors.append(f"{at}: must be an object, not {_kind(item)}.")
+            continue
+        found = len(errors)
+        unknown = sorted(set(item) - set(keys))
+        if unknown:
+            errors.append(
+                f"{at}: unknown key(s) {_quoted(unknown)}; "
+                f"allowed keys are {_quoted(keys)}."
+            )
+        for name in keys:
+            if name not in item:
+                if name in _REQUIRED:
+                    errors.append(f"{at}.{name}: is required.")
+                continue
+            expected, check = _ROW_TYPES.get(
+                name, ("text", lambda v: isinstance(v, str))
+            )
+            if not check(item[name]):
+                errors.append(
+                    f"{at}.{name}: must be {expected}, not {_kind(item[name])}."
+                )
+        if len(errors) == found:
+            rows.append({name: item[name] for name in keys if name in item})
+    return rows
 
 
 def _setting_problem(key: str, value: Any) -> str:
@@ -156,6 +378,8 @@ def _setting_problem(key: str, value: Any) -> str:
         ok = isinstance(value, int) and not isinstance(value, bool)
     else:
         expected, ok = "text", isinstance(value, str)
+    if value is None and isinstance(field, models.Field) and field.null:
+        return ""  # e.g. a retention period left to the deployment's default
     if not ok:
         return f"must be {expected}, not {_kind(value)}."
     # SETTING_FIELDS are concrete fields; the check narrows get_field()'s union.

@@ -16,10 +16,12 @@ from django.core.validators import (
     MaxValueValidator,
     MinValueValidator,
     RegexValidator,
+    URLValidator,
 )
 from django.db import models
 from django.db.models import Q
 
+from assistants import tool_validators, webhook_secrets
 from assistants.languages import language_problem
 from assistants.persona import (
     AZURE_REALTIME,
@@ -379,7 +381,7 @@ class Assistant(models.Model):
     redact = models.JSONField(
         default=list,
         blank=True,
-        help_text='Personal data replaced in transcripts as they are written, e.g. '
+        help_text="Personal data replaced in transcripts as they are written, e.g. "
         '["card_number", "ssn", "email", "phone_number"]. The model and anyone '
         "listening in live still hear the caller; only the stored text is redacted.",
     )
@@ -448,8 +450,29 @@ class Assistant(models.Model):
         language_error = language_problem(self.transcription_language)
         if language_error:
             errors["transcription_language"] = language_error
+        errors.update(self.tool_setting_problems())
         if errors:
             raise ValidationError(errors)
+
+    def tool_setting_problems(self) -> dict[str, str]:
+        """The flat tool and privacy settings' own rules (``tool_validators``).
+
+        Whether keypad transfers name real destinations needs the destination
+        rows, which are checked with them (the import, the admin's inlines).
+        """
+        errors: dict[str, str] = {}
+        keypad = tool_validators.keypad_problems(self.keypad, None)
+        if keypad:
+            errors["keypad"] = " ".join(keypad)
+        silence = tool_validators.silence_problem(
+            self.silence_reprompt_after_seconds, self.silence_hang_up_after_seconds
+        )
+        if silence:
+            errors["silence_hang_up_after_seconds"] = silence
+        redact = tool_validators.redact_problem(self.redact)
+        if redact:
+            errors["redact"] = redact
+        return errors
 
     def persona(self) -> Persona:
         persona = Persona.from_attributes(self)
@@ -576,6 +599,11 @@ class TransferDestination(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.number})"
 
+    def clean(self) -> None:
+        problem = tool_validators.name_problem(self.name)
+        if problem:
+            raise ValidationError({"name": problem})
+
 
 class HandoffRoute(models.Model):
     """Another assistant this one can hand the conversation to."""
@@ -608,6 +636,12 @@ class HandoffRoute(models.Model):
 
     def __str__(self) -> str:
         return f"handoff to {self.target_id}"
+
+    def clean(self) -> None:
+        if self.assistant_id and self.assistant_id == self.target_id:
+            raise ValidationError(
+                {"target": "An assistant cannot hand a call off to itself."}
+            )
 
 
 class WebhookTool(models.Model):
@@ -669,3 +703,27 @@ class WebhookTool(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Every tool signs its requests: one made anywhere gets a secret.
+        if not self.secret:
+            self.secret = webhook_secrets.generate_secret()
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        errors = {}
+        try:
+            URLValidator()(self.url)
+            url_problem = tool_validators.url_problem(self.url)
+        except ValidationError:
+            url_problem = ""  # the field's own validator says so already
+        for key, problem in (
+            ("name", tool_validators.name_problem(self.name)),
+            ("url", url_problem),
+            ("parameters", tool_validators.parameters_problem(self.parameters)),
+            ("secret", self.secret and webhook_secrets.secret_problem(self.secret)),
+        ):
+            if problem:
+                errors[key] = problem
+        if errors:
+            raise ValidationError(errors)

@@ -10,7 +10,11 @@ every check and reports the same changes, then rolls them back. A removed number
 past calls keep the number they were made to (``Call.to_number``); only their
 link to the ``PhoneNumber`` row is cleared.
 ``assistants_export`` produces the same document from the database, so the two
-round-trip exactly.
+round-trip exactly. An entry's tool lists (``tools.transfer``, ``tools.handoff``,
+``tools.webhooks``) replace that assistant's rows, in list order; a list the entry
+does not mention is kept. Webhook secrets are never exported: the export writes
+``webhook_secrets.PLACEHOLDER``, which an import reads as "keep the stored secret"
+(or make one, for a new tool).
 """
 
 from __future__ import annotations
@@ -20,9 +24,26 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
+from django.utils import timezone
 
-from assistants.config import SETTING_FIELDS, ConfigError, EntrySpec, check_document
-from assistants.models import Assistant, PhoneNumber
+from assistants import tool_validators, webhook_secrets
+from assistants.config import (
+    FIELD_PATHS,
+    SETTING_FIELDS,
+    ConfigError,
+    EntrySpec,
+    HandoffSpec,
+    TransferSpec,
+    WebhookSpec,
+    check_document,
+)
+from assistants.models import (
+    Assistant,
+    HandoffRoute,
+    PhoneNumber,
+    TransferDestination,
+    WebhookTool,
+)
 
 
 @dataclass
@@ -104,6 +125,7 @@ def assistants_import(
         errors.extend(_ownership_errors(entries))
         saved = _save_assistants(entries, summary, errors)
         _save_numbers(entries, saved, summary, errors)
+        _save_tools(entries, saved, summary, errors)
         errors.extend(_removal_errors(entries, saved, summary, allow_removals))
         if errors:
             raise ConfigError(errors)
@@ -115,6 +137,16 @@ def assistants_import(
 def _export_entry(assistant: Assistant) -> dict[str, Any]:
     entry: dict[str, Any] = {"name": assistant.name}
     entry.update({key: getattr(assistant, key) for key in SETTING_FIELDS})
+    tools = assistant.tools().to_data()
+    for webhook in tools["webhooks"]:
+        webhook["secret"] = webhook_secrets.PLACEHOLDER  # never the secret itself
+    entry["tools"] = tools
+    entry["recording"] = {
+        "enabled": assistant.recording_enabled,
+        "retention_days": assistant.recording_retention_days,
+    }
+    entry["transcript_retention_days"] = assistant.transcript_retention_days
+    entry["redact"] = list(assistant.redact or [])
     entry["phone_numbers"] = [
         # The short form when the number has nothing but its digits to say.
         phone.number
@@ -176,7 +208,9 @@ def _save_assistants(
             summary.created.append(entry.name)
         elif changed:
             summary.updated.append(entry.name)
-            summary.updated_fields[entry.name] = changed
+            summary.updated_fields[entry.name] = [
+                FIELD_PATHS.get(key, key) for key in changed
+            ]
         else:
             summary.unchanged.append(entry.name)
         if assistant._state.adding or changed:
@@ -294,8 +328,251 @@ def _messages(
     return [
         f"{where}: {message}"
         if key == NON_FIELD_ERRORS
-        else f"{where}: {key}: {message}"
+        else f"{where}: {FIELD_PATHS.get(key, key)}: {message}"
         for key, messages in exc.message_dict.items()
         if key not in (skip or ())
         for message in messages
     ]
+
+
+# -- tool rows -------------------------------------------------------------------
+
+
+def _save_tools(
+    entries: list[EntrySpec],
+    saved: dict[str, Assistant],
+    summary: ImportSummary,
+    errors: list[str],
+) -> None:
+    """Replace each entry's listed tool rows; report every row's problems.
+
+    Rows of an entry that was refused are still checked (against the stored
+    assistant, or an unsaved one), so that one pass reports everything; nothing
+    of them is saved.
+    """
+    named = {entry.name for entry in entries}
+    stored = {a.name: a for a in Assistant.objects.filter(name__in=named)}
+    for entry in entries:
+        assistant = (
+            saved.get(entry.name)
+            or stored.get(entry.name)
+            or Assistant(name=entry.name)
+        )
+        found = len(errors)
+        rows = entry.tools
+        transfers = _check_transfers(entry, assistant, rows.transfer, errors)
+        handoffs = _check_handoffs(entry, assistant, rows.handoff, saved, named, errors)
+        webhooks = _check_webhooks(entry, assistant, rows.webhooks, errors)
+        _check_across(entry, assistant, errors)
+        if entry.name not in saved or entry.has_errors or len(errors) > found:
+            continue
+        changed = [
+            key
+            for key, new_rows in (
+                ("tools.transfer", transfers),
+                ("tools.handoff", handoffs),
+                ("tools.webhooks", webhooks),
+            )
+            if new_rows is not None and _replace_rows(assistant, key, new_rows)
+        ]
+        if changed and entry.name in summary.unchanged:
+            summary.unchanged.remove(entry.name)
+            summary.updated.append(entry.name)
+        if changed and entry.name in summary.updated:
+            summary.updated_fields.setdefault(entry.name, []).extend(changed)
+
+
+def _check_transfers(
+    entry: EntrySpec,
+    assistant: Assistant,
+    specs: tuple[TransferSpec, ...] | None,
+    errors: list[str],
+) -> list[TransferDestination] | None:
+    if specs is None:
+        return None
+    existing = (
+        {row.name: row for row in assistant.transfer_destinations.all()}
+        if assistant.pk
+        else {}
+    )
+    rows = []
+    for position, spec in enumerate(specs):
+        row = existing.pop(spec.name, None) or TransferDestination(name=spec.name)
+        row.assistant = assistant
+        row.number, row.description = spec.number, spec.description
+        row.message, row.position = spec.message, position
+        _clean_row(row, f"{entry.where}: tools.transfer[{position}]", errors)
+        rows.append(row)
+    return rows
+
+
+def _check_handoffs(
+    entry: EntrySpec,
+    assistant: Assistant,
+    specs: tuple[HandoffSpec, ...] | None,
+    saved: dict[str, Assistant],
+    named: set[str],
+    errors: list[str],
+) -> list[HandoffRoute] | None:
+    if specs is None:
+        return None
+    existing = (
+        {row.target_id: row for row in assistant.handoff_routes.all()}
+        if assistant.pk
+        else {}
+    )
+    others = {
+        other.name: other
+        for other in Assistant.objects.filter(
+            name__in=[spec.assistant for spec in specs]
+        )
+    }
+    rows, seen = [], set()
+    for position, spec in enumerate(specs):
+        where = f"{entry.where}: tools.handoff[{position}]"
+        if spec.assistant in seen:
+            errors.append(f'{where}.assistant: "{spec.assistant}" is listed twice.')
+            continue
+        seen.add(spec.assistant)
+        target = saved.get(spec.assistant) or others.get(spec.assistant)
+        if target is None:
+            if spec.assistant not in named:
+                errors.append(
+                    f'{where}.assistant: no assistant is named "{spec.assistant}", '
+                    "in this file or in the database."
+                )
+            continue  # else: refused in this file, and reported there
+        if spec.assistant == entry.name:
+            errors.append(
+                f"{where}.assistant: an assistant cannot hand a call off to itself."
+            )
+            continue
+        row = existing.pop(target.pk, None) or HandoffRoute()
+        row.assistant, row.target = assistant, target
+        row.description, row.position = spec.description, position
+        _clean_row(row, where, errors)
+        rows.append(row)
+    return rows
+
+
+def _check_webhooks(
+    entry: EntrySpec,
+    assistant: Assistant,
+    specs: tuple[WebhookSpec, ...] | None,
+    errors: list[str],
+) -> list[WebhookTool] | None:
+    if specs is None:
+        return None
+    existing = (
+        {row.name: row for row in assistant.webhook_tools.all()} if assistant.pk else {}
+    )
+    rows = []
+    for position, spec in enumerate(specs):
+        row = existing.pop(spec.name, None) or WebhookTool(name=spec.name)
+        row.assistant = assistant
+        row.description, row.url = spec.description, spec.url
+        row.parameters = {} if spec.parameters is None else spec.parameters
+        row.timeout_seconds, row.filler = spec.timeout_seconds, spec.filler
+        row.position = position
+        if spec.secret is None or spec.secret == webhook_secrets.PLACEHOLDER:
+            # Keep the stored secret; a new tool gets one.
+            row.secret = row.secret or webhook_secrets.generate_secret()
+        elif spec.secret != row.secret:
+            if row.pk:
+                row.secret_rotated_at = timezone.now()
+            row.secret = spec.secret
+        _clean_row(row, f"{entry.where}: tools.webhooks[{position}]", errors)
+        rows.append(row)
+    return rows
+
+
+def _check_across(entry: EntrySpec, assistant: Assistant, errors: list[str]) -> None:
+    """Rules across lists: one name per tool, keypad transfers that exist.
+
+    A list the entry does not mention is the assistant's stored one.
+    """
+    if entry.has_errors:
+        return  # its rows may be missing; their problems are reported already
+    rows = entry.tools
+
+    def stored(related: str) -> list[str]:
+        if not assistant.pk:
+            return []
+        manager = getattr(assistant, related)
+        return list(manager.values_list("name", flat=True))
+
+    transfer_names = (
+        [t.name for t in rows.transfer]
+        if rows.transfer is not None
+        else stored("transfer_destinations")
+    )
+    webhook_names = (
+        [w.name for w in rows.webhooks]
+        if rows.webhooks is not None
+        else stored("webhook_tools")
+    )
+    for kind, index, problem in tool_validators.name_clashes(
+        transfer_names, webhook_names
+    ):
+        errors.append(f"{entry.where}: tools.{kind}[{index}].name: {problem}")
+    if "keypad" in entry.settings or rows.transfer is not None:
+        keypad = entry.settings.get("keypad", assistant.keypad)
+        errors.extend(
+            f"{entry.where}: tools.keypad: {problem}"
+            for problem in tool_validators.keypad_problems(keypad, transfer_names)
+        )
+
+
+def _clean_row(row: models.Model, where: str, errors: list[str]) -> None:
+    # The assistant may not be saved yet; (assistant, name) duplicates are
+    # reported by _check_across, by name.
+    try:
+        row.full_clean(exclude=["assistant", "position"])
+    except ValidationError as exc:
+        errors.extend(
+            f"{where}: {message}"
+            if key == NON_FIELD_ERRORS
+            else f"{where}.{key}: {message}"
+            for key, messages in exc.message_dict.items()
+            for message in messages
+        )
+
+
+# What a row's export says, to tell whether an import changed anything.
+_ROW_DATA = {
+    "tools.transfer": ("name", "number", "description", "message", "position"),
+    "tools.handoff": ("target_id", "description", "position"),
+    "tools.webhooks": (
+        "name",
+        "description",
+        "url",
+        "parameters",
+        "timeout_seconds",
+        "filler",
+        "secret",
+        "position",
+    ),
+}
+_RELATED = {
+    "tools.transfer": "transfer_destinations",
+    "tools.handoff": "handoff_routes",
+    "tools.webhooks": "webhook_tools",
+}
+
+
+def _replace_rows(assistant: Assistant, key: str, rows: list[Any]) -> bool:
+    """Make ``rows`` the assistant's rows of one kind; whether anything changed."""
+    manager = getattr(assistant, _RELATED[key])
+    fields = _ROW_DATA[key]
+
+    def data(items: Any) -> list[tuple[Any, ...]]:
+        return [tuple(getattr(item, f) for f in fields) for item in items]
+
+    current = list(manager.all())
+    if data(current) == data(rows):
+        return False
+    keep = {row.pk for row in rows if row.pk}
+    manager.exclude(pk__in=keep).delete()
+    for row in rows:
+        row.save()
+    return True

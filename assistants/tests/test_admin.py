@@ -110,6 +110,13 @@ def test_it_creates_an_assistant_with_a_number(admin_client: Any, db: Any) -> No
         "is_active": "on",
         "phone_numbers-TOTAL_FORMS": "1",
         "phone_numbers-INITIAL_FORMS": "0",
+        # The tool inlines, empty.
+        "transfer_destinations-TOTAL_FORMS": "0",
+        "transfer_destinations-INITIAL_FORMS": "0",
+        "handoff_routes-TOTAL_FORMS": "0",
+        "handoff_routes-INITIAL_FORMS": "0",
+        "webhook_tools-TOTAL_FORMS": "0",
+        "webhook_tools-INITIAL_FORMS": "0",
         "phone_numbers-0-number": "+15550000077",
         "phone_numbers-0-label": "Sales line",
         "phone_numbers-0-is_active": "on",

@@ -178,6 +178,13 @@ def test_the_admin_refuses_a_realtime_model_for_gpt_live(
         "is_active": "on",
         "phone_numbers-TOTAL_FORMS": "0",
         "phone_numbers-INITIAL_FORMS": "0",
+        # The tool inlines, empty.
+        "transfer_destinations-TOTAL_FORMS": "0",
+        "transfer_destinations-INITIAL_FORMS": "0",
+        "handoff_routes-TOTAL_FORMS": "0",
+        "handoff_routes-INITIAL_FORMS": "0",
+        "webhook_tools-TOTAL_FORMS": "0",
+        "webhook_tools-INITIAL_FORMS": "0",
     }
     refused = admin_client.post("/admin/assistants/assistant/add/", form)
     assert refused.status_code == 200

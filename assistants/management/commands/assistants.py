@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from assistants.checks import recording_notice_problem
 from assistants.config import ConfigError
 from assistants.models import Assistant
 from assistants.services import assistants_export, assistants_import
@@ -23,7 +24,12 @@ from calls.engines.model_names import persona_warnings
 FORMAT_HELP = (
     'The format is {"assistants": [{"name": "...", "instructions": "...", '
     '"voice": "marin", "phone_numbers": ["+15550000001"], ...}]}; every setting '
-    "except name is optional. `assistants export` shows a complete example."
+    "except name is optional. Tools, recording and redaction are nested: "
+    '"tools": {"end_call", "transfer", "handoff", "keypad", "silence", '
+    '"webhooks"}, "recording": {"enabled", "retention_days"}, '
+    '"transcript_retention_days", "redact". Webhook secrets are exported as '
+    '"whsec_stored", which import reads as "keep the stored secret". '
+    "`assistants export` shows a complete example."
 )
 
 
@@ -92,6 +98,11 @@ class Command(BaseCommand):
                 self.stderr.write(
                     self.style.WARNING(f"Warning: {assistant}: {warning}")
                 )
+            notice = recording_notice_problem(
+                assistant.recording_enabled, assistant.pre_connect_message
+            )
+            if notice:
+                self.stderr.write(self.style.WARNING(f"Warning: {assistant} {notice}"))
 
     def _read(self, name: str) -> Any:
         try:

@@ -1,0 +1,57 @@
+"""System checks for assistants' settings.
+
+Callers must be told that a call is recorded; the pre-connect message (read out
+before the assistant answers) is where this deployment says so. The check reads
+the database, so like Django's own database checks it runs only when asked for a
+database: ``manage.py check --database default``, and before ``migrate``. The
+admin says the same when such an assistant is saved.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.checks import Tags, Warning, register
+from django.db import DatabaseError
+
+RECORDING_NOTICE_HINT = (
+    "Say so in its pre-connect message, e.g. 'This call is recorded for quality "
+    "and training.' (Admin: Persona > Pre connect message.)"
+)
+
+
+def recording_notice_problem(recording_enabled: bool, pre_connect_message: str) -> str:
+    """Why an assistant's callers would not hear that they are recorded ("" if ok)."""
+    if recording_enabled and not pre_connect_message.strip():
+        return (
+            "records calls but has no pre-connect message, so callers are not "
+            "told that they are recorded."
+        )
+    return ""
+
+
+@register(Tags.database)
+def check_recording_notice(
+    app_configs: Any, databases: Any = None, **kwargs: Any
+) -> list[Warning]:
+    from assistants.models import Assistant
+
+    if not databases:
+        return []
+    try:
+        recorded = list(
+            Assistant.objects.filter(recording_enabled=True).values_list(
+                "name", "pre_connect_message"
+            )
+        )
+    except DatabaseError:
+        return []  # not migrated yet (e.g. before the first migrate)
+    return [
+        Warning(
+            f'Assistant "{name}" {problem}',
+            hint=RECORDING_NOTICE_HINT,
+            id="assistants.W001",
+        )
+        for name, message in recorded
+        if (problem := recording_notice_problem(True, message))
+    ]
