@@ -19,7 +19,10 @@ from calls.tooling.simulators.realtime_server.config import (
 
 async def serve(options: dict) -> None:
     base = config_from_options(options)
-    config = LiveConfig(**dataclasses.asdict(base) | {"faults": base.faults})
+    config = LiveConfig(
+        **dataclasses.asdict(base)
+        | {"faults": base.faults, "tool_calls": base.tool_calls}
+    )
     config.usage_interval_s = options["usage_interval_s"]
     simulator = LiveSimulator(config)
     await simulator.start()

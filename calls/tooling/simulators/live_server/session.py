@@ -10,6 +10,9 @@ deltas and continuous silence between answers. Speech during an answer stops it
 greets (or says goodbye), ``session.usage.updated`` reports cumulative seconds of
 the session timeline (ms of input audio), ``response.create`` returns a nested
 backend response with token usage, ``session.close`` answers ``session.closed``.
+A caller turn with a scripted tool call (``config.tool_calls``) is delegated to
+the backend instead (``delegation``); the ``response.create`` after its
+``function_call_output`` continues with the output, which the model says.
 Echo mode sends every appended chunk straight back (the benchmark).
 """
 
@@ -33,6 +36,7 @@ from websockets.exceptions import ConnectionClosed
 
 from calls.tooling.simulators import audio
 from calls.tooling.simulators.live_server.config import LiveConfig
+from calls.tooling.simulators.live_server.delegation import ACKNOWLEDGEMENT, Delegations
 from calls.tooling.simulators.realtime_server.records import ConnectionRecord
 from calls.tooling.simulators.realtime_server.responses import (
     answer_audio,
@@ -103,6 +107,8 @@ class LiveSession:
         self._event_ids = itertools.count(1)
         self._tasks: set[asyncio.Task[None]] = set()
         self._new_answer = asyncio.Event()  # starts an answer without a tick's wait
+        self.delegations = Delegations(self.send, record)
+        self.speech_pending = 0  # speak_later calls still in their think time
 
     # -- plumbing ----------------------------------------------------------------
 
@@ -328,12 +334,27 @@ class LiveSession:
         await self.ack(event, "session.commentary.appended")
 
     async def on_response_item_create(self, event: dict[str, Any]) -> None:
-        if not isinstance(event.get("item"), dict):
+        item = event.get("item")
+        if not isinstance(item, dict):
             await self.error(
                 "missing_required_parameter", "Missing 'item'.", event=event
             )
+            return
+        if item.get("type") == "function_call_output":
+            output = item.get("output")
+            self.delegations.output(
+                str(item.get("call_id")), "" if output is None else str(output)
+            )
 
     async def on_response_create(self, event: dict[str, Any]) -> None:
+        delegation = self.delegations.ready()
+        if delegation is not None:
+            # The backend continues with the tool's output; the voice model says it.
+            text = await self.delegations.continuation(
+                delegation, event.get("event_id")
+            )
+            self.spawn(self.speak_after_current(text))
+            return
         response_id = f"resp_{secrets.token_hex(6)}"
         response = {
             "id": response_id,
@@ -415,6 +436,12 @@ class LiveSession:
         start = self.speech_start_ms + FIRST_WORD_MS
         self.record.caller_transcripts.append(self.caller_line)
         self.spawn(self.transcribe_later(" " + rest if rest else "", start, end_ms))
+        due = [c for c in self.config.tool_calls if c.after_turn == self.caller_turns]
+        if due:
+            # Delegate to the backend; say a short acknowledgement meanwhile.
+            self.spawn(self.speak_later(ACKNOWLEDGEMENT))
+            self.spawn(self.delegations.delegate(due[0], self.clock_ms))
+            return
         answers = self.config.answers
         text = answers[self.answers_given % len(answers)] if answers else GOODBYE
         self.answers_given += 1
@@ -435,7 +462,11 @@ class LiveSession:
     # -- assistant output ------------------------------------------------------------
 
     async def speak_later(self, text: str) -> None:
-        await asyncio.sleep(self.config.first_audio_delay_ms / 1000)
+        self.speech_pending += 1
+        try:
+            await asyncio.sleep(self.config.first_audio_delay_ms / 1000)
+        finally:
+            self.speech_pending -= 1
         if self.closed:
             return
         self.interrupt()
@@ -455,6 +486,18 @@ class LiveSession:
         self.record.answers.append(text)
         self.answer = answer
         self._new_answer.set()
+
+    async def speak_after_current(self, text: str) -> None:
+        """Say ``text`` once the answer playing now (the acknowledgement) ends."""
+
+        def busy() -> bool:
+            answer = self.answer
+            return self.speech_pending > 0 or (answer is not None and not answer.done)
+
+        # Polled: the output pump ends answers by position, with no event to wait on.
+        while not self.closed and busy():  # noqa: ASYNC110
+            await asyncio.sleep(self.config.chunk_ms / 1000 / 4)
+        await self.speak_later(text)
 
     def interrupt(self) -> None:
         answer = self.answer

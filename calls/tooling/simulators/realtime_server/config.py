@@ -11,6 +11,11 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass, field
 
+from calls.tooling.simulators.realtime_server.tool_script import (
+    ScriptedToolCall,
+    parse_tool_call,
+)
+
 MODES = ("conversation", "echo")
 
 DEFAULT_CALLER_LINES = (
@@ -56,6 +61,8 @@ class SimulatorConfig:
     # How much faster than real time answer audio is generated; 0 means no pacing.
     realtime_factor: float = 4.0
     faults: Faults = field(default_factory=Faults)
+    # Caller turns answered with a function call instead of speech.
+    tool_calls: list[ScriptedToolCall] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -137,6 +144,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: %(default)s)",
     )
     parser.add_argument(
+        "--tool-call",
+        action="append",
+        dest="tool_calls",
+        type=_tool_call_spec,
+        metavar="NAME:JSON",
+        help="answer a caller turn by calling a function, e.g. --tool-call "
+        '\'lookup_order:{"order_id":"A17"}\'; the next response.create speaks '
+        '"The result is: <output>" (repeat: one per turn; default: none)',
+    )
+    parser.add_argument(
+        "--tool-call-after",
+        type=int,
+        default=1,
+        metavar="N",
+        help="the caller turn the first --tool-call answers (default: %(default)s)",
+    )
+    parser.add_argument(
         "--reject-all-keys",
         action="store_true",
         help="refuse every connection as a bad API key (default: off)",
@@ -167,6 +191,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _tool_call_spec(spec: str) -> str:
+    """``--tool-call``'s value, checked while parsing (a usage error, not a crash)."""
+    try:
+        parse_tool_call(spec)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    return spec
+
+
+def tool_calls_from_options(options: dict) -> list[ScriptedToolCall]:
+    """``--tool-call`` specs as scripted calls: the first answers caller turn
+    ``--tool-call-after`` (default 1), each further one the turn after."""
+    first = options.get("tool_call_after") or 1
+    return [
+        parse_tool_call(spec, after_turn=first + index)
+        for index, spec in enumerate(options.get("tool_calls") or [])
+    ]
+
+
 def config_from_options(options: dict) -> SimulatorConfig:
     """A config from parsed flags (argparse namespace ``vars()`` or Django options)."""
     return SimulatorConfig(
@@ -183,6 +226,7 @@ def config_from_options(options: dict) -> SimulatorConfig:
         ms_per_char=options["ms_per_char"],
         chunk_ms=options["chunk_ms"],
         realtime_factor=options["realtime_factor"],
+        tool_calls=tool_calls_from_options(options),
         faults=Faults(
             reject_all_keys=options["reject_all_keys"],
             slow_start_ms=options["slow_start_ms"],

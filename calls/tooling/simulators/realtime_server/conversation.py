@@ -5,7 +5,9 @@ item, transcribed after a delay (only if the session asked for transcription) wi
 the next scripted caller line, and answered with the next scripted answer when
 ``create_response`` is on. Speech during an answer cancels it when
 ``interrupt_response`` is on. ``response.create`` speaks a greeting: the quoted text
-in its instructions, else the configured default.
+in its instructions, else the configured default. A caller turn with a scripted
+function call (``config.tool_calls``) is answered by a ``FunctionCallRun``; the
+``response.create`` after its ``function_call_output`` speaks that output.
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ from calls.tooling.simulators.audio import BYTES_PER_MS
 from calls.tooling.simulators.realtime_server.base import new_id
 from calls.tooling.simulators.realtime_server.config import SimulatorConfig
 from calls.tooling.simulators.realtime_server.contracts import AudioItem
+from calls.tooling.simulators.realtime_server.function_calls import FunctionCallRun
 from calls.tooling.simulators.realtime_server.items import ItemEvents
 from calls.tooling.simulators.realtime_server.records import ConnectionRecord
 from calls.tooling.simulators.realtime_server.responses import ResponseRun, quoted_text
+from calls.tooling.simulators.realtime_server.tool_script import spoken_tool_output
 from calls.tooling.simulators.realtime_server.vad import EnergyVad
 
 
@@ -33,7 +37,7 @@ class Conversation(ItemEvents):
     ) -> None:
         super().__init__(ws, record, config)
         self.vad = EnergyVad(self.turn_detection)
-        self.response: ResponseRun | None = None
+        self.response: ResponseRun | FunctionCallRun | None = None
         self.items: dict[str, AudioItem] = {}
         self.user_items: set[str] = set()
         self.last_item_id: str | None = None
@@ -43,6 +47,7 @@ class Conversation(ItemEvents):
         self.caller_turns = 0
         self.answers_given = 0
         self.quoted_request: str | None = None
+        self.pending_tool_output: str | None = None
         self.cached_tokens = 0
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -117,7 +122,8 @@ class Conversation(ItemEvents):
             }
         )
         await self._commit(item_id)
-        if (self.turn_detection or {}).get("create_response", True):
+        create = (self.turn_detection or {}).get("create_response", True)
+        if create and not await self._call_tool_if_due():
             await self._start_response(self._next_answer(), scripted=True)
 
     async def _commit(self, item_id: str) -> None:
@@ -212,6 +218,17 @@ class Conversation(ItemEvents):
         self.record.answers.append(text)
         self.response.start()
 
+    async def _call_tool_if_due(self) -> bool:
+        """Answer this caller turn with the scripted function call due, if any."""
+        due = [c for c in self.config.tool_calls if c.after_turn == self.caller_turns]
+        if not due:
+            return False
+        if self.response is not None:
+            await self.response.cancel("turn_detected")
+        self.response = FunctionCallRun(self, due[0])
+        self.response.start()
+        return True
+
     def response_finished(self, run: AudioItem) -> None:
         if self.response is run:
             self.response = None
@@ -228,7 +245,13 @@ class Conversation(ItemEvents):
             return
         params = event.get("response") or {}
         instructions = params.get("instructions") if isinstance(params, dict) else None
-        text = quoted_text(instructions or "") or self.quoted_request
+        # Quoted instructions (e.g. a filler line) are said as asked; otherwise a
+        # tool's output comes first: the model was asked to speak its result.
+        text = quoted_text(instructions or "")
+        if text is None and self.pending_tool_output is not None:
+            text = spoken_tool_output(self.pending_tool_output)
+            self.pending_tool_output = None
+        text = text or self.quoted_request
         self.quoted_request = None
         if text is None and (instructions or not self.caller_turns):
             text = self.config.greeting

@@ -1,7 +1,8 @@
 """Conversation-item client events of the simulator: create, delete, truncate.
 
-A mixin for ``Conversation``: items created by the client are acknowledged (and a
-quoted greeting in an ``input_text`` remembered for the next ``response.create``);
+A mixin for ``Conversation``: items created by the client are acknowledged (a
+quoted greeting in an ``input_text``, or a ``function_call_output``, remembered for
+the next ``response.create`` to speak);
 truncation is checked against the audio actually generated for the item, like the
 real server, and every request is recorded for tests.
 """
@@ -20,6 +21,8 @@ class ItemEvents(SessionConnection):
     user_items: set[str]
     last_item_id: str | None
     quoted_request: str | None
+    # A tool's output the next response.create speaks back.
+    pending_tool_output: str | None
 
     async def on_conversation_item_create(self, event: dict[str, Any]) -> None:
         item = event.get("item")
@@ -37,6 +40,8 @@ class ItemEvents(SessionConnection):
             "object": "realtime.item",
         }
         item.setdefault("status", "completed")
+        if item["type"] == "function_call_output":
+            self._tool_output(item)
         for part in item.get("content") or []:
             if isinstance(part, dict) and part.get("type") == "input_text":
                 self.quoted_request = (
@@ -58,6 +63,14 @@ class ItemEvents(SessionConnection):
             }
         )
         self.last_item_id = item["id"]
+
+    def _tool_output(self, item: dict[str, Any]) -> None:
+        call_id, output = item.get("call_id"), item.get("output")
+        known = {call["call_id"] for call in self.record.tool_calls}
+        if call_id not in known:
+            self.record.warnings.append(f"function_call_output for unknown {call_id}")
+        self.record.tool_outputs.append({"call_id": call_id, "output": output})
+        self.pending_tool_output = str(output if output is not None else "")
 
     async def on_conversation_item_delete(self, event: dict[str, Any]) -> None:
         await self.send(

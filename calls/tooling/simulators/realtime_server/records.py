@@ -35,6 +35,10 @@ class ConnectionRecord:
     truncations: list[dict[str, Any]] = field(default_factory=list)
     caller_transcripts: list[str] = field(default_factory=list)
     answers: list[str] = field(default_factory=list)
+    # Scripted function calls completed (name, call_id, arguments) and the
+    # function_call_output items the client sent back (call_id, output).
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    tool_outputs: list[dict[str, Any]] = field(default_factory=list)
     session: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     closed: threading.Event = field(default_factory=threading.Event, repr=False)

@@ -25,14 +25,18 @@ logger = logging.getLogger(__name__)
 
 ANSWER_PITCH_HZ = 210.0
 _QUOTED = re.compile(r"[\"“]([^\"”]+)[\"”]|(?:^|[\s:])'(.+)'")
-_SAYING = re.compile(r"\bsay(?:ing)?\s*:\s*(.+)", re.IGNORECASE | re.DOTALL)
+# "stop talking:" ends the server's "Say exactly this to the caller, then stop
+# talking: <message>" (goodbyes, transfer messages, reprompts).
+_SAYING = re.compile(
+    r"\b(?:say(?:ing)?|stop talking)\s*:\s*(.+)", re.IGNORECASE | re.DOTALL
+)
 
 
 def quoted_text(instructions: str) -> str | None:
     """The greeting to say verbatim in ``instructions``, if it names one.
 
     Quoted text wins ("Greet the caller: 'Hello!'"); otherwise whatever follows
-    "say:" or "saying:" ("Greet the caller by saying: Hello!").
+    "say:", "saying:" or "stop talking:" ("Greet the caller by saying: Hello!").
     """
     match = _QUOTED.search(instructions or "")
     if match:

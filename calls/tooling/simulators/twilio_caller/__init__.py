@@ -26,6 +26,7 @@ from calls.tooling.simulators.twilio_caller.script import (
     Dtmf,
     HangUp,
     Hook,
+    KeyPress,
     Pause,
     SendRaw,
     Speak,
@@ -34,6 +35,7 @@ from calls.tooling.simulators.twilio_caller.script import (
     WaitForReply,
     default_script,
     echo_script,
+    parse_press,
 )
 from calls.tooling.simulators.twilio_caller.webhook import (
     new_sid,
@@ -50,6 +52,7 @@ __all__ = [
     "Dtmf",
     "HangUp",
     "Hook",
+    "KeyPress",
     "Pause",
     "RestRequest",
     "SendRaw",
@@ -63,6 +66,7 @@ __all__ = [
     "default_script",
     "echo_script",
     "new_sid",
+    "parse_press",
     "parse_twiml",
     "run_calls",
     "sign",

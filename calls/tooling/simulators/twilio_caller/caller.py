@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import urllib.parse
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -27,7 +28,15 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from calls.tooling.simulators import audio
 from calls.tooling.simulators.twilio_caller.report import CallReport
 from calls.tooling.simulators.twilio_caller.rest_api import CallUpdate, TwilioRestApi
-from calls.tooling.simulators.twilio_caller.script import Step, default_script
+from calls.tooling.simulators.twilio_caller.script import (
+    KEY_GAP_MS,
+    HangUp,
+    KeyPress,
+    Speak,
+    Step,
+    WaitForReply,
+    default_script,
+)
 from calls.tooling.simulators.twilio_caller.steps import ScriptRunner
 from calls.tooling.simulators.twilio_caller.stream import MediaStream
 from calls.tooling.simulators.twilio_caller.webhook import (
@@ -53,6 +62,8 @@ class CallerOptions:
     to_number: str = "+15550000100"
     call_sid: str = field(default_factory=lambda: new_sid("CA"))
     script: list[Step] = field(default_factory=default_script)
+    # Keys pressed at set times after the stream opens, alongside the script.
+    presses: list[KeyPress] = field(default_factory=list)
     voice_path: str = "/twilio/voice/"
     status_path: str = "/twilio/status/"  # "" skips the status callback
     status_delay_ms: int = 300  # Twilio posts it a moment after the hang-up
@@ -67,10 +78,39 @@ class CallerOptions:
     # Twilio's REST API stand-in: the call registers with it (under its account
     # SID) and obeys its updates while the stream is live.
     rest_api: TwilioRestApi | None = None
+    # A transfer's ``<Dial action>``: what the person dialled does ("answered",
+    # "no-answer", "busy", "failed" or "canceled"), and the caller's script when
+    # Twilio then brings them back to the assistant on a new stream of the call.
+    dial_outcome: str = "answered"
+    resume_script: list[Step] = field(default_factory=lambda: resume_script())
 
     @property
     def origin(self) -> str:
         return (self.public_url or self.base_url).rstrip("/")
+
+
+# Streams one simulated call may open (a transfer nobody answered, again...).
+MAX_STREAMS = 5
+
+
+def resume_script() -> list[Step]:
+    """Back with the assistant after a transfer: hear it, say a thing, hang up."""
+    return [
+        WaitForReply(timeout_s=10),
+        Speak(800),
+        WaitForReply(optional=True, timeout_s=10),
+        HangUp(),
+    ]
+
+
+def dial_action_url(document: str) -> str:
+    """The ``action`` of a TwiML answer's first ``<Dial>``, if any."""
+    try:
+        root = ET.fromstring(document)
+    except ET.ParseError:
+        return ""
+    dial = root.find("Dial")
+    return dial.get("action", "") if dial is not None else ""
 
 
 def tamper_last_segment(url: str) -> str:
@@ -108,6 +148,36 @@ class TwilioCaller:
         self._live = False
         self._rest_update: CallUpdate | None = None
         self._rest_ended = asyncio.Event()
+        self._presses = list(options.presses)
+        self._press_tasks: set[asyncio.Task[None]] = set()
+
+    def press_keys(self, digits: str, *, after_ms: int = 0) -> None:
+        """Press ``digits`` (``dtmf`` frames) ``after_ms`` from now on a live
+        stream, or from the stream's start before it is open. Call it on the
+        caller's event loop (e.g. from a ``Hook`` step) or before ``run``."""
+        press = KeyPress(digits, after_ms)
+        if self._live and self.stream is not None:
+            self._schedule_press(self.stream, press)
+        else:
+            self._presses.append(press)
+
+    def _schedule_press(self, stream: MediaStream, press: KeyPress) -> None:
+        task = asyncio.create_task(self._press(stream, press))
+        self._press_tasks.add(task)
+        task.add_done_callback(self._press_tasks.discard)
+
+    @staticmethod
+    async def _press(stream: MediaStream, press: KeyPress) -> None:
+        await asyncio.sleep(press.at_ms / 1000)
+        for index, digit in enumerate(press.digits):
+            if stream.stopping:
+                return
+            if index:
+                await asyncio.sleep(KEY_GAP_MS / 1000)
+            try:
+                await stream.send_dtmf(digit)
+            except ConnectionClosed:
+                return
 
     def _call_params(self, status: str) -> dict[str, str]:
         o = self.options
@@ -177,7 +247,7 @@ class TwilioCaller:
                 # A REST update ended the stream: Twilio skips <Connect action>.
                 await self._follow_rest_update(self._rest_update)
             elif report.hung_up_by == "server" and twiml.connect_action:
-                await self._connect_action(twiml.connect_action)
+                await self._after_stream(twiml.connect_action)
         if o.status_path:
             await asyncio.sleep(o.status_delay_ms / 1000)
             params = self._call_params("completed")
@@ -185,12 +255,60 @@ class TwilioCaller:
             params["CallDuration"] = str(round(elapsed))
             await self._post(o.origin + o.status_path, params)
 
-    async def _connect_action(self, action: str) -> None:
+    async def _after_stream(self, action: str) -> None:
+        """The ``<Connect action>``, then what its answer leads to: a ``<Dial
+        action>`` whose answer may bring the caller back on a new stream, whose
+        end requests the ``<Connect action>`` again, and so on."""
+        o, report = self.options, self.report
+        for _ in range(MAX_STREAMS):
+            body = await self._connect_action(action)
+            dial_action = dial_action_url(body) if body else ""
+            if not dial_action:
+                return
+            body = await self._dial_action(dial_action)
+            if body is None:
+                return
+            twiml = parse_twiml(body)
+            report.says.extend(twiml.says)
+            if not twiml.stream_url:
+                return
+            report.hung_up_by = ""  # this stream's end says who hung up
+            await self._stream(
+                twiml.stream_url, twiml.stream_parameters, script=o.resume_script
+            )
+            if report.hung_up_by != "server" or not twiml.connect_action:
+                return
+            action = twiml.connect_action
+
+    async def _dial_action(self, action: str) -> str | None:
+        """Post the ``<Dial action>`` like Twilio, with ``dial_outcome``."""
+        o, report = self.options, self.report
+        action = urllib.parse.urljoin(o.origin + o.voice_path, action)
+        # A conversation with the person dialled ends "completed" for Twilio.
+        outcome = "completed" if o.dial_outcome == "answered" else o.dial_outcome
+        params = self._call_params("in-progress")
+        params.update(DialCallStatus=outcome, DialCallSid=new_sid("CA"))
+        if outcome == "completed":
+            params["DialCallDuration"] = "5"
+        report.dial_status = outcome
+        status, body = await self._post(action, params)
+        if status != 200:
+            report.errors.append(f"<Dial action> answered HTTP {status}")
+            return None
+        report.dial_action_twiml = body
+        return body
+
+    async def _connect_action(self, action: str) -> str | None:
+        # Twilio resolves a relative action against the TwiML's URL and signs
+        # the absolute URL it requests.
+        o = self.options
+        action = urllib.parse.urljoin(o.origin + o.voice_path, action)
         status, body = await self._post(action, self._call_params("in-progress"))
         if status != 200:
             self.report.errors.append(f"<Connect action> answered HTTP {status}")
-            return
+            return None
         self._follow_twiml(body, source="connect-action")
+        return body
 
     async def _follow_rest_update(self, update: CallUpdate) -> None:
         if update.status == "completed":
@@ -243,13 +361,16 @@ class TwilioCaller:
         self._rest_update = update
         self._rest_ended.set()
 
-    async def _stream(self, url: str, parameters: dict[str, str]) -> None:
+    async def _stream(
+        self, url: str, parameters: dict[str, str], *, script: list[Step] | None = None
+    ) -> None:
         o, report = self.options, self.report
         if o.tamper_token:
             url = tamper_last_segment(url)
         report.stream_url = url
         report.custom_parameters = parameters
         report.stream_sid = new_sid("MZ")
+        report.stream_sids.append(report.stream_sid)
         token = "wrong-" + o.auth_token if o.tamper_signature else o.auth_token
         headers = {"X-Twilio-Signature": sign(token, url, {})}
         try:
@@ -276,11 +397,13 @@ class TwilioCaller:
             )
             self._live = True
             try:
-                await self._converse(self.stream)
+                await self._converse(self.stream, script)
             finally:
                 self._live = False
 
-    async def _converse(self, stream: MediaStream) -> None:
+    async def _converse(
+        self, stream: MediaStream, steps: list[Step] | None = None
+    ) -> None:
         try:
             await stream.open()
         except ConnectionClosed:
@@ -290,7 +413,12 @@ class TwilioCaller:
             return
         sender = asyncio.create_task(stream.run_sender())
         receiver = asyncio.create_task(stream.run_receiver())
-        runner = ScriptRunner(self.options.script, self.report)
+        for press in self._presses:
+            self._schedule_press(stream, press)
+        self._presses.clear()
+        runner = ScriptRunner(
+            self.options.script if steps is None else steps, self.report
+        )
         script = asyncio.create_task(runner.run(stream))
         rest = asyncio.create_task(self._rest_ended.wait())
         done, _ = await asyncio.wait(
@@ -328,6 +456,8 @@ class TwilioCaller:
         return None if task.cancelled() else task.exception()
 
     def _record_close(self, stream: MediaStream) -> None:
+        for task in list(self._press_tasks):
+            task.cancel()
         report = self.report
         report.close_code = stream.ws.close_code
         report.close_reason = stream.ws.close_reason or ""

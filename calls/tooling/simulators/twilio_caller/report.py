@@ -65,6 +65,10 @@ class CallReport:
     dialed: str = ""  # the first <Dial>'s number (or client:/sip:/conference: noun)
     dial_caller_id: str = ""
     hung_up_by_twiml: bool = False
+    # A transfer's <Dial action>: the DialCallStatus posted and the TwiML answer.
+    dial_status: str = ""
+    dial_action_twiml: str = ""
+    stream_sids: list[str] = field(default_factory=list)  # one per stream opened
     # REST updates of the live call the simulator acted on: "completed", "twiml"...
     rest_updates: list[str] = field(default_factory=list)
     max_send_lag_ms: float = 0.0  # how far the 20 ms schedule ever fell behind

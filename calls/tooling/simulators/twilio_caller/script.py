@@ -62,6 +62,38 @@ class Dtmf:
 
 
 @dataclass(frozen=True)
+class KeyPress:
+    """Press ``digits`` ``at_ms`` after the stream opened, whatever the script is
+    doing (``CallerOptions.presses``, ``--press 0@2000``)."""
+
+    digits: str
+    at_ms: int = 0
+
+
+DTMF_DIGITS = frozenset("0123456789*#")
+# Between two keys of one press: Twilio reports each key as its own dtmf frame.
+KEY_GAP_MS = 150
+
+
+def parse_press(spec: str) -> KeyPress:
+    """``KEYS@MS`` (``0@2000``; ``KEYS`` alone is at 0 ms) as a key press.
+
+    Raises ValueError for keys a phone does not have or a bad time.
+    """
+    digits, _, at = spec.partition("@")
+    digits = digits.strip()
+    if not digits or set(digits) - DTMF_DIGITS:
+        raise ValueError(f"{spec!r}: keys must be 0-9, * or #")
+    try:
+        at_ms = int(at) if at.strip() else 0
+    except ValueError:
+        raise ValueError(f"{spec!r}: the time after @ must be milliseconds") from None
+    if at_ms < 0:
+        raise ValueError(f"{spec!r}: the time must not be negative")
+    return KeyPress(digits, at_ms)
+
+
+@dataclass(frozen=True)
 class SendRaw:
     """Send ``text`` as-is on the stream (for malformed-frame tests)."""
 

@@ -1,0 +1,98 @@
+"""An assistant's webhook tools for one call: ``await tools(run_tool) -> ToolResult``.
+
+Built from the persona's ``Tools.webhooks`` and the secrets the call runner loads
+from the database by tool name (they are never in the persona or the snapshot).
+The model's arguments are a JSON string: anything but a JSON object, like a name
+no tool has or a tool without a secret, becomes an error output the model can
+apologise for, not an exception, so a confused model cannot break a call.
+
+Pure module: no Django.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any
+
+import aiohttp
+
+from assistants.tools import WebhookTool
+from calls.callstate.actions import TOOL_ERROR, RunTool, ToolResult
+from calls.tools.webhooks import WebhookCall, call_webhook, error_output
+
+logger = logging.getLogger(__name__)
+
+Poster = Callable[..., Awaitable[ToolResult]]
+
+
+class WebhookTools:
+    def __init__(
+        self,
+        webhooks: Iterable[WebhookTool],
+        secrets: Mapping[str, str],
+        *,
+        call_sid: str,
+        assistant: str,
+        caller_number: str,
+        session: aiohttp.ClientSession | None = None,
+        post: Poster = call_webhook,
+    ) -> None:
+        self.tools = {tool.name: tool for tool in webhooks}
+        self._secrets = dict(secrets)
+        self.call_sid = call_sid
+        self.assistant = assistant
+        self.caller_number = caller_number
+        self._session = session
+        self._post = post
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.tools
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(self.tools)
+
+    def __repr__(self) -> str:
+        # Secrets stay out of reprs (and so out of tracebacks and logs).
+        return f"WebhookTools({sorted(self.tools)}, call_sid={self.call_sid!r})"
+
+    async def __call__(self, call: RunTool) -> ToolResult:
+        tool = self.tools.get(call.name)
+        if tool is None:
+            logger.info("webhook tool %s: unknown tool", call.name)
+            return ToolResult(error_output(f"there is no tool {call.name}"), TOOL_ERROR)
+        arguments = parse_arguments(call.arguments)
+        if arguments is None:
+            logger.info("webhook tool %s: arguments are not a JSON object", call.name)
+            return ToolResult(
+                error_output(
+                    f"the arguments for {call.name} must be a JSON object; "
+                    "call it again with valid arguments"
+                ),
+                TOOL_ERROR,
+            )
+        secret = self._secrets.get(tool.name, "")
+        request = WebhookCall(
+            url=tool.url,
+            secret=secret,
+            tool=tool.name,
+            arguments=arguments,
+            call_sid=self.call_sid,
+            assistant=self.assistant,
+            caller_number=self.caller_number,
+            timeout_seconds=tool.timeout_seconds,
+        )
+        return await self._post(request, session=self._session)
+
+
+def parse_arguments(text: str) -> dict[str, Any] | None:
+    """The model's arguments as an object (``""`` is ``{}``), or None if not one."""
+    if not text.strip():
+        return {}
+    try:
+        value = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
