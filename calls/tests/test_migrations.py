@@ -112,6 +112,27 @@ def test_it_creates_the_supervisor_and_agent_groups() -> None:
     migrate(latest())
 
 
+def test_it_lets_supervisors_but_not_agents_play_recordings() -> None:
+    migrate([("calls", "0005_call_outcome_backfill")])  # before the groups
+    apps = migrate([("calls", "0010_supervisors_listen_recording")])
+    Group = apps.get_model("auth", "Group")
+
+    def perms(name: str) -> set[str]:
+        group = Group.objects.get(name=name)
+        return set(group.permissions.values_list("codename", flat=True))
+
+    assert "listen_recording" in perms("Supervisors")
+    assert "listen_recording" not in perms("Agents")
+    apps = migrate([("calls", "0009_tools_recordings")])
+    assert "listen_recording" not in {
+        p.codename
+        for p in apps.get_model("auth", "Group")
+        .objects.get(name="Supervisors")
+        .permissions.all()
+    }
+    migrate(latest())
+
+
 def test_it_reads_any_stored_snapshot_without_failing() -> None:
     assert Persona.from_snapshot(None) == Persona()
     damaged = Persona.from_snapshot(
