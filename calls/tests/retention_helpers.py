@@ -1,0 +1,70 @@
+"""Calls with recordings and transcripts of a given age, for the retention and
+forget tests; recordings go to a temporary storage."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage
+
+from calls.models import Call, CallDirection, Recording, TranscriptEntry
+
+NOW = dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.UTC)
+_sids = itertools.count(1)
+
+
+@pytest.fixture
+def storage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any) -> Any:
+    """Recordings saved under a temporary MEDIA_ROOT."""
+    media = tmp_path / "media"
+    settings.MEDIA_ROOT = str(media)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "recordings": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(media)},
+        },
+    }
+    # The field resolved STORAGES["recordings"] when the model was built.
+    fs = FileSystemStorage(location=media)
+    monkeypatch.setattr(Recording._meta.get_field("file"), "storage", fs)
+    return fs
+
+
+def make_call(
+    *,
+    days_old: float,
+    assistant: Any = None,
+    caller: str = "+15557654321",
+    direction: str = CallDirection.INBOUND,
+    recording: bool = True,
+    lines: int = 2,
+) -> Call:
+    own = "+15550000001"
+    inbound = direction == CallDirection.INBOUND
+    call = Call.objects.create(
+        call_sid=f"CA{next(_sids):032x}",
+        direction=direction,
+        from_number=caller if inbound else own,
+        to_number=own if inbound else caller,
+        assistant=assistant,
+    )
+    Call.objects.filter(pk=call.pk).update(created_at=NOW - dt.timedelta(days=days_old))
+    for seq in range(1, lines + 1):
+        TranscriptEntry.objects.create(call=call, seq=seq, role="caller", text="hi")
+    if recording:
+        rec = Recording(call=call)
+        rec.file.save(f"{call.call_sid}.wav", ContentFile(b"RIFF....WAVE"), save=True)
+    call.refresh_from_db()
+    return call
+
+
+def stored_files(storage: Any) -> set[str]:
+    """Every file under the storage's location, by file name."""
+    root = Path(storage.location)
+    return {p.name for p in root.rglob("*") if p.is_file()}
