@@ -1,0 +1,75 @@
+"""How the review pages show what an assistant did: tool rows, transfers, handoffs.
+
+Pure display helpers over rows already read (no queries). The templates escape
+everything these return; nothing here builds markup.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from calls.models import EndReason, TranscriptRole
+from calls.review.masking import mask_number
+
+# Twilio's DialCallStatus values, as staff read them.
+DIAL_LABELS = {
+    "completed": "answered, then ended",
+    "answered": "answered",
+    "busy": "busy",
+    "no-answer": "no answer",
+    "failed": "failed",
+    "canceled": "canceled",
+}
+
+
+def pretty_json(text: str) -> str:
+    """``text`` indented when it is JSON, else as it came (tools may return
+    plain text, and a model may send arguments that do not parse)."""
+    if not text:
+        return ""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    if not isinstance(value, dict | list):
+        return text  # a bare string or number reads better unquoted
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def decorate_tool_entry(entry: Any) -> None:
+    """Add ``arguments_shown`` and ``output_shown`` to a tool row (display-only
+    attributes); other rows are left alone."""
+    if entry.role != TranscriptRole.TOOL:
+        return
+    entry.arguments_shown = pretty_json(entry.tool_arguments)
+    entry.output_shown = pretty_json(entry.text)
+
+
+def was_transferred(call: Any) -> bool:
+    """The call went to a person: it ended so, or a transfer was dialled."""
+    return call.end_reason == EndReason.TRANSFERRED or bool(call.transfer_to)
+
+
+def shown_transfer_to(number: str, *, show: bool) -> str:
+    """The transfer destination as a viewer may see it (a third party's number,
+    masked like callers' numbers)."""
+    return number if show or not number else mask_number(number)
+
+
+def dial_label(status: str) -> str:
+    return DIAL_LABELS.get(status, status)
+
+
+def spans_data(spans: Iterable[Any]) -> list[dict[str, Any]]:
+    """``CallAssistant`` rows as plain data (exports and the page's timeline)."""
+    return [
+        {
+            "assistant_id": span.assistant_id,
+            "name": span.name,
+            "offset_ms": span.offset_ms,
+            "started_at": span.started_at.isoformat() if span.started_at else None,
+        }
+        for span in spans
+    ]
