@@ -15,22 +15,27 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 from django.utils.timezone import localtime
 
-from calls.models import Call, TranscriptEntry
-from calls.review.masking import can_see_numbers, shown_numbers
+from calls.admin_forget import forget_caller
+from calls.models import Call, CallAssistant, EndReason, TranscriptEntry
+from calls.review.masking import can_see_numbers, mask_number, shown_numbers
+from calls.review.recording_player import recording_data
 from calls.usage import USAGE_FIELDS
 
 if TYPE_CHECKING:
     # django-stubs makes these generic; at run time Django's classes are not.
     CallAdminBase = admin.ModelAdmin[Call]
     TranscriptInlineBase = admin.TabularInline[TranscriptEntry, Call]
+    SpanInlineBase = admin.TabularInline[CallAssistant, Call]
 else:
     CallAdminBase = admin.ModelAdmin
     TranscriptInlineBase = admin.TabularInline
+    SpanInlineBase = admin.TabularInline
 
 TRANSCRIPT_FIELDS = (
     "seq",
@@ -41,10 +46,56 @@ TRANSCRIPT_FIELDS = (
     "failed",
     "reply_latency_ms",
     "heard_latency_ms",
+    # Tool rows (role "tool"): ``text`` is the output or the error.
+    "tool_name",
+    "tool_arguments",
+    "tool_status",
+    "duration_ms",
 )
-NUMBER_FIELDS = ("from_number", "to_number")
+SPAN_FIELDS = ("name", "assistant", "offset_ms", "started_at")
+# The transfer destination is a third party's number: masked like the others.
+NUMBER_FIELDS = ("from_number", "to_number", "transfer_to")
 # Masked stand-ins for NUMBER_FIELDS, for users who may not see numbers in full.
-MASKED_FIELDS = {"from_number": "masked_from_number", "to_number": "masked_to_number"}
+MASKED_FIELDS = {
+    "from_number": "masked_from_number",
+    "to_number": "masked_to_number",
+    "transfer_to": "masked_transfer_to",
+}
+
+
+class TransferredFilter(admin.SimpleListFilter):
+    """Calls that went to a person (``calls.review.tool_rows.was_transferred``).
+
+    By yes/no only: a filter on the destination would confirm masked numbers."""
+
+    title = "transferred"
+    parameter_name = "transferred"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        went = Q(end_reason=EndReason.TRANSFERRED) | ~Q(transfer_to="")
+        if self.value() == "yes":
+            return queryset.filter(went)
+        if self.value() == "no":
+            return queryset.exclude(went)
+        return queryset
+
+
+class HandedOffFilter(admin.SimpleListFilter):
+    title = "handed off"
+    parameter_name = "handed_off"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        if self.value() == "yes":
+            return queryset.filter(handoffs__gt=0)
+        if self.value() == "no":
+            return queryset.filter(handoffs=0)
+        return queryset
 
 
 class TranscriptEntryInline(TranscriptInlineBase):
@@ -66,9 +117,31 @@ class TranscriptEntryInline(TranscriptInlineBase):
         return request.user.has_perm("calls.view_call")
 
 
+class CallAssistantInline(SpanInlineBase):
+    """Which assistants handled the call: one row, plus one per handoff."""
+
+    model = CallAssistant
+    extra = 0
+    can_delete = False
+    fields = SPAN_FIELDS
+    readonly_fields = SPAN_FIELDS
+    verbose_name = "assistant that handled the call"
+    verbose_name_plural = "handled by"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("calls.view_call")
+
+
 @admin.register(Call)
 class CallAdmin(CallAdminBase):
-    inlines = (TranscriptEntryInline,)
+    inlines = (CallAssistantInline, TranscriptEntryInline)
+    actions = (forget_caller,)
     # Fits 1400 px: short columns, the CallSid as the change link, direction and
     # Twilio's status in the filters and on the change page.
     list_display = (
@@ -91,6 +164,9 @@ class CallAdmin(CallAdminBase):
         "assistant",
         "phone_number",
         "created_at",
+        TransferredFilter,
+        "transfer_status",
+        HandedOffFilter,
     )
     list_select_related = ("assistant", "phone_number")
     search_fields = (
@@ -150,6 +226,7 @@ class CallAdmin(CallAdminBase):
                 "phone_number",
                 "assistant",
                 "call_page",
+                "recording_link",
             ),
         )
         return [
@@ -164,6 +241,15 @@ class CallAdmin(CallAdminBase):
                         "end_reason",
                         "error",
                         "bad_frames",
+                    )
+                },
+            ),
+            (
+                "Transfer and handoffs",
+                {
+                    "fields": self._numbers_for(
+                        request,
+                        ("transfer_to", "transfer_status", "streams", "handoffs"),
                     )
                 },
             ),
@@ -185,6 +271,7 @@ class CallAdmin(CallAdminBase):
             *fields,
             *MASKED_FIELDS.values(),
             "call_page",
+            "recording_link",
             "settings_used",
             "outcome_badge",
         )
@@ -197,6 +284,10 @@ class CallAdmin(CallAdminBase):
     @admin.display(description="to")
     def masked_to_number(self, obj: Call) -> str:
         return self._masked(obj)[1]
+
+    @admin.display(description="transferred to")
+    def masked_transfer_to(self, obj: Call) -> str:
+        return mask_number(obj.transfer_to) if obj.transfer_to else ""
 
     @admin.display(description="assistant", ordering="assistant__name")
     def assistant_name(self, obj: Call) -> str:
@@ -240,6 +331,19 @@ class CallAdmin(CallAdminBase):
     @admin.display(description="call page")
     def call_page(self, obj: Call) -> str:
         return format_html('<a href="{}">Open</a>', obj.get_absolute_url())
+
+    @admin.display(description="recording")
+    def recording_link(self, obj: Call) -> str:
+        # The authenticated view (calls.listen_recording), never a media URL.
+        data = recording_data(obj)
+        if data is None:
+            return "—"
+        return format_html(
+            '<a href="{}">Play or download</a> ({} s, {} bytes)',
+            data["url"],
+            data["duration_ms"] // 1000,
+            data["size_bytes"],
+        )
 
     @admin.display(description="settings")
     def settings_used(self, obj: Call) -> str:

@@ -337,7 +337,9 @@ def recordings_storage():  # type: ignore[no-untyped-def]
 class Recording(models.Model):
     """A call's two-channel recording: caller left, assistant (as heard) right."""
 
-    call = models.OneToOneField(Call, on_delete=models.CASCADE, related_name="recording")
+    call = models.OneToOneField(
+        Call, on_delete=models.CASCADE, related_name="recording"
+    )
     file = models.FileField(upload_to="recordings/%Y/%m/", storage=recordings_storage)
     format = models.CharField(max_length=32, default="wav")
     channels = models.PositiveSmallIntegerField(default=2)
@@ -371,6 +373,9 @@ class RecordingAccess(models.Model):
         ordering = ["-at"]
         verbose_name_plural = "recording accesses"
 
+    def __str__(self) -> str:
+        return f"{self.username} at {self.at:%Y-%m-%d %H:%M}"
+
 
 class ForgetRequest(models.Model):
     """A data-subject request: everything of one phone number deleted."""
@@ -387,3 +392,6 @@ class ForgetRequest(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"forget {self.number_masked} ({self.requested_by})"

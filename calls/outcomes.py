@@ -21,9 +21,18 @@ UNANSWERED = "unanswered"
 VOICEMAIL = "voicemail"
 PENDING = ""
 
-# The assistant took part and the call ended the way calls are meant to end.
+# The assistant took part and the call ended the way calls are meant to end:
+# the assistant saying goodbye and hanging up, or giving up on a silent caller,
+# is the assistant doing its job, not failing at it.
 NORMAL_END_REASONS = frozenset(
-    {"caller_hung_up", "max_duration", "hung_up_by_staff", "transferred"}
+    {
+        "caller_hung_up",
+        "max_duration",
+        "hung_up_by_staff",
+        "transferred",
+        "assistant_ended",
+        "silence_timeout",
+    }
 )
 # The assistant could not do its job: the engine refused or dropped the session,
 # the stream could not be trusted, or our own server lost or cut the call.

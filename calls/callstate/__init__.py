@@ -1,11 +1,12 @@
 """The call state: one call's Twilio <-> engine state as a sans-I/O machine.
 
 ``CallState`` takes events (``on_twilio_text``, ``on_engine_text``,
-``on_engine_open``, ``on_timer``, ``on_tool_result``, ``hang_up``, ``transfer``...)
-with the time in ms and returns actions (``actions.SendTwilio``, ``SendEngine``,
-``SaveTranscript``, ``EndCall``...) for its runner to perform. It is composed of
-``playback.TwilioPlayback``, ``transcript.Transcript`` and
-``responses.Responses``, and knows engines only through ``calls.engines.base``.
+``on_engine_open``, ``on_timer``, ``on_tool_result``, ``on_handoff``, ``hang_up``,
+``transfer``...) with the time in ms and returns actions (``actions.SendTwilio``,
+``SendEngine``, ``SaveTranscript``, ``EndCall``...) for its runner to perform. It
+is composed of ``playback.TwilioPlayback``, ``transcript.Transcript``,
+``responses.Responses``, ``tool_calls.ToolCalls`` (function calls owed an answer)
+and ``silence.SilenceClock``, and knows engines only through ``calls.engines.base``.
 No I/O, no asyncio, no Django.
 """
 

@@ -37,6 +37,8 @@ TOOL_OK, TOOL_ERROR, TOOL_TIMEOUT = "ok", "error", "timeout"
 TIMER_MAX_DURATION = "max_duration"
 TIMER_GOODBYE = "goodbye_timeout"
 TIMER_START = "start_timeout"
+# Silence timers carry a generation ("silence:3"): a stale one is ignored.
+TIMER_SILENCE = "silence"
 
 # WebSocket close code for a stream refused after the upgrade was accepted.
 CLOSE_FORBIDDEN = 4403
@@ -143,6 +145,32 @@ class RunTool:
     arguments: str
     item_id: str = ""
     response_id: str = ""
+    # When the model's call arrived (the call state's clock), so the runner can
+    # log how long the tool waited to start.
+    requested_ms: int = 0
+
+
+@dataclass(slots=True)
+class LoadPersona:
+    """A handoff: load assistant ``assistant_id``'s persona off the audio path,
+    then call ``state.on_handoff(call_id, persona, now_ms)``."""
+
+    assistant_id: int
+    call_id: str
+
+
+@dataclass(slots=True)
+class AssistantJoined:
+    """An assistant took the call (at its start, or by a handoff): see
+    ``services.call_assistant_add``, whose keyword arguments these are."""
+
+    assistant_id: int | None
+    name: str
+    offset_ms: int = 0
+    handoff: bool = False
+
+    def kwargs(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass(slots=True)
@@ -182,5 +210,7 @@ Action = (
     | AddUsage
     | StartTimer
     | RunTool
+    | LoadPersona
+    | AssistantJoined
     | EndCall
 )

@@ -14,24 +14,31 @@ the engine-neutral events and the ``EngineProtocol`` it is given
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from assistants import tools as builtin
 from assistants.persona import Persona
 from calls.callstate import actions as a
-from calls.callstate.actions import Action, EndCall, SendEngine
+from calls.callstate import silence as quiet
+from calls.callstate.actions import Action, EndCall, SendEngine, ToolResult
 from calls.callstate.caller_clock import CallerAudioClock
+from calls.callstate.continuation import Continuation
 from calls.callstate.playback import TwilioPlayback
 from calls.callstate.responses import (
     GOODBYE,
     GREETING,
+    REPROMPT,
     TOOL,
     Goodbye,
     GoodbyeStage,
     Responses,
 )
+from calls.callstate.silence import SilenceClock
+from calls.callstate.tool_calls import PendingCall, ToolCalls, output
 from calls.callstate.transcript import Transcript
 from calls.callstate.turns import AssistantTurn
 from calls.engines import base as ev
@@ -70,6 +77,12 @@ MAX_DURATION_GOODBYE = (
 )
 SAY_EXACTLY = "Say exactly this to the caller, then stop talking: {message}"
 DTMF_NOTE = "The caller pressed {digit} on the phone keypad."
+# When a goodbye or reprompt has no words of its own configured.
+GENERIC_GOODBYE = "Say a short, friendly goodbye to the caller, then stop talking."
+GENERIC_REPROMPT = "The caller has been silent. Ask briefly if they are still there."
+# Who ended or transferred a call the assistant or the keypad ended (Call.ended_by).
+BY_ASSISTANT = "assistant"
+BY_KEYPAD = "keypad"
 
 
 class AudioTap(Protocol):
@@ -83,6 +96,24 @@ class AudioTap(Protocol):
     def assistant_cleared(self) -> None:
         """Twilio was told to drop the assistant audio it had not played."""
         ...
+
+
+class RecordingTap(Protocol):
+    """Where a recorded call's audio goes (``calls.runtime.recording``): caller
+    frames with their Twilio timestamp, assistant audio sent and what mark
+    echoes prove was heard. Called on the audio path: it must only append."""
+
+    def stream_started(self, now_ms: int) -> None: ...
+
+    def caller_audio(self, payload: str, timestamp: str) -> None: ...
+
+    def assistant_audio(
+        self, item_id: str, end_ms: int, payload: str, now_ms: int
+    ) -> None: ...
+
+    def assistant_heard(self, item_id: str, heard_ms: int, now_ms: int) -> None: ...
+
+    def assistant_cleared(self) -> None: ...
 
 
 class CallState:
@@ -99,6 +130,7 @@ class CallState:
         buffer_frames: int = DEFAULT_BUFFER_FRAMES,
         goodbye_timeout_ms: int = GOODBYE_TIMEOUT_MS,
         connect_on_upgrade: bool = False,
+        continuation: Continuation | None = None,
     ) -> None:
         self.call_sid = call_sid
         self.persona = persona
@@ -108,9 +140,16 @@ class CallState:
         self.connect_on_upgrade = connect_on_upgrade
         self.playback = TwilioPlayback(mark_interval_ms)
         self.transcript = Transcript(transcribes_caller=persona.transcribes_caller)
+        # A later stream of the call: its rows continue the call's.
+        self.continuation = continuation
+        if continuation is not None:
+            self.transcript.next_seq = continuation.last_seq + 1
+            self.transcript.origin_ms = continuation.offset_ms
         self.caller_clock = CallerAudioClock()
         # Set by the runner only while someone listens in: no cost otherwise.
         self.tap: AudioTap | None = None
+        # Set by the runner when the assistant records calls.
+        self.recording: RecordingTap | None = None
         self.responses = Responses()
         self.engine_requested = False  # OpenEngine sent
         self.leg_open = False
@@ -124,6 +163,9 @@ class CallState:
         self.ended = False
         self.end_reason = ""
         self.errors: list[str] = []
+        self.tool_calls = ToolCalls()
+        self.silence = SilenceClock()
+        self.caller_speaking = False
 
     @property
     def stream_sid(self) -> str | None:
@@ -158,6 +200,8 @@ class CallState:
         if type(frame) is Media:  # the hot one, 50 a second
             if frame.stream_sid != self.playback.stream_sid:
                 return self.bad_input("twilio", "media for another or no stream")
+            if self.recording is not None:
+                self.recording.caller_audio(frame.payload, frame.timestamp)
             return self._caller_audio(frame.payload, frame.json_safe, now_ms)
         if isinstance(frame, Start):
             return self._start(frame, now_ms)
@@ -179,10 +223,29 @@ class CallState:
     def _dtmf(self, digit: str, now_ms: int) -> list[Action]:
         """A keypad digit: a system row, and the model is told as text context."""
         out: list[Action] = [self.transcript.system(f"DTMF {digit}", now_ms)]
+        action = self.persona.tools.keypad_action(digit)
+        if action is not None and not self.input_stopped:
+            keyed = self._keypad(action, now_ms)
+            if keyed:
+                return out + keyed
         if self.configured and not self.input_stopped:
             note = DTMF_NOTE.format(digit=digit)
             out += [SendEngine(text) for text in self.protocol.caller_note(note)]
         return out
+
+    def _keypad(self, action: builtin.KeypadAction, now_ms: int) -> list[Action]:
+        """A mapped digit acts without the model (an unknown destination: [])."""
+        tools = self.persona.tools
+        if action.transfer:
+            target = tools.transfer_target(action.transfer)
+            if target is None:
+                return []
+            return self.transfer(target.number, target.message, BY_KEYPAD, now_ms)
+        goodbye = tools.end_call.goodbye
+        instructions = SAY_EXACTLY.format(message=goodbye) if goodbye else None
+        return self.say_goodbye(
+            instructions or GENERIC_GOODBYE, EndCall(a.ASSISTANT_ENDED), interrupt=True
+        )
 
     def on_twilio_closed(self, now_ms: int) -> list[Action]:
         """Twilio's socket closed without a ``stop``."""
@@ -217,7 +280,11 @@ class CallState:
             )
         self.playback.stream_sid = frame.stream_sid
         self.transcript.started_ms = now_ms
+        if self.recording is not None:
+            self.recording.stream_started(now_ms)
         out: list[Action] = [a.CallStarted(frame.stream_sid)]
+        if self.continuation is None:  # a later stream keeps the call's assistant
+            out.append(a.AssistantJoined(self.persona.assistant_id, self.persona.name))
         max_seconds = self.persona.max_call_duration_seconds
         if max_seconds > 0:
             out.append(a.StartTimer(a.TIMER_MAX_DURATION, max_seconds * 1000))
@@ -254,7 +321,10 @@ class CallState:
             return self.bad_input("twilio", f"mark {name[:80]!r} we did not send")
         if turn is None:
             return []
-        return self.transcript.audio_heard(turn, now_ms) + self._settle(turn)
+        if self.recording is not None:
+            self.recording.assistant_heard(turn.item_id, turn.heard_ms, now_ms)
+        out = self.transcript.audio_heard(turn, now_ms) + self._settle(turn)
+        return out + self._silence_check() if self.silence_on else out
 
     # -- the engine leg's lifecycle -----------------------------------------
 
@@ -299,10 +369,18 @@ class CallState:
                 self.call_sid,
                 self.dropped_frames,
             )
+        resumed = self.continuation
+        if resumed is not None:
+            # The conversation so far, before anything is said in this session.
+            turns = list(resumed.history)
+            out += [SendEngine(text) for text in self.protocol.history(turns)]
+            if resumed.instructions:  # instead of the greeting
+                out.append(self._request(GREETING, resumed.instructions))
+                return out
         if self.persona.greeting:
             instructions = GREETING_INSTRUCTIONS.format(greeting=self.persona.greeting)
             out.append(self._request(GREETING, instructions))
-        return out
+        return out + self._silence_check() if self.silence_on else out
 
     # -- engine events --------------------------------------------------------
 
@@ -327,7 +405,8 @@ class CallState:
         if handler is None:
             logger.debug("call %s: engine %s ignored", self.call_sid, event)
             return []
-        return handler(self, event, now_ms)
+        out = handler(self, event, now_ms)
+        return out + self._silence_check() if self.silence_on else out
 
     def _audio_out(self, event: ev.AudioOut, now_ms: int) -> list[Action]:
         turn = self.playback.turns.get(event.item_id) or self._new_turn(
@@ -344,6 +423,12 @@ class CallState:
             )
         if self.tap is not None:
             self.tap.assistant_audio(event.payload)
+        if self.recording is not None:
+            self.recording.assistant_audio(
+                turn.item_id, turn.sent_ms, event.payload, now_ms
+            )
+        if self.tool_calls.result_ms is not None:
+            self._tool_answer_audio(event.response_id, now_ms)
         # Only an answer to the caller has a latency (not a greeting or goodbye).
         if turn.reply_latency_ms is None and turn.stopped_ms is not None:
             out += self.transcript.audio_sent(turn, now_ms)
@@ -380,6 +465,8 @@ class CallState:
 
     def _speech_started(self, event: ev.SpeechStarted, now_ms: int) -> list[Action]:
         out = [] if self.responses.saying_goodbye else self._barge_in()
+        self.caller_speaking = True
+        self.silence.reprompted = False
         self.transcript.speech_started(event.item_id, event.audio_start_ms, now_ms)
         return out
 
@@ -388,6 +475,8 @@ class CallState:
         out, cut = self.playback.interrupt()
         if out and self.tap is not None:
             self.tap.assistant_cleared()
+        if out and self.recording is not None:
+            self.recording.assistant_cleared()
         for turn in cut:
             if turn.cleared:
                 out += [
@@ -414,6 +503,7 @@ class CallState:
         heard = None if end_ms is None else self.caller_clock.received_ms(end_ms)
         caller_stopped = now_ms if heard is None else min(heard, now_ms)
         self.transcript.speech_stopped(caller_stopped, now_ms)
+        self.caller_speaking = False
         return []
 
     def _committed(self, event: ev.CallerInputCommitted, now_ms: int) -> list[Action]:
@@ -493,7 +583,7 @@ class CallState:
                 out += self._settle_goodbye()
             elif goodbye.stage is GoodbyeStage.PENDING:
                 out += self._send_goodbye(goodbye)
-        return out
+        return out + self._answer_tools()
 
     def _session_configured(
         self, event: ev.SessionConfigured, now_ms: int
@@ -533,6 +623,8 @@ class CallState:
             return self.end(a.ENGINE_ERROR, f"{what} rejected: {event.text}")
         if event.tag:
             self.responses.refused(event.tag)
+            if event.tag == TOOL:
+                self.tool_calls.want_response = True  # asked again when free
         self.warn_limited(
             f"engine_error_{event.kind}",
             "call %s: %s error %s (request %s, param %s)",
@@ -546,6 +638,34 @@ class CallState:
         return []
 
     def _tool_call(self, event: ev.ToolCallRequested, now_ms: int) -> list[Action]:
+        """The model called a function: a built-in is done here, the rest runs
+        in the runner (off the audio path) and comes back in ``on_tool_result``."""
+        if self.responses.goodbye is not None:
+            logger.info(
+                "call %s: tool %r ignored: the call is ending",
+                self.call_sid,
+                event.name[:64],
+            )
+            return []
+        # The row's place is where the call happened, whenever the result comes.
+        call = self.tool_calls.add(
+            PendingCall(
+                event.call_id,
+                event.name,
+                event.arguments,
+                event.response_id,
+                self.transcript.reserve_seq(),
+                self.transcript.offset(now_ms),
+                now_ms,
+            )
+        )
+        tools = self.persona.tools
+        if call.name == builtin.END_CALL and tools.end_call.enabled:
+            return self._end_call_tool(call, now_ms)
+        if call.name == builtin.TRANSFER_CALL and tools.transfer:
+            return self._transfer_tool(call, now_ms)
+        if call.name == builtin.HANDOFF and tools.handoff:
+            return self._handoff_tool(call, now_ms)
         return [
             a.RunTool(
                 event.call_id,
@@ -553,20 +673,222 @@ class CallState:
                 event.arguments,
                 event.item_id,
                 event.response_id,
+                requested_ms=now_ms,
             )
         ]
 
+    def _end_call_tool(self, call: PendingCall, now_ms: int) -> list[Action]:
+        out = self._tool_done(call, ToolResult(output(ok=True)), now_ms, answer=False)
+        goodbye = self.persona.tools.end_call.goodbye
+        instructions = SAY_EXACTLY.format(message=goodbye) if goodbye else ""
+        # No goodbye configured: the model's own last words play out first.
+        return out + self.say_goodbye(instructions, EndCall(a.ASSISTANT_ENDED))
+
+    def _transfer_tool(self, call: PendingCall, now_ms: int) -> list[Action]:
+        name = call.argument("destination")
+        target = self.persona.tools.transfer_target(name)
+        if target is None:
+            error = output(error=f"no transfer destination named {name[:64]!r}")
+            return self._tool_done(call, ToolResult(error, a.TOOL_ERROR), now_ms)
+        result = ToolResult(output(ok=True, destination=target.name))
+        out = self._tool_done(call, result, now_ms, answer=False)
+        return out + self.transfer(
+            target.number, target.message, BY_ASSISTANT, now_ms, interrupt=False
+        )
+
+    def _handoff_tool(self, call: PendingCall, now_ms: int) -> list[Action]:
+        name = call.argument("assistant")
+        target = self.persona.tools.handoff_target(name)
+        if target is None or target.assistant_id is None:
+            error = output(error=f"no assistant named {name[:64]!r} to hand off to")
+            return self._tool_done(call, ToolResult(error, a.TOOL_ERROR), now_ms)
+        return [a.LoadPersona(target.assistant_id, call.call_id)]
+
     # -- tools, timers and control -------------------------------------------
 
-    def on_tool_result(self, call_id: str, output: str, now_ms: int) -> list[Action]:
-        """A tool finished: give the model its output and let it answer."""
-        if self.ended or not self.configured:
+    def on_tool_result(
+        self,
+        call_id: str,
+        result: ToolResult | str,
+        now_ms: int,
+        duration_ms: int | None = None,
+    ) -> list[Action]:
+        """A tool finished: its row, its output for the model, and (once the
+        batch is answered and no response is active) a request to answer."""
+        if self.ended:
             return []
+        if isinstance(result, str):
+            result = ToolResult(result)
+        call = self.tool_calls.pending.get(call_id)
+        if call is None:  # not a call we saw: still give the model its output
+            if not self.configured:
+                return []
+            out: list[Action] = [
+                SendEngine(text)
+                for text in self.protocol.tool_result(call_id, result.output)
+            ]
+            self.tool_calls.want_response = True
+            self.tool_calls.result_ms = now_ms
+            return out + self._answer_tools()
+        out = self._tool_done(call, result, now_ms, duration_ms)
+        return out + self._silence_check() if self.silence_on else out
+
+    def on_handoff(
+        self, call_id: str, persona: Persona | None, now_ms: int
+    ) -> list[Action]:
+        """The handoff target's persona loaded (None: it could not be): the
+        conversation goes on under its instructions and tools, in the same voice."""
+        call = self.tool_calls.pending.get(call_id)
+        if self.ended or call is None:
+            return []
+        if persona is None:
+            error = output(error="that assistant is not available")
+            return self._tool_done(call, ToolResult(error, a.TOOL_ERROR), now_ms)
+        # The session's engine, model and voice stay (the voice cannot change
+        # once the model has spoken); the rest is the other assistant's.
+        current = self.persona
+        if persona.engine != current.engine:
+            logger.warning(
+                "call %s: handoff target %s runs on %s; staying on %s",
+                self.call_sid,
+                persona.assistant_id,
+                persona.engine,
+                current.engine,
+            )
+        self.persona = dataclasses.replace(
+            persona,
+            engine=current.engine,
+            model=current.model,
+            voice=current.voice,
+        )
         out: list[Action] = [
-            SendEngine(text) for text in self.protocol.tool_result(call_id, output)
+            SendEngine(text) for text in self.protocol.reconfigure(self.persona)
         ]
-        out.append(self._request(TOOL, None))
+        out.append(
+            a.AssistantJoined(
+                persona.assistant_id,
+                persona.name,
+                self.transcript.offset(now_ms),
+                handoff=True,
+            )
+        )
+        logger.info(
+            "call %s: handed off to assistant %s", self.call_sid, persona.assistant_id
+        )
+        result = ToolResult(output(ok=True, assistant=persona.name))
+        return out + self._tool_done(call, result, now_ms)
+
+    def _tool_done(
+        self,
+        call: PendingCall,
+        result: ToolResult,
+        now_ms: int,
+        duration_ms: int | None = None,
+        *,
+        answer: bool = True,
+    ) -> list[Action]:
+        """Write the call's row and send its output; ``answer``: the model is
+        then asked to speak (when it may; see ``_answer_tools``)."""
+        self.tool_calls.take(call.call_id)
+        if duration_ms is None:
+            duration_ms = max(0, now_ms - call.requested_ms)
+        out: list[Action] = [
+            a.SaveTranscript(
+                call.seq,
+                a.TOOL,
+                result.output,
+                offset_ms=call.offset_ms,
+                tool_name=call.name,
+                tool_arguments=call.arguments,
+                tool_status=result.status,
+                duration_ms=duration_ms,
+            )
+        ]
+        if not self.configured:
+            return out
+        out += [
+            SendEngine(text)
+            for text in self.protocol.tool_result(call.call_id, result.output)
+        ]
+        if answer:
+            self.tool_calls.want_response = True
+            self.tool_calls.result_ms = now_ms
+            out += self._answer_tools()
         return out
+
+    def _answer_tools(self) -> list[Action]:
+        """Ask the model to answer the tool outputs, once that is allowed: every
+        call of the batch answered, no response active or requested, no goodbye."""
+        calls = self.tool_calls
+        if (
+            not calls.want_response
+            or calls.pending
+            or self.ended
+            or self.responses.goodbye is not None
+            or self.responses.active_response_id is not None
+            or self.responses.own_requests
+        ):
+            return []
+        calls.want_response = False
+        return [self._request(TOOL, None)]
+
+    def _tool_answer_audio(self, response_id: str, now_ms: int) -> None:
+        """First audio of the answer to a tool result: how long it took."""
+        calls = self.tool_calls
+        if calls.result_ms is None or self.responses.purpose(response_id) != TOOL:
+            return
+        latency = max(0, now_ms - calls.result_ms)
+        calls.result_ms = None
+        calls.answer_latencies.append(latency)
+        logger.info(
+            "call %s: tool result -> first answer audio in %d ms",
+            self.call_sid,
+            latency,
+        )
+
+    # -- silence ------------------------------------------------------------
+
+    @property
+    def silence_on(self) -> bool:
+        return quiet.configured(self.persona.tools.silence)
+
+    def _silence_check(self) -> list[Action]:
+        """Start the silence clock when nobody speaks; stop it when anybody does."""
+        idle = (
+            self.configured
+            and not self.ended
+            and not self.input_stopped
+            and not self.caller_speaking
+            and self.responses.active_response_id is None
+            and not self.responses.own_requests
+            and not self.playback.playing
+            and not self.tool_calls.pending
+        )
+        if not idle:
+            self.silence.disarm()
+            return []
+        if self.silence.armed:
+            return []
+        timer = self.silence.arm(self.persona.tools.silence)
+        return [] if timer is None else [a.StartTimer(*timer)]
+
+    def _silence_timer(self, name: str, now_ms: int) -> list[Action]:
+        kind = self.silence.fired(name)
+        silence = self.persona.tools.silence
+        if kind == quiet.REPROMPT:
+            self.silence.reprompted = True
+            logger.info("call %s: caller silent; reprompting", self.call_sid)
+            text = silence.reprompt
+            said = SAY_EXACTLY.format(message=text) if text else GENERIC_REPROMPT
+            return [self._request(REPROMPT, said)]
+        if kind == quiet.HANG_UP:
+            logger.info("call %s: caller silent; hanging up", self.call_sid)
+            goodbye = self.persona.tools.end_call.goodbye
+            instructions = SAY_EXACTLY.format(message=goodbye) if goodbye else ""
+            return self.say_goodbye(
+                instructions or GENERIC_GOODBYE, EndCall(a.SILENCE_TIMEOUT)
+            )
+        return []  # stale: somebody spoke since
 
     def on_timer(self, name: str, now_ms: int) -> list[Action]:
         if self.ended:
@@ -576,6 +898,9 @@ class CallState:
             return self._end_with(goodbye.end if goodbye else EndCall(a.MAX_DURATION))
         if name == a.TIMER_MAX_DURATION:
             return self.say_goodbye(MAX_DURATION_GOODBYE, EndCall(a.MAX_DURATION))
+        if name.startswith(a.TIMER_SILENCE + ":"):
+            out = self._silence_timer(name, now_ms)
+            return out + self._silence_check()
         if name == a.TIMER_START:
             if self.playback.stream_sid is None:
                 return self.end(a.STREAM_CLOSED, "no start frame from Twilio")
@@ -591,19 +916,29 @@ class CallState:
         return [row, *self.end(a.HUNG_UP_BY_STAFF, ended_by=requested_by)]
 
     def transfer(
-        self, to: str, message: str, requested_by: str, now_ms: int
+        self,
+        to: str,
+        message: str,
+        requested_by: str,
+        now_ms: int,
+        *,
+        interrupt: bool = True,
     ) -> list[Action]:
         """Hand the caller to ``to``: say ``message`` first (if any), then end the
-        stream so that Twilio dials ``to`` (the ``<Connect action>`` answer)."""
+        stream so that Twilio dials ``to`` (the ``<Connect action>`` answer).
+
+        Without ``interrupt`` (the assistant asked for it) what it is saying
+        plays out first, message or not.
+        """
         if self.ended:
             return []
         text = f"Transferred to {to} by {requested_by}"
         row = self.transcript.system(f"{text}: {message}" if message else text, now_ms)
         end = EndCall(a.TRANSFERRED, ended_by=requested_by, transfer_to=to)
-        if not message:
+        if not message and interrupt:
             return [row, *self._end_with(end)]
-        instructions = SAY_EXACTLY.format(message=message)
-        return [row, *self.say_goodbye(instructions, end, interrupt=True)]
+        instructions = SAY_EXACTLY.format(message=message) if message else ""
+        return [row, *self.say_goodbye(instructions, end, interrupt=interrupt)]
 
     def shut_down(self) -> list[Action]:
         """The server process is stopping: end the call (the caller hears the
@@ -619,6 +954,8 @@ class CallState:
 
         Without ``interrupt`` the goodbye waits for the answer being spoken; with
         it, that answer is cut off like a barge-in. Caller audio stops at once.
+        Empty ``instructions``: no words of its own, the call ends once what is
+        being said has played.
         """
         if self.responses.goodbye is not None:
             return self._end_with(end)  # a second goodbye: no time for words
@@ -637,6 +974,9 @@ class CallState:
         return out + self._send_goodbye(goodbye)
 
     def _send_goodbye(self, goodbye: Goodbye) -> list[Action]:
+        if not goodbye.instructions:
+            goodbye.stage = GoodbyeStage.GENERATED
+            return self._settle_goodbye()
         goodbye.stage = GoodbyeStage.REQUESTED
         return [self._request(GOODBYE, goodbye.instructions)]
 

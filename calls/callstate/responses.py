@@ -16,6 +16,7 @@ from enum import Enum
 from calls.callstate.actions import EndCall
 
 GREETING, GOODBYE, TOOL = "greeting", "goodbye", "tool"
+REPROMPT = "reprompt"  # the silence reprompt
 
 
 class GoodbyeStage(Enum):

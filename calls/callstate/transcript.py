@@ -28,6 +28,9 @@ class Transcript:
         self.transcribes_caller = transcribes_caller
         self.next_seq = 1
         self.started_ms: int | None = None  # when Twilio's stream started
+        # Where this stream starts on the call's timeline (a later stream of a
+        # call continued after a transfer nobody answered); 0 for the first.
+        self.origin_ms = 0
         self.caller_turns: dict[str, CallerTurn] = {}
         # When the caller last stopped speaking (their last audio reached us) and
         # when the engine's end-of-speech event came, until an answer claims them.
@@ -40,10 +43,10 @@ class Transcript:
         return seq
 
     def offset(self, now_ms: int) -> int:
-        """ms since the stream started (0 before it did)."""
+        """ms since the call's first stream started (0 before any did)."""
         if self.started_ms is None:
-            return 0
-        return max(0, now_ms - self.started_ms)
+            return self.origin_ms
+        return self.origin_ms + max(0, now_ms - self.started_ms)
 
     # -- rows outside the conversation -------------------------------------------
 
@@ -61,7 +64,9 @@ class Transcript:
         self.last_stopped_ms = self.last_vad_ms = None
         if self.transcribes_caller and item_id and item_id not in self.caller_turns:
             offset = (
-                audio_start_ms if audio_start_ms is not None else self.offset(now_ms)
+                self.origin_ms + audio_start_ms
+                if audio_start_ms is not None
+                else self.offset(now_ms)
             )
             self.caller_turns[item_id] = CallerTurn(
                 item_id, self.reserve_seq(), max(0, offset)

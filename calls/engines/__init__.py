@@ -18,7 +18,9 @@ to an engine through two things, both defined in ``calls.engines.base``:
 - **A protocol** (``base.EngineProtocol``): one per call, sans I/O, built from the
   call's ``Persona``. It parses each message from the engine into one event and
   encodes each request of the call state into the text to send: configure the
-  session from the persona, append caller audio, request a response with
+  session from the persona (with its functions, ``calls.engines.tools``),
+  reconfigure it for a handoff (another persona's instructions and functions,
+  same voice), append caller audio, request a response with
   instructions (tagged, so an error can say which request it refused), truncate
   an item at N ms of audio, cancel, pass a note that is not speech (a keypad
   digit: ``caller_note``), send a tool result. Commands an engine may not have

@@ -222,6 +222,11 @@ class EngineProtocol(Protocol):
         """The messages that set the session up from the persona."""
         ...
 
+    def reconfigure(self, persona: Persona) -> list[str]:
+        """A handoff: switch to ``persona``'s instructions and tools mid-call,
+        keeping the voice and audio set-up (whatever the engine allows)."""
+        ...
+
     def append_audio(self, payload: str, *, json_safe: bool) -> str:
         """Caller audio (Twilio's base64 mu-law as is). The hot path."""
         ...
@@ -246,6 +251,11 @@ class EngineProtocol(Protocol):
 
     def tool_result(self, call_id: str, output: str) -> list[str]:
         """A tool's output for the model (the call state then asks for a response)."""
+        ...
+
+    def history(self, turns: list[tuple[str, str]]) -> list[str]:
+        """The conversation so far, as ``(role, text)`` with role "caller" or
+        "assistant", for a new session continuing a call (a second stream)."""
         ...
 
 

@@ -17,6 +17,7 @@ from calls.models import Call, TranscriptEntry
 from calls.review import selectors
 from calls.review.masking import shown_numbers
 from calls.review.percentiles import percentile
+from calls.review.tool_rows import dial_label, shown_transfer_to, was_transferred
 from calls.usage import USAGE_FIELDS
 
 
@@ -24,7 +25,8 @@ def decorate(
     calls: Iterable[Call], *, prices: pricing.Prices, show_numbers: bool
 ) -> list[Any]:
     """Add display figures to each call: shown numbers, p50 latency, cost (priced
-    for the call's engine), the engine and its label.
+    for the call's engine), the engine and its label, and whether it was
+    transferred (to where, masked like the other numbers, and how the dial went).
 
     One query for the reply latencies of all the given calls together. The calls
     come back typed ``Any``: they carry display-only attributes the model lacks.
@@ -43,6 +45,9 @@ def decorate(
         call.engine_label = engine_label(call.engine)
         call.cost = pricing.estimate(usage_of(call), prices, engine=call.engine)
         call.assistant_name = assistant_name(call)
+        call.was_transferred = was_transferred(call)
+        call.shown_transfer_to = shown_transfer_to(call.transfer_to, show=show_numbers)
+        call.transfer_label = dial_label(call.transfer_status)
     return decorated
 
 

@@ -2,8 +2,8 @@
 
 Shared by the transcript downloads on the call page and ``manage.py export_calls``,
 so both give the same data. Output is streamed: calls are read with ``iterator()``
-and their entries prefetched one chunk at a time (two queries per chunk, never one
-per call), and JSON/CSV text is yielded piece by piece.
+and their entries and assistant spans prefetched one chunk at a time (three queries
+per chunk, never one per call), and JSON/CSV text is yielded piece by piece.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 
 from calls import pricing
-from calls.models import Call, TranscriptEntry, TranscriptRole
+from calls.models import Call, CallAssistant, TranscriptEntry, TranscriptRole
 from calls.review.display import (
     assistant_name,
     engine_latency,
@@ -28,6 +28,8 @@ from calls.review.display import (
 )
 from calls.review.live_events import entry_payload
 from calls.review.masking import shown_numbers
+from calls.review.recording_player import recording_data
+from calls.review.tool_rows import shown_transfer_to, spans_data
 from calls.usage import USAGE_FIELDS
 
 CHUNK_SIZE = 200
@@ -64,6 +66,10 @@ ENTRY_COLUMNS = (
     "heard_latency_ms",
     "engine_latency_ms",
 )
+# Appended after the columns above so that existing readers keep their positions:
+# a tool row's fields (empty on other rows), then the call's transfer and handoffs.
+TOOL_COLUMNS = ("tool_name", "tool_arguments", "tool_status", "duration_ms")
+TRANSFER_COLUMNS = ("transfer_to", "transfer_status", "streams", "handoffs")
 # A cell starting with one of these is a formula to a spreadsheet; transcript text
 # comes from callers, so it is defused with a leading apostrophe (CSV only).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -73,7 +79,9 @@ def export_queryset(
     *, call_sid: str | None = None, since: dt.datetime | None = None
 ) -> QuerySet[Call]:
     """Calls to export, oldest first, with what ``call_to_dict`` reads."""
-    queryset = Call.objects.select_related("assistant").order_by("created_at", "pk")
+    queryset = Call.objects.select_related("assistant", "recording").order_by(
+        "created_at", "pk"
+    )
     if call_sid:
         queryset = queryset.filter(call_sid=call_sid)
     if since:
@@ -83,7 +91,12 @@ def export_queryset(
             "transcript_entries",
             queryset=TranscriptEntry.objects.order_by("seq"),
             to_attr="export_entries",
-        )
+        ),
+        Prefetch(
+            "assistant_spans",
+            queryset=CallAssistant.objects.order_by("offset_ms", "pk"),
+            to_attr="export_spans",
+        ),
     )
 
 
@@ -97,9 +110,16 @@ def call_to_dict(
     *,
     prices: pricing.Prices,
     show_numbers: bool = True,
+    spans: Iterable[CallAssistant] | None = None,
 ) -> dict[str, Any]:
-    """One call as JSON-ready data (numbers masked unless ``show_numbers``)."""
+    """One call as JSON-ready data (numbers masked unless ``show_numbers``).
+
+    ``spans``: which assistants handled the call; read from the call when not
+    given (``export_queryset`` prefetches them).
+    """
     entries = list(entries)
+    if spans is None:
+        spans = call.assistant_spans.order_by("offset_ms", "pk")
     shown_from, shown_to = shown_numbers(
         direction=call.direction,
         from_number=call.from_number,
@@ -150,6 +170,14 @@ def call_to_dict(
         "usage": usage,
         "estimated_cost_usd": round(cost.total_usd, 6),
         "cost_breakdown": {line.key: _cost_line_dict(line) for line in cost.lines},
+        # The transfer destination is a third party's number: masked the same way.
+        "transfer_to": shown_transfer_to(call.transfer_to, show=show_numbers),
+        "transfer_status": call.transfer_status,
+        "streams": call.streams,
+        "handoffs": call.handoffs,
+        "assistants": spans_data(spans),
+        # The recording's link (the authenticated player view), or None.
+        "recording": recording_data(call),
     }
 
 
@@ -183,7 +211,10 @@ def iter_call_dicts(
     for call in queryset.iterator(chunk_size=chunk_size):
         # Set by export_queryset's Prefetch(to_attr=); QuerySet[Call] cannot say so.
         entries = call.export_entries  # type: ignore[attr-defined]
-        yield call_to_dict(call, entries, prices=prices, show_numbers=show_numbers)
+        spans = call.export_spans  # type: ignore[attr-defined]
+        yield call_to_dict(
+            call, entries, prices=prices, show_numbers=show_numbers, spans=spans
+        )
 
 
 def iter_json(calls: Iterable[dict[str, Any]]) -> Iterator[str]:
@@ -210,7 +241,7 @@ def iter_csv(calls: Iterable[dict[str, Any]]) -> Iterator[str]:
         writer.writerow(row)
         return buffer.getvalue()
 
-    yield line(CALL_COLUMNS + ENTRY_COLUMNS)
+    yield line(CALL_COLUMNS + ENTRY_COLUMNS + TOOL_COLUMNS + TRANSFER_COLUMNS)
     for call in calls:
         flat = {
             **call,
@@ -221,8 +252,10 @@ def iter_csv(calls: Iterable[dict[str, Any]]) -> Iterator[str]:
             "heard_p95_ms": call["latency"]["heard_p95_ms"],
         }
         head = [_cell(flat[column]) for column in CALL_COLUMNS]
+        tail = [_cell(flat.get(column)) for column in TRANSFER_COLUMNS]
         for entry in call["transcript"] or [{}]:
-            yield line(head + [_cell(entry.get(c)) for c in ENTRY_COLUMNS])
+            cells = [_cell(entry.get(c)) for c in ENTRY_COLUMNS + TOOL_COLUMNS]
+            yield line(head + cells + tail)
 
 
 def _cell(value: Any) -> Any:

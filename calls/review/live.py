@@ -34,6 +34,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from calls.models import Call
 from calls.review import live_sessions, masking, permissions, selectors
 from calls.review.live_events import LIVE_CALLS_GROUP, call_group
+from calls.review.tool_rows import shown_transfer_to
 from calls.runtime import control, listen
 from calls.telephony import identifiers
 
@@ -318,4 +319,8 @@ class LiveCallsConsumer(AsyncJsonWebsocketConsumer):
             to_number=call.get("to") or "",
             show=self.show_numbers,
         )
-        return {**call, "from": shown_from, "to": shown_to}
+        # A third party's number: masked like callers' (``tool_rows``).
+        transfer_to = shown_transfer_to(
+            call.get("transfer_to") or "", show=self.show_numbers
+        )
+        return {**call, "from": shown_from, "to": shown_to, "transfer_to": transfer_to}

@@ -70,7 +70,8 @@ async def _send(group: str, message: dict[str, Any]) -> None:
 def call_payload(call: Any) -> dict[str, Any]:
     """The JSON a viewer gets for a call (a ``calls.models.Call``).
 
-    Numbers travel unmasked; the viewer consumer masks them per viewer.
+    Numbers (``transfer_to`` too) travel unmasked; the viewer consumer masks
+    them per viewer.
     """
     return {
         "call_sid": call.call_sid,
@@ -84,12 +85,21 @@ def call_payload(call: Any) -> dict[str, Any]:
         "ended_at": call.ended_at.isoformat() if call.ended_at else None,
         "end_reason": call.end_reason,
         "outcome": call.outcome,
+        # What an assistant did with the call (the call list's badges).
+        "transfer_to": call.transfer_to,
+        "transfer_status": call.transfer_status,
+        "handoffs": call.handoffs,
     }
 
 
 def entry_payload(entry: Any) -> dict[str, Any]:
-    """The JSON a viewer gets for a transcript entry (``TranscriptEntry``)."""
-    return {
+    """The JSON a viewer gets for a transcript entry (``TranscriptEntry``).
+
+    Tool rows (role ``tool``) also carry the tool's name, arguments (JSON text),
+    status and duration; their ``text`` is the output or the error. Other rows
+    keep the keys they always had.
+    """
+    payload = {
         "seq": entry.seq,
         "role": entry.role,
         "text": entry.text,
@@ -101,3 +111,11 @@ def entry_payload(entry: Any) -> dict[str, Any]:
         # The engine's share (its end-of-speech event -> its first audio).
         "engine_latency_ms": getattr(entry, "engine_latency_ms", None),
     }
+    if entry.role == "tool":  # calls.models.TranscriptRole.TOOL
+        payload.update(
+            tool_name=entry.tool_name,
+            tool_arguments=entry.tool_arguments,
+            tool_status=entry.tool_status,
+            duration_ms=entry.duration_ms,
+        )
+    return payload

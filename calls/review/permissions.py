@@ -6,6 +6,8 @@
 - ``calls.listen_live_call``: listen in to a call in progress;
 - ``calls.control_call``: hang up and transfer calls in progress;
 - ``calls.view_caller_number``: callers' full numbers (``masking``).
+- ``calls.listen_recording``: play and download call recordings
+  (``recording_views``).
 
 Staff status plays no part: it only opens the admin. Superusers have every
 permission. The groups "Supervisors" and "Agents" (migration ``calls.0006``) hold
@@ -29,6 +31,7 @@ VIEW_LIVE = "calls.view_live_call"
 LISTEN_LIVE = "calls.listen_live_call"
 CONTROL = "calls.control_call"
 VIEW_NUMBERS = "calls.view_caller_number"
+LISTEN_RECORDING = "calls.listen_recording"
 
 # What each permission lets its holder do, for the 403 page.
 DESCRIPTIONS = {
@@ -38,6 +41,7 @@ DESCRIPTIONS = {
     LISTEN_LIVE: "listen in to calls in progress",
     CONTROL: "hang up and transfer calls in progress",
     VIEW_NUMBERS: "see callers' full phone numbers",
+    LISTEN_RECORDING: "play and download call recordings",
 }
 
 

@@ -30,8 +30,10 @@ from django.db.models.functions import Coalesce, Right
 from assistants.persona import Persona
 from calls.models import (
     Call,
+    CallAssistant,
     CallDirection,
     CallStatus,
+    EndReason,
     TranscriptEntry,
     TranscriptRole,
 )
@@ -59,6 +61,8 @@ class CallFilters:
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     q: str = ""
+    transferred: bool = False
+    handed_off: bool = False
 
 
 def engine_q(engine: str) -> Q:
@@ -69,6 +73,11 @@ def engine_q(engine: str) -> Q:
     if engine == DEFAULT_ENGINE:
         q |= Q(assistant_snapshot__engine__isnull=True) & ~Q(assistant_snapshot={})
     return q
+
+
+def transferred_q() -> Q:
+    """Calls that went to a person, as ``tool_rows.was_transferred`` says."""
+    return Q(end_reason=EndReason.TRANSFERRED) | ~Q(transfer_to="")
 
 
 def live_q() -> Q:
@@ -127,6 +136,10 @@ def filter_calls(
         queryset = queryset.filter(direction=filters.direction)
     if filters.engine:
         queryset = queryset.filter(engine_q(filters.engine))
+    if filters.transferred:
+        queryset = queryset.filter(transferred_q())
+    if filters.handed_off:
+        queryset = queryset.filter(handoffs__gt=0)
     if filters.date_from:
         queryset = queryset.filter(created_at__gte=day_bounds(filters.date_from, tz))
     if filters.date_to:
@@ -199,6 +212,11 @@ def call_with_entries(call_sid: str) -> tuple[Call, list[TranscriptEntry]] | Non
     if call is None:
         return None
     return call, list(call.transcript_entries.order_by("seq"))
+
+
+def assistant_spans(call: Call) -> list[CallAssistant]:
+    """Which assistants handled ``call``, in order (one row, plus one per handoff)."""
+    return list(call.assistant_spans.order_by("offset_ms", "pk"))
 
 
 def live_call_payloads() -> list[dict[str, Any]]:

@@ -29,8 +29,10 @@ from calls.review import (
     exports,
     masking,
     permissions,
+    recording_player,
     selectors,
     stats,
+    tool_rows,
 )
 from calls.review.timezones import timezone_options
 
@@ -82,6 +84,8 @@ class CallFilterForm(forms.Form):
     engine = forms.ChoiceField(choices=[("", "Any"), *Engine.choices], required=False)
     date_from = forms.DateField(label="From date", required=False, widget=DateInput)
     date_to = forms.DateField(label="To date", required=False, widget=DateInput)
+    transferred = forms.BooleanField(label="Transferred", required=False)
+    handed_off = forms.BooleanField(label="Handed off", required=False)
 
     def filters(self) -> selectors.CallFilters:
         """The valid fields as filters (invalid ones are shown and ignored)."""
@@ -99,6 +103,8 @@ class CallFilterForm(forms.Form):
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
             q=(data.get("q") or "").strip(),
+            transferred=bool(data.get("transferred")),
+            handed_off=bool(data.get("handed_off")),
         )
 
 
@@ -192,6 +198,11 @@ def call_detail(request: HttpRequest, call_sid: str) -> HttpResponse:
         # A display-only attribute for the template, not a model field.
         entry.offset_label = format_duration(entry.offset_ms / 1000)  # type: ignore[attr-defined]
         entry.latency = display.turn_latency(entry)  # type: ignore[attr-defined]
+        tool_rows.decorate_tool_entry(entry)
+    spans = [
+        {"name": span.name, "offset_label": format_duration(span.offset_ms / 1000)}
+        for span in selectors.assistant_spans(call)
+    ]
     return page(
         request,
         "calls/call_detail.html",
@@ -199,6 +210,7 @@ def call_detail(request: HttpRequest, call_sid: str) -> HttpResponse:
             "nav": "list",
             "call": call,
             "entries": entries,
+            "spans": spans,
             "turns": sum(1 for e in entries if e.role in selectors.TURN_ROLES),
             "latency": display.latency_summary(entries),
             # display.decorate (via _decorated) set call.cost on the instance.
@@ -207,6 +219,7 @@ def call_detail(request: HttpRequest, call_sid: str) -> HttpResponse:
             "can_control": call.is_live and can_control(request.user),
             "can_view_live": permissions.has(request.user, permissions.VIEW_LIVE),
             "can_export": permissions.has(request.user, permissions.EXPORT),
+            **recording_player.player_context(request.user, call),
         },
     )
 

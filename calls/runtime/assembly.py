@@ -6,14 +6,27 @@ deployment's settings and the call's persona into those values.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from channels.db import database_sync_to_async as db
 from django.conf import settings
 
+from assistants.models import Assistant, WebhookTool
 from assistants.persona import AZURE_REALTIME, OPENAI_LIVE, OPENAI_REALTIME, Persona
 from calls.callstate import CallState
+from calls.callstate.actions import RunTool, ToolResult
+from calls.callstate.continuation import Continuation
 from calls.engines import registry
 from calls.engines.base import ConnectFn, Engine, EngineSettings
+from calls.models import Call
 from calls.runtime.recorder import CallRecorder
-from calls.runtime.runner import CallRunner, TwilioSide
+from calls.runtime.recording import CallRecording
+from calls.runtime.runner import CallRunner, PersonaFn, ToolFn, TwilioSide, no_tools
+
+logger = logging.getLogger(__name__)
 
 
 def engine_settings(engine: str = OPENAI_REALTIME) -> EngineSettings:
@@ -51,6 +64,7 @@ def build_runner(
     twilio: TwilioSide,
     connect: ConnectFn | None = None,
     mark_interval_ms: int | None = None,
+    continuation: Continuation | None = None,
 ) -> CallRunner:
     engine = build_engine(persona, connect)
     if mark_interval_ms is None:
@@ -62,11 +76,104 @@ def build_runner(
         engine_label=engine.label,
         mark_interval_ms=mark_interval_ms,
         connect_on_upgrade=settings.REALTIME_CONNECT_ON_UPGRADE,
+        continuation=continuation,
     )
     return CallRunner(
         state=state,
         engine=engine,
         twilio=twilio,
-        recorder=CallRecorder(call_sid),
+        tools=build_tools(call_sid, lambda: state.persona),
+        personas=build_personas(),
+        # Follows the call's assistant through handoffs.
+        recorder=CallRecorder(
+            call_sid,
+            redact=lambda: state.persona.redact,
+            # Its end must not end the call once a later stream has it.
+            stream=continuation.stream if continuation else 1,
+        ),
+        recording=build_recording(
+            call_sid, persona, continuation.offset_ms if continuation else 0
+        ),
         connect_timeout=settings.REALTIME_CONNECT_TIMEOUT,
     )
+
+
+def build_recording(
+    call_sid: str, persona: Persona, offset_ms: int = 0
+) -> CallRecording | None:
+    """The call's recording, if its assistant keeps them (spooled locally).
+    ``offset_ms``: where a later stream of the same call starts on its timeline."""
+    if not persona.recording_enabled:
+        return None
+    try:
+        return CallRecording(
+            call_sid,
+            Path(str(settings.RECORDING_SPOOL_DIR)),
+            codec=settings.RECORDING_CODEC,
+            offset_ms=offset_ms,
+            flush_seconds=settings.RECORDING_FLUSH_SECONDS,
+        )
+    except (OSError, ValueError):
+        # A recording that cannot start must not cost the caller their call.
+        logger.exception("call %s: recording not started", call_sid)
+        return None
+
+
+def build_personas() -> PersonaFn:
+    """Loads a handoff target's persona (off the audio path); None if it is gone
+    or switched off."""
+
+    def load(assistant_id: int) -> Persona | None:
+        assistant = Assistant.objects.filter(pk=assistant_id, is_active=True).first()
+        return None if assistant is None else assistant.persona()
+
+    return db(load)
+
+
+def build_tools(call_sid: str, current: Callable[[], Persona]) -> ToolFn:
+    """The call's webhook tools (built-ins never get here: the call state does
+    them). ``current`` is the persona now answering, which a handoff changes.
+
+    Secrets and the caller's number are loaded once per assistant, by the first
+    call of its tools, off the audio path; they never leave this process.
+    """
+    built: dict[int | None, Any] = {}  # assistant id -> its WebhookTools
+
+    async def run(call: RunTool) -> ToolResult | str:
+        persona = current()
+        if persona.tools.webhook(call.name) is None:
+            return await no_tools(call)
+        tools = built.get(persona.assistant_id)
+        if tools is None:
+            from calls.tools.runner import WebhookTools  # aiohttp: only if used
+
+            secrets, caller = await db(_webhook_context)(call_sid, persona.assistant_id)
+            tools = built[persona.assistant_id] = WebhookTools(
+                persona.tools.webhooks,
+                secrets,
+                call_sid=call_sid,
+                assistant=persona.name,
+                caller_number=caller,
+            )
+        return await tools(call)
+
+    return run
+
+
+def _webhook_context(
+    call_sid: str, assistant_id: int | None
+) -> tuple[dict[str, str], str]:
+    """The assistant's webhook secrets by tool name, and the caller's number."""
+    if assistant_id is None:
+        return {}, ""
+    secrets = dict(
+        WebhookTool.objects.filter(assistant_id=assistant_id).values_list(
+            "name", "secret"
+        )
+    )
+    caller = (
+        Call.objects.filter(call_sid=call_sid)
+        .values_list("from_number", flat=True)
+        .first()
+    )
+    return secrets, caller or ""

@@ -84,16 +84,28 @@ class MediaStreamConsumer(DirectReceiveLoop, AsyncWebsocketConsumer):
             )
         except stream_token.InvalidToken as exc:
             return f"stream token {exc}"
-        snapshot = await db(services.call_claim_stream)(call_sid=claims.call_sid)
+        snapshot = await db(services.call_claim_stream)(
+            call_sid=claims.call_sid, stream=claims.stream
+        )
         if snapshot is None:
             return f"stream token for {claims.call_sid} already used, or call over"
+        continuation = None
+        if claims.stream > 1:  # the call goes on: seed it with what was said
+            continuation = await db(services.call_continuation)(
+                call_sid=claims.call_sid, stream=claims.stream, reason=claims.reason
+            )
+        # A call handed off before it was reopened goes on with that assistant.
+        persona = (continuation and continuation.persona) or Persona.from_snapshot(
+            snapshot
+        )
         try:
             return build_runner(
                 call_sid=claims.call_sid,
-                persona=Persona.from_snapshot(snapshot),
+                persona=persona,
                 twilio=self,
                 connect=self.connect_engine,
                 mark_interval_ms=self.mark_interval_ms,
+                continuation=continuation,
             )
         except UnknownEngine as exc:
             return str(exc)

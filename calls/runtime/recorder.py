@@ -21,13 +21,13 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
 
 from channels.db import database_sync_to_async as db
 from django.db import DatabaseError
 
-from calls import services
+from calls import redaction, services
 from calls.callstate import actions as a
 from calls.review import live_events
 
@@ -43,7 +43,14 @@ MAX_QUEUED_WRITES = 1000
 # writer rides out, so a call ending mid-outage still lands its transcript).
 WRITER_DRAIN_SECONDS = RETRY_FOR_SECONDS + 5.0
 
-Write = a.SaveTranscript | a.SetLatency | a.AddUsage | a.CallStarted | a.TranscriptDelta
+Write = (
+    a.SaveTranscript
+    | a.SetLatency
+    | a.AddUsage
+    | a.CallStarted
+    | a.TranscriptDelta
+    | a.AssistantJoined
+)
 T = TypeVar("T")
 
 # What a lost write is called in the sentence recorded on the call.
@@ -52,6 +59,7 @@ KIND_NAMES = {
     "SetLatency": ("latency figure", "latency figures"),
     "AddUsage": ("usage update", "usage updates"),
     "CallStarted": ("call start", "call starts"),
+    "AssistantJoined": ("assistant change", "assistant changes"),
 }
 
 
@@ -68,8 +76,22 @@ def lost_writes_sentence(lost: Counter[str]) -> str:
 
 
 class CallRecorder:
-    def __init__(self, call_sid: str) -> None:
+    def __init__(
+        self,
+        call_sid: str,
+        *,
+        redact: Callable[[], Iterable[str]] = tuple,
+        stream: int = 1,
+    ) -> None:
         self.call_sid = call_sid
+        # Which of the call's streams this is: the end written is this stream's,
+        # ignored if the call has gone on to a later one.
+        self.stream = stream
+        # The redaction kinds of the assistant on the call now (``redact()``),
+        # applied to every transcript row before it is stored or shown live, so
+        # nothing downstream sees the original.
+        self._redact = redact
+        self._redacting: frozenset[str] = frozenset()
         self._queue: asyncio.Queue[Write | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         # Given-up writes by kind, not yet recorded on the call.
@@ -156,13 +178,15 @@ class CallRecorder:
         sid = self.call_sid
         if isinstance(action, a.SaveTranscript):
             entry = await db(services.transcript_entry_add)(
-                call_sid=sid, **action.kwargs()
+                call_sid=sid, **self._redacted(action.kwargs())
             )
             await live_events.publish_transcript(sid, live_events.entry_payload(entry))
         elif isinstance(action, a.TranscriptDelta):
             # Behind the rows in the same queue, so a turn's words never arrive
-            # after its final row.
-            await live_events.publish_delta(sid, action.seq, action.text)
+            # after its final row. With redaction on they are held back: a card
+            # number can be split across deltas, and the row replaces them anyway.
+            if not self.redacting():
+                await live_events.publish_delta(sid, action.seq, action.text)
         elif isinstance(action, a.SetLatency):
             await db(services.transcript_entry_set_latency)(
                 call_sid=sid, **action.kwargs()
@@ -175,6 +199,20 @@ class CallRecorder:
             )
             payload = live_events.call_payload(call)
             await live_events.publish_call(payload, state="started")
+        elif isinstance(action, a.AssistantJoined):
+            await db(services.call_assistant_add)(call_sid=sid, **action.kwargs())
+
+    def redacting(self) -> frozenset[str]:
+        """The kinds redacted from now on. A handoff adds the new assistant's and
+        drops none, so a row queued before it is not written unredacted after."""
+        self._redacting |= frozenset(self._redact())
+        return self._redacting
+
+    def _redacted(self, row: dict[str, Any]) -> dict[str, Any]:
+        if kinds := self.redacting():
+            for field in ("text", "tool_arguments"):
+                row[field] = redaction.redact(row[field], kinds)
+        return row
 
     async def heartbeat(self) -> None:
         try:
@@ -201,10 +239,14 @@ class CallRecorder:
                     end_reason=end.reason,
                     ended_by=end.ended_by,
                     transfer_to=end.transfer_to,
+                    stream=self.stream,
                 )
             else:
                 await db(services.call_record_end_reason)(
-                    call_sid=self.call_sid, end_reason=end.reason, error=end.error
+                    call_sid=self.call_sid,
+                    end_reason=end.reason,
+                    error=end.error,
+                    stream=self.stream,
                 )
         except Exception:
             logger.exception("call %s: could not record the end reason", self.call_sid)
@@ -219,6 +261,7 @@ class CallRecorder:
                     end_reason=end.reason,
                     error=end.error,
                     bad_frames=bad_frames,
+                    stream=self.stream,
                 ),
             )
             if self.lost:

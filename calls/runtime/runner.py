@@ -15,16 +15,19 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 import orjson
 
+from assistants.persona import Persona
 from calls.callstate import CallState
 from calls.callstate import actions as a
 from calls.engines.base import Engine, EngineConnection
 from calls.runtime import control
 from calls.runtime.listen import AudioRelay, Listening, Publish, publish_to_group
 from calls.runtime.recorder import Write
+from calls.runtime.recording import CallRecording
 
 logger = logging.getLogger(__name__)
 
@@ -63,13 +66,31 @@ class Recorder(Protocol):
     async def finish(self, end: a.EndCall, bad_frames: int) -> None: ...
 
 
-ToolFn = Callable[[a.RunTool], Awaitable[str]]
+# Runs a (webhook) tool the model called; a plain string is an ok output.
+ToolFn = Callable[[a.RunTool], Awaitable[a.ToolResult | str]]
+# Loads another assistant's persona for a handoff (None: not available).
+PersonaFn = Callable[[int], Awaitable[Persona | None]]
 
 
-async def no_tools(call: a.RunTool) -> str:
+async def no_tools(call: a.RunTool) -> a.ToolResult:
     """The default tool runner: there are no tools, and the model is told so."""
     logger.info("call tool %r requested, but no tools are configured", call.name[:64])
-    return orjson.dumps({"error": f"no tool named {call.name!r} is available"}).decode()
+    error = orjson.dumps({"error": f"no tool named {call.name!r} is available"})
+    return a.ToolResult(error.decode(), a.TOOL_ERROR)
+
+
+async def no_personas(assistant_id: int) -> Persona | None:
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolTiming:
+    """One tool run: the model's call -> the tool starting, and its run."""
+
+    name: str
+    start_delay_ms: int
+    duration_ms: int
+    status: str
 
 
 class CallRunner:
@@ -82,16 +103,24 @@ class CallRunner:
         recorder: Recorder,
         connect_timeout: float,
         tools: ToolFn = no_tools,
+        personas: PersonaFn = no_personas,
         heartbeat_seconds: float = HEARTBEAT_SECONDS,
         publish_audio: Publish = publish_to_group,
+        recording: CallRecording | None = None,
     ) -> None:
         self.state = state
+        # The call's audio recording (``calls.runtime.recording``), if kept.
+        self.recording = recording
+        state.recording = recording
         self.call_sid = state.call_sid
         self.engine = engine
         self.twilio = twilio
         self.recorder = recorder
         self.connect_timeout = connect_timeout
         self.tools = tools
+        self.personas = personas
+        # Per tool run, for the notes and the benchmark (the log has them too).
+        self.tool_timings: list[ToolTiming] = []
         self.heartbeat_seconds = heartbeat_seconds
         self.twilio_open = False
         self.leg: EngineConnection | None = None
@@ -109,6 +138,8 @@ class CallRunner:
         self.twilio_open = True
         self.recorder.start()
         self._spawn(self._heartbeat())
+        if self.recording is not None:
+            self._spawn(self.recording.run())
         await self.perform(self.state.on_accepted(now_ms()))
 
     async def twilio_text(self, text: str) -> None:
@@ -181,6 +212,8 @@ class CallRunner:
                     self.leg_task = asyncio.create_task(self._run_leg())
             elif isinstance(action, a.RunTool):
                 self._spawn(self._run_tool(action))
+            elif isinstance(action, a.LoadPersona):
+                self._spawn(self._load_persona(action))
             elif isinstance(action, Write):
                 self.recorder.put(action)
         if self._waiters:
@@ -279,15 +312,51 @@ class CallRunner:
         await self.perform(self.state.on_timer(name, now_ms()))
 
     async def _run_tool(self, call: a.RunTool) -> None:
+        started = now_ms()
+        result: a.ToolResult | str
         try:
             async with asyncio.timeout(TOOL_TIMEOUT_SECONDS):
-                output = await self.tools(call)
+                result = await self.tools(call)
         except TimeoutError:
-            output = orjson.dumps({"error": "the tool timed out"}).decode()
+            error = orjson.dumps({"error": "the tool timed out"}).decode()
+            result = a.ToolResult(error, a.TOOL_TIMEOUT)
         except Exception:
             logger.exception("call %s: tool %r failed", self.call_sid, call.name[:64])
-            output = orjson.dumps({"error": "the tool failed"}).decode()
-        await self.perform(self.state.on_tool_result(call.call_id, output, now_ms()))
+            error = orjson.dumps({"error": "the tool failed"}).decode()
+            result = a.ToolResult(error, a.TOOL_ERROR)
+        if isinstance(result, str):
+            result = a.ToolResult(result)
+        done = now_ms()
+        timing = ToolTiming(
+            call.name[:64],
+            max(0, started - call.requested_ms) if call.requested_ms else 0,
+            done - started,
+            result.status,
+        )
+        self.tool_timings.append(timing)
+        logger.info(
+            "call %s: tool %r %s: started %d ms after the call, ran %d ms",
+            self.call_sid,
+            timing.name,
+            timing.status,
+            timing.start_delay_ms,
+            timing.duration_ms,
+        )
+        await self.perform(
+            self.state.on_tool_result(call.call_id, result, done, timing.duration_ms)
+        )
+
+    async def _load_persona(self, load: a.LoadPersona) -> None:
+        try:
+            persona = await self.personas(load.assistant_id)
+        except Exception:
+            logger.exception(
+                "call %s: could not load assistant %s for a handoff",
+                self.call_sid,
+                load.assistant_id,
+            )
+            persona = None
+        await self.perform(self.state.on_handoff(load.call_id, persona, now_ms()))
 
     async def _heartbeat(self) -> None:
         while True:
@@ -317,6 +386,8 @@ class CallRunner:
             await asyncio.gather(self.leg_task, return_exceptions=True)
         await self.recorder.drain()
         await self.recorder.finish(end, self.state.bad_frames)
+        if self.recording is not None:
+            await self.recording.finish(now_ms())
         self.finished.set()
         self._wake_waiters()
 

@@ -7,6 +7,13 @@ verifies it on the WebSocket upgrade, before it opens the Realtime leg. A token 
 short-lived; single use is enforced in the database by
 ``services.call_claim_stream``, not here.
 
+A call can have several streams (the caller came back to the assistant after a
+transfer nobody answered): each token names its stream's number (``n``, absent
+for the first), and the claim accepts stream N only while the call has had N-1,
+so a token works once per stream and an older stream's token never again. A
+later stream's token also names why the call goes on (``r``, e.g.
+``transfer_unanswered``): what the assistant says first depends on it.
+
 Format: ``<payload>.<signature>``, both unpadded base64url, so the token is safe in a
 URL path (no ``/``, ``?``, ``%`` or ``=``). The payload is compact JSON; the
 signature is HMAC-SHA256 under a key derived from the given secret (Django's
@@ -33,6 +40,7 @@ _SEPARATOR = "."
 _MAX_TOKEN_LENGTH = 512
 # Two runs of the base64url alphabet; checked before any decoding or hashing.
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+_REASON_SHAPE = re.compile(r"[a-z_]{1,32}")
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,9 @@ class StreamClaims:
 
     call_sid: str
     expires_at: float
+    stream: int = 1  # the call's first stream is 1
+    # Why a later stream continues the call (``continuation.RESUME_REASONS``).
+    reason: str = ""
 
 
 class InvalidToken(Exception):
@@ -50,15 +61,32 @@ class InvalidToken(Exception):
     """
 
 
-def mint(*, call_sid: str, secret: str, ttl_seconds: int, now: float) -> str:
-    """A token letting ``call_sid`` open its stream for ``ttl_seconds``."""
+def mint(
+    *,
+    call_sid: str,
+    secret: str,
+    ttl_seconds: int,
+    now: float,
+    stream: int = 1,
+    reason: str = "",
+) -> str:
+    """A token letting ``call_sid`` open stream number ``stream`` for
+    ``ttl_seconds``; ``reason``: why that (later) stream continues the call."""
     if not call_sid:
         raise ValueError("call_sid must not be empty")
     if not secret:
         raise ValueError("secret must not be empty")
     if ttl_seconds <= 0:
         raise ValueError("ttl_seconds must be positive")
-    claims = {"s": call_sid, "e": float(now + ttl_seconds)}
+    if stream < 1:
+        raise ValueError("stream must be 1 or more")
+    if reason and not _REASON_SHAPE.fullmatch(reason):
+        raise ValueError("reason must be a short snake_case word")
+    claims: dict[str, object] = {"s": call_sid, "e": float(now + ttl_seconds)}
+    if stream != 1:  # the first stream's token is unchanged from before
+        claims["n"] = stream
+    if reason:
+        claims["r"] = reason
     payload = _b64encode(
         json.dumps(claims, separators=(",", ":"), sort_keys=True).encode()
     )
@@ -95,14 +123,22 @@ def _parse_claims(payload: str) -> StreamClaims:
     if not isinstance(data, dict):
         raise InvalidToken("malformed")
     call_sid, expires_at = data.get("s"), data.get("e")
+    stream = data.get("n", 1)
+    reason = data.get("r", "")
     if (
         not isinstance(call_sid, str)
         or not call_sid
         or not isinstance(expires_at, float)
         or not math.isfinite(expires_at)
+        or type(stream) is not int
+        or not 1 <= stream <= 1000
+        or not isinstance(reason, str)
+        or (reason and not _REASON_SHAPE.fullmatch(reason))
     ):
         raise InvalidToken("malformed")
-    return StreamClaims(call_sid=call_sid, expires_at=expires_at)
+    return StreamClaims(
+        call_sid=call_sid, expires_at=expires_at, stream=stream, reason=reason
+    )
 
 
 def _sign(payload: str, secret: str) -> bytes:

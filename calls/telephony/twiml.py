@@ -52,15 +52,25 @@ def stream_ended(*, apology: str) -> str:
     return str(response)
 
 
-def transfer(*, to: str, caller_id: str) -> str:
+def transfer(*, to: str, caller_id: str, action_url: str = "") -> str:
     """After the stream: connect the caller to ``to``, showing ``caller_id``.
 
     ``caller_id`` is the number the caller dialled (one of ours, so Twilio
-    accepts it as the caller ID); when the dialled party hangs up, so does Twilio.
+    accepts it as the caller ID). With ``action_url`` Twilio posts the dial's
+    outcome there (``DialCallStatus``) and runs its answer: hang up after a
+    conversation, or back to the assistant when nobody answered.
     """
     response = VoiceResponse()
+    options: dict[str, str] = {}
     if caller_id:
-        response.dial(to, caller_id=caller_id)
-    else:
-        response.dial(to)
+        options["caller_id"] = caller_id
+    if action_url:
+        options.update(action=action_url, method="POST")
+    response.dial(to, **options)
+    return str(response)
+
+
+def hangup() -> str:
+    response = VoiceResponse()
+    response.hangup()
     return str(response)

@@ -1,4 +1,5 @@
-"""Twilio's webhooks: voice, call status and the stream-ended ``<Connect>`` action.
+"""Twilio's webhooks: voice, call status, the stream-ended ``<Connect>`` action and
+a transfer's ``<Dial>`` action.
 
 Thin glue. Every view is wrapped in ``twilio_auth.twilio_webhook`` (signature check
 first, nothing is written for a refused request); routing and status bookkeeping
@@ -20,6 +21,7 @@ from django.urls import reverse
 
 from assistants.models import Assistant
 from calls import services
+from calls.callstate.continuation import TRANSFER_UNANSWERED
 from calls.models import FINAL_STATUSES, Call, EndReason
 from calls.review import live_events
 from calls.telephony import stream_token, twiml
@@ -91,24 +93,99 @@ def stream_ended(request: HttpRequest) -> HttpResponse:
     call = _ended_call(params.get("CallSid", ""))
     if call is not None and call.end_reason == EndReason.TRANSFERRED:
         if call.transfer_to:
-            return _twiml(twiml.transfer(to=call.transfer_to, caller_id=call.to_number))
+            document = twiml.transfer(
+                to=call.transfer_to,
+                caller_id=call.to_number,
+                action_url=public_url(request, reverse("calls:dial_action")),
+            )
+            return _twiml(document)
         logger.error("call %s was transferred to no number", call.call_sid)
     return _twiml(twiml.stream_ended(apology=_apology(call)))
 
 
-def _connect(request: HttpRequest, call_sid: str, assistant: Assistant) -> str:
-    """TwiML bridging ``call_sid`` to its stream, after ``assistant``'s notice."""
+@twilio_webhook
+def dial_action(request: HttpRequest) -> HttpResponse:
+    """A transfer's ``<Dial action>``: how the dial ended, and what next.
+
+    Answered, the caller talked to the person dialled: hang up. Otherwise the
+    caller is brought back to the assistant on a new stream of the same call.
+    """
+    params = twilio_params(request)
+    call_sid = params.get("CallSid", "")
+    dial_status = params.get("DialCallStatus", "")
+    _finished_stream(call_sid)
+    stream = services.call_record_dial(
+        call_sid=call_sid,
+        dial_status=dial_status,
+        # The caller hung up while it rang: Twilio ignores this answer.
+        caller_on_line=params.get("CallStatus", "") not in FINAL_STATUSES,
+    )
+    logger.info("call %s: transfer dial ended %s", call_sid, dial_status[:16])
+    _publish_dial(call_sid, reopened=stream is not None)
+    if stream is None:
+        return _twiml(twiml.hangup())
+    return _twiml(
+        _connect(request, call_sid, None, stream=stream, reason=TRANSFER_UNANSWERED)
+    )
+
+
+def _publish_dial(call_sid: str, *, reopened: bool) -> None:
+    """Tell live viewers how the dial went; a reopened call is in progress
+    again (the same event as a call starting, so it rejoins the live table)."""
+    call = Call.objects.filter(call_sid=call_sid).first()
+    if call is None:
+        return
+    if reopened:
+        state = "started"
+    else:
+        state = "ended" if call.status in FINAL_STATUSES else "updated"
+    async_to_sync(live_events.publish_call)(live_events.call_payload(call), state=state)
+
+
+def _connect(
+    request: HttpRequest,
+    call_sid: str,
+    assistant: Assistant | None,
+    *,
+    stream: int = 1,
+    reason: str = "",
+) -> str:
+    """TwiML bridging ``call_sid`` to its stream number ``stream``, after
+    ``assistant``'s notice (none for a later stream: the caller was greeted).
+    ``reason``: why a later stream continues the call (``continuation``)."""
     token = stream_token.mint(
         call_sid=call_sid,
         secret=settings.SECRET_KEY,
         ttl_seconds=settings.STREAM_TOKEN_TTL_SECONDS,
         now=time.time(),
+        stream=stream,
+        reason=reason,
     )
     return twiml.connect_stream(
         stream_url=stream_url(request, token),
         action_url=public_url(request, reverse("calls:stream_ended")),
-        pre_connect_message=assistant.pre_connect_message,
+        pre_connect_message=assistant.pre_connect_message if assistant else "",
     )
+
+
+def _finished_stream(call_sid: str) -> None:
+    """Wait (briefly) until the stream before the dial is finalised.
+
+    Twilio dials for many seconds, but a dial that fails at once can post its
+    action before the media consumer's ``call_finish`` lands, and the call is
+    reopened only once that stream's end is recorded. (A write of that stream's
+    that lands later still is ignored: it carries the stream's number.)
+    """
+    deadline = time.monotonic() + END_REASON_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        ended = (
+            Call.objects.filter(call_sid=call_sid)
+            .values_list("ended_at", flat=True)
+            .first()
+        )
+        if ended is not None:
+            return
+        time.sleep(END_REASON_POLL_SECONDS)
 
 
 def _ended_call(call_sid: str) -> Call | None:

@@ -356,9 +356,11 @@ def test_end_reasons_and_roles_are_the_models_choices() -> None:
         actions.SESSION_EXPIRED,
         actions.STREAM_CLOSED,
         actions.AUTH_FAILED,
+        actions.ASSISTANT_ENDED,
+        actions.SILENCE_TIMEOUT,
     }
     assert reasons <= set(EndReason.values)
-    assert {actions.CALLER, actions.ASSISTANT, actions.SYSTEM} == set(
+    assert {actions.CALLER, actions.ASSISTANT, actions.SYSTEM, actions.TOOL} == set(
         TranscriptRole.values
     )
 

@@ -298,7 +298,8 @@ async def test_it_opens_the_leg_at_start_when_told_to_wait(
     # The deprecated deployment-wide choice, for an assistant that picks no engine.
     settings.REALTIME_PROVIDER = "azure"
     assert call.assistant is not None
-    snapshot = call.assistant.snapshot()  # no query: the assistant is loaded
+    # The snapshot reads the assistant's tool rows: a query, so off the loop.
+    snapshot = await database_sync_to_async(call.assistant.snapshot)()
     await database_sync_to_async(
         lambda: Call.objects.filter(pk=call.pk).update(assistant_snapshot=snapshot)
     )()

@@ -115,6 +115,13 @@ def test_it_warns_in_the_admin_when_saving_an_unknown_model(
         {
             "phone_numbers-TOTAL_FORMS": "0",
             "phone_numbers-INITIAL_FORMS": "0",
+            # The tool inlines, empty.
+            "transfer_destinations-TOTAL_FORMS": "0",
+            "transfer_destinations-INITIAL_FORMS": "0",
+            "handoff_routes-TOTAL_FORMS": "0",
+            "handoff_routes-INITIAL_FORMS": "0",
+            "webhook_tools-TOTAL_FORMS": "0",
+            "webhook_tools-INITIAL_FORMS": "0",
             "_save": "Save",
         }
     )

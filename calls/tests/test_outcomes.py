@@ -18,6 +18,8 @@ EXPECTED = {
     EndReason.MAX_DURATION: "answered",
     EndReason.HUNG_UP_BY_STAFF: "answered",
     EndReason.TRANSFERRED: "answered",
+    EndReason.ASSISTANT_ENDED: "answered",
+    EndReason.SILENCE_TIMEOUT: "answered",
     EndReason.STREAM_CLOSED: "answered",
     EndReason.STATUS_CALLBACK: "answered",
     EndReason.REALTIME_ERROR: "failed",

@@ -19,6 +19,7 @@ from calls.tests.frames import (
     rt_delta,
     rt_item_added,
     rt_response_created,
+    rt_response_done,
     rt_session_updated,
     rt_tool_call,
     tw_media,
@@ -143,6 +144,9 @@ async def test_it_runs_a_slow_tool_off_the_audio_path() -> None:
     assert "conversation.item.create" not in leg.types()
     release.set()
     await leg.wait_for("conversation.item.create")
+    # resp_2 (which made the call) is still active: the answer waits for it.
+    assert "response.create" not in leg.types()
+    leg.push(rt_response_done("resp_2", items=()))
     await leg.wait_for("response.create")
     output = next(e for e in leg.sent if e["type"] == "conversation.item.create")
     assert output["item"]["output"] == '{"open": "9am"}'

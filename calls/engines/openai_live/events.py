@@ -16,8 +16,10 @@ from typing import Any
 import orjson
 
 from assistants.persona import Persona
+from calls.engines.tools import function_tools
 
 SESSION_START = "session.start"
+SESSION_UPDATE = "session.update"
 INPUT_AUDIO_APPEND = "session.input_audio.append"
 INSTRUCTIONS_APPEND = "session.instructions.append"
 THINKING_APPEND = "session.thinking.append"
@@ -28,6 +30,7 @@ SESSION_CLOSE = "session.close"
 # Errors and acks echo our event_id as client_event_id.
 SESSION_START_EVENT_ID = "evt_session_start"
 SESSION_CLOSE_EVENT_ID = "evt_session_close"
+SESSION_UPDATE_EVENT_ID = "evt_session_update"
 # Our requests carry "evt_<tag>" so an error can say which one it refused.
 REQUEST_EVENT_PREFIX = "evt_"
 # G.711 mu-law at 8 kHz both ways: Twilio's format, no transcoding. ``rate`` is
@@ -42,16 +45,10 @@ SPEAK_NOW = " Do it now: do not wait for the caller to speak first."
 def session_config(persona: Persona) -> dict[str, Any]:
     """The ``session`` object of ``session.start`` for a persona.
 
-    No tools exist yet, so the backend delegation carries an empty tool list.
+    The persona's functions go to the backend Responses model (the delegation):
+    the voice model delegates, the backend calls them.
     """
-    responses: dict[str, Any] = {
-        "model": persona.backend_model,
-        "tools": [],
-        "tool_choice": "auto",
-        "parallel_tool_calls": False,
-    }
-    if persona.backend_instructions:
-        responses["instructions"] = persona.backend_instructions
+    responses = delegation_responses(persona)
     audio: dict[str, Any] = {"format": dict(AUDIO_FORMAT)}
     if persona.voice:
         audio["output"] = {"voice": persona.voice}
@@ -60,9 +57,57 @@ def session_config(persona: Persona) -> dict[str, Any]:
         "audio": audio,
         "delegation": {"type": "responses", "responses": responses},
     }
-    if persona.instructions:
-        session["instructions"] = persona.instructions
+    instructions = persona.instructions + delegation_policy(persona)
+    if instructions:
+        session["instructions"] = instructions
     return session
+
+
+def delegation_policy(persona: Persona) -> str:
+    """The voice model decides when to delegate: tell it what the backend can
+    do (the prompt layout GPT-Live's docs recommend). Empty without tools."""
+    tools = function_tools(persona.tools)
+    if not tools:
+        return ""
+    lines = [f"- {t['name']}: {t['description'].splitlines()[0]}" for t in tools]
+    return (
+        "\nDelegation policy:\nBackend tools:\n"
+        + "\n".join(lines)
+        + "\nDelegate to the backend when the caller needs one of these. "
+        "Do not guess a result while waiting."
+    )
+
+
+def delegation_responses(persona: Persona) -> dict[str, Any]:
+    """``delegation.responses``: the backend model, its prompt and tools. One call
+    at a time (the docs' advice), so each result is answered before the next."""
+    responses: dict[str, Any] = {
+        "model": persona.backend_model,
+        "tools": [{**tool, "strict": False} for tool in function_tools(persona.tools)],
+        "tool_choice": "auto",
+        "parallel_tool_calls": False,
+    }
+    if persona.backend_instructions:
+        responses["instructions"] = persona.backend_instructions
+    return responses
+
+
+def session_update(persona: Persona) -> str:
+    """A handoff: the backend's prompt and tools are mutable (sent whole, as the
+    delegation may be replaced as one object); model, voice and the voice's
+    instructions are frozen at start (those are appended instead)."""
+    return _dumps(
+        {
+            "type": SESSION_UPDATE,
+            "event_id": SESSION_UPDATE_EVENT_ID,
+            "session": {
+                "delegation": {
+                    "type": "responses",
+                    "responses": delegation_responses(persona),
+                }
+            },
+        }
+    )
 
 
 def session_start(persona: Persona) -> str:

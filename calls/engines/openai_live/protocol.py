@@ -12,7 +12,8 @@ the interface:
   backend continues after tool results).
 - ``truncate`` sends nothing: GPT-Live has no truncate, the model yields by itself.
   ``cancel`` is an instruction to stop talking (the protocol's only way).
-- ``caller_note`` is ``session.thinking.append``.
+- ``caller_note`` is ``session.thinking.append``; so is ``history`` (the earlier
+  turns of a call continued on a new stream), as one block of text.
 - Usage is cumulative session seconds (``UsageReported`` sends the increase) plus
   the backend's tokens once per backend response.
 """
@@ -27,6 +28,12 @@ from calls.engines.openai_live.turns import LiveTurns
 from calls.usage import SESSION_SECONDS_FIELD
 
 STOP_TALKING = "Stop speaking immediately, then wait for the caller."
+HANDOFF_NOTE = (
+    "You are now a different assistant; from now on follow these instructions "
+    "instead of the earlier ones: {instructions}"
+)
+HISTORY_NOTE = "Earlier in this phone call (you are continuing it):\n"
+HISTORY_ROLES = {"caller": "Caller", "assistant": "You"}
 
 # session.closed reasons: (error kind, message) for the call's end and error.
 CLOSE_REASONS: dict[str, tuple[base.ErrorKind, str]] = {
@@ -142,6 +149,20 @@ class LiveProtocol:
     def configure(self) -> list[str]:
         return [events.session_start(self.persona)]
 
+    def reconfigure(self, persona: Persona) -> list[str]:
+        out = [events.session_update(persona)]
+        instructions = persona.instructions + events.delegation_policy(persona)
+        if instructions:
+            # Appends are capped (500 tokens): a long prompt belongs in the
+            # backend instructions, which the update above replaces whole.
+            note = HANDOFF_NOTE.format(instructions=instructions[:1500])
+            out.append(
+                events.instructions_append(
+                    note, event_id=events.REQUEST_EVENT_PREFIX + "handoff"
+                )
+            )
+        return out
+
     def append_audio(self, payload: str, *, json_safe: bool) -> str:
         # The session clock counts caller audio: 4 base64 chars = 3 bytes.
         self.turns.clock_ms += len(payload) * 3 // 32
@@ -171,3 +192,11 @@ class LiveProtocol:
 
     def tool_result(self, call_id: str, output: str) -> list[str]:
         return [events.function_call_output(call_id, output)]
+
+    def history(self, turns: list[tuple[str, str]]) -> list[str]:
+        # Startup history (``session.start`` input) is fixed before the call
+        # state knows it continues a call; silent context is what is left.
+        if not turns:
+            return []
+        lines = [f"{HISTORY_ROLES.get(role, role)}: {text}" for role, text in turns]
+        return [events.thinking_append(HISTORY_NOTE + "\n".join(lines))]

@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from assistants.persona import Persona
+from calls.engines.tools import function_tools
 
 # Client events we send.
 SESSION_UPDATE = "session.update"
@@ -55,7 +56,36 @@ def session_config(persona: Persona) -> dict[str, Any]:
         "output_modalities": ["audio"],
         "instructions": persona.instructions,
         "audio": {"input": audio_input, "output": audio_output},
+        **tool_config(persona),
     }
+
+
+def tool_config(persona: Persona) -> dict[str, Any]:
+    """``tools`` and ``tool_choice`` for the persona's functions (none: no keys,
+    so a persona without tools sends what it always did)."""
+    tools = function_tools(persona.tools)
+    return {"tools": tools, "tool_choice": "auto"} if tools else {}
+
+
+def session_reconfigure(persona: Persona) -> str:
+    """A handoff: the other assistant's instructions and tools, nothing else.
+
+    The voice cannot change once the model has spoken, and the audio set-up stays;
+    an empty ``tools`` list removes the previous assistant's functions.
+    """
+    session: dict[str, Any] = {
+        "type": "realtime",
+        "instructions": persona.instructions,
+        "tools": function_tools(persona.tools),
+        "tool_choice": "auto",
+    }
+    return _dumps(
+        {
+            "type": SESSION_UPDATE,
+            "event_id": SESSION_UPDATE_EVENT_ID,
+            "session": session,
+        }
+    )
 
 
 def turn_detection(persona: Persona) -> dict[str, Any]:
@@ -133,6 +163,18 @@ def user_text(text: str) -> str:
     """A user text message in the conversation (context that is not speech)."""
     content = [{"type": "input_text", "text": text}]
     item = {"type": "message", "role": "user", "content": content}
+    return _dumps({"type": ITEM_CREATE, "item": item})
+
+
+def history_message(role: str, text: str) -> str:
+    """An earlier turn of this call, for a new session that continues it: the
+    caller's as a user ``input_text``, the assistant's as ``output_text``."""
+    if role == "assistant":
+        content = [{"type": "output_text", "text": text}]
+    else:
+        content = [{"type": "input_text", "text": text}]
+        role = "user"
+    item = {"type": "message", "role": role, "content": content}
     return _dumps({"type": ITEM_CREATE, "item": item})
 
 

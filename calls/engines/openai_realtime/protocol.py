@@ -94,6 +94,9 @@ class RealtimeProtocol:
     def configure(self) -> list[str]:
         return [events.session_update(self.persona)]
 
+    def reconfigure(self, persona: Persona) -> list[str]:
+        return [events.session_reconfigure(persona)]
+
     def append_audio(self, payload: str, *, json_safe: bool) -> str:
         return events.audio_append(payload, json_safe=json_safe)
 
@@ -113,6 +116,9 @@ class RealtimeProtocol:
 
     def tool_result(self, call_id: str, output: str) -> list[str]:
         return [events.function_call_output(call_id, output)]
+
+    def history(self, turns: list[tuple[str, str]]) -> list[str]:
+        return [events.history_message(role, text) for role, text in turns]
 
 
 def _response_done(_: RealtimeProtocol, ev: ga.ResponseDone) -> base.EngineEvent:

@@ -25,6 +25,7 @@ from calls.tooling.simulators.twilio_caller import (
     CallReport,
     TwilioCaller,
     default_script,
+    parse_press,
 )
 
 # A small shipped WAV (1.2 s of speech-like sound, 8 kHz mono) for --audio.
@@ -91,6 +92,10 @@ def print_report(report: CallReport, out: TextIOBase) -> None:
             out.write(f"    {describe_verb(verb)}\n")
         if not report.after_stream:
             out.write("    nothing (the call ends)\n")
+    if report.dial_status:
+        out.write(f"  <Dial action> posted DialCallStatus={report.dial_status}\n")
+    if len(report.stream_sids) > 1:
+        out.write(f"  Streams opened: {len(report.stream_sids)}\n")
     for error in report.errors:
         out.write(f"  ERROR: {error}\n")
 
@@ -178,12 +183,32 @@ class Command(BaseCommand):
             default="",
             help="Keys to press after the first turn, e.g. 5 or 12# (default: none).",
         )
+        parser.add_argument(
+            "--press",
+            action="append",
+            default=[],
+            metavar="KEYS@MS",
+            help="Press keys this many ms after the stream opens, whatever the "
+            "caller is doing, e.g. --press 0@2000 (repeat; default: none).",
+        )
+        parser.add_argument(
+            "--dial-outcome",
+            default="answered",
+            choices=["answered", "no-answer", "busy", "failed", "canceled"],
+            help="What the person a transfer dials does (Twilio's DialCallStatus "
+            "for the <Dial action>); not answered, the caller comes back to the "
+            "assistant on a new stream (default: answered).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             spoken = read_wav(options["audio"]) if options["audio"] else None
         except (OSError, ValueError) as exc:
             raise CommandError(f"cannot read {options['audio']}: {exc}") from exc
+        try:
+            presses = [parse_press(spec) for spec in options["press"]]
+        except ValueError as exc:
+            raise CommandError(f"--press {exc}") from exc
         caller = CallerOptions(
             base_url=options["base_url"],
             public_url=options["public_url"]
@@ -198,6 +223,8 @@ class Command(BaseCommand):
                 dtmf=options["dtmf"],
                 audio=spoken,
             ),
+            presses=presses,
+            dial_outcome=options["dial_outcome"],
         )
         report = place_call(caller)
         print_report(report, self.stdout)

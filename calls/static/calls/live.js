@@ -26,6 +26,11 @@
     "unanswered": "Unanswered", "voicemail": "Voicemail"
   };
   var LIVE_STATUSES = ["queued", "ringing", "in-progress"];
+  // calls.review.tool_rows.DIAL_LABELS: how a transfer's dial ended.
+  var DIAL_LABELS = {
+    "completed": "answered, then ended", "answered": "answered", "busy": "busy",
+    "no-answer": "no answer", "failed": "failed", "canceled": "canceled"
+  };
   var socket = null;
   var retries = 0;
   var watching = detailList ? detailList.getAttribute("data-live-call") : null;
@@ -68,8 +73,40 @@
     if (node) { node.textContent = text; }
   }
 
+  /* JSON text indented (calls.review.tool_rows.pretty_json), else as it came. */
+  function prettyJson(text) {
+    if (!text) { return ""; }
+    try {
+      var value = JSON.parse(text);
+      if (value !== null && typeof value === "object") { return JSON.stringify(value, null, 2); }
+    } catch (e) { /* not JSON: shown as it came */ }
+    return text;
+  }
+
+  /* A tool the assistant called, folded: the tool branch of _turn.html. */
+  function renderTool(entry, fresh) {
+    var li = el("li", "turn turn-tool" + (fresh ? " is-new" : ""));
+    li.setAttribute("data-seq", entry.seq);
+    var details = el("details", "tool-call");
+    var summary = el("summary");
+    var status = entry.tool_status || "";
+    summary.appendChild(el("span", "who", "Tool"));
+    summary.appendChild(el("code", "tool-name", entry.tool_name || "(unnamed)"));
+    summary.appendChild(el("span", "tool-status tool-status-" + (status || "none"), status || "no status"));
+    if (entry.duration_ms != null) { summary.appendChild(el("span", "tool-duration", entry.duration_ms + " ms")); }
+    summary.appendChild(el("span", "offset", clock(entry.offset_ms || 0)));
+    details.appendChild(summary);
+    details.appendChild(el("p", "tool-label", "Arguments"));
+    details.appendChild(el("pre", "tool-arguments", prettyJson(entry.tool_arguments) || "(none)"));
+    details.appendChild(el("p", "tool-label", status === "error" || status === "timeout" ? "Error" : "Output"));
+    details.appendChild(el("pre", "tool-output", prettyJson(entry.text) || "(none)"));
+    li.appendChild(details);
+    return li;
+  }
+
   /* Transcript turns: the same markup as templates/calls/_turn.html. */
   function renderTurn(entry, fresh) {
+    if (entry.role === "tool") { return renderTool(entry, fresh); }
     var role = entry.role === "caller" || entry.role === "assistant" ? entry.role : "system";
     var li = el("li", "turn turn-" + role + (fresh ? " is-new" : ""));
     if (entry.interrupted) { li.classList.add("interrupted"); }
@@ -125,6 +162,27 @@
   }
 
   /* Live calls table. */
+  /* The call list's tags (templates/calls/_call_table.html): where the call was
+     transferred (the number as masked for this viewer) and how many handoffs. */
+  function addToolBadges(cell, call) {
+    if (call.transfer_to || call.transfer_status) {
+      var dial = DIAL_LABELS[call.transfer_status] || call.transfer_status;
+      var text = "\u2192 " + (call.transfer_to || "?") + (dial ? " (" + dial + ")" : "");
+      var tag = el("span", "tag tag-transferred", text);
+      tag.title = "Transferred to " + (call.transfer_to || "an unknown number") +
+        (dial ? "; the dial: " + dial : "");
+      cell.appendChild(document.createTextNode(" "));
+      cell.appendChild(tag);
+    }
+    if (call.handoffs > 0) {
+      var many = call.handoffs === 1 ? "" : "s";
+      var handoff = el("span", "tag tag-handoff", call.handoffs + " handoff" + many);
+      handoff.title = "Handed to another assistant " + call.handoffs + " time" + many;
+      cell.appendChild(document.createTextNode(" "));
+      cell.appendChild(handoff);
+    }
+  }
+
   function callRow(call) {
     var tr = el("tr");
     tr.setAttribute("data-call-sid", call.call_sid);
@@ -147,6 +205,7 @@
     badge.appendChild(dot);
     badge.appendChild(document.createTextNode(STATUS_LABELS[call.status] || call.status));
     status.appendChild(badge);
+    addToolBadges(status, call);
     tr.appendChild(status);
     var elapsed = el("td", "num elapsed", "");
     elapsed.setAttribute("data-label", "Elapsed");
