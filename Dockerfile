@@ -11,12 +11,17 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 
 COPY requirements.txt .
-RUN pip install -r requirements.txt
+# Optional extras, e.g. boto3 for recordings in a bucket (RECORDINGS_S3_BUCKET):
+#   docker compose build --build-arg EXTRA_PIP=boto3
+ARG EXTRA_PIP=""
+RUN pip install -r requirements.txt $EXTRA_PIP
 
 COPY . .
-# Static files for the admin and staff pages, collected at build time.
+# Static files for the admin and staff pages, collected at build time. media/ is
+# created here so the compose "media" volume mounted on it belongs to voice.
 RUN DEBUG=true python manage.py collectstatic --noinput \
     && useradd --system --home-dir /app --shell /usr/sbin/nologin voice \
+    && mkdir -p /app/media \
     && chown -R voice /app
 USER voice
 

@@ -121,6 +121,11 @@ PRICE_LIVE_PER_MINUTE = env.float("PRICE_LIVE_PER_MINUTE", default=0.05)
 # Staff without this permission see caller numbers masked in the call log.
 CALLS_MASK_NUMBERS = env.bool("CALLS_MASK_NUMBERS", default=True)
 
+# Days to keep call recordings and transcripts (manage.py purge_calls, run daily),
+# unless the assistant sets its own; empty keeps them.
+RECORDING_RETENTION_DAYS = env.int("RECORDING_RETENTION_DAYS", default=None) or None
+TRANSCRIPT_RETENTION_DAYS = env.int("TRANSCRIPT_RETENTION_DAYS", default=None) or None
+
 PORT = env.int("PORT", default=8000)
 
 INSTALLED_APPS = [
@@ -222,14 +227,54 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     "recordings": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(MEDIA_ROOT)},
     },
 }
+# Recordings (assistants with recording_enabled): spooled here while the call
+# runs (a crash loses at most RECORDING_FLUSH_SECONDS), then saved to
+# STORAGES["recordings"]. RECORDING_CODEC: mulaw (0.96 MB a minute; Chromium and
+# Safari play it) or pcm16 (1.92 MB a minute; every browser).
+# Inside MEDIA_ROOT by default so the spool lives on the same (Docker) volume;
+# it is never served: recordings go out through the authenticated view only.
+RECORDING_SPOOL_DIR = env.path(
+    "RECORDING_SPOOL_DIR", default=str(MEDIA_ROOT) + "/spool"
+)
+RECORDING_CODEC = env.str("RECORDING_CODEC", default="mulaw")
+if RECORDING_CODEC not in ("mulaw", "pcm16"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("RECORDING_CODEC must be mulaw or pcm16")
+RECORDING_FLUSH_SECONDS = env.float("RECORDING_FLUSH_SECONDS", default=5.0)
+# S3-compatible storage for recordings instead of MEDIA_ROOT: set the bucket
+# (needs django-storages, pinned, and boto3, an optional install: pip install boto3).
+RECORDINGS_S3_BUCKET = env.str("RECORDINGS_S3_BUCKET", default="")
+if RECORDINGS_S3_BUCKET:
+    import importlib.util
+
+    if importlib.util.find_spec("storages") is None or (
+        importlib.util.find_spec("boto3") is None
+    ):
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            "RECORDINGS_S3_BUCKET is set but django-storages or boto3 is not "
+            "installed: pip install django-storages==1.14.6 boto3"
+        )
+    STORAGES["recordings"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": RECORDINGS_S3_BUCKET,
+            "endpoint_url": env.str("RECORDINGS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("RECORDINGS_S3_REGION", default="") or None,
+            "location": env.str("RECORDINGS_S3_PREFIX", default=""),
+            # Credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (boto3's own).
+            "default_acl": "private",
+            "file_overwrite": False,
+        },
+    }
 WHITENOISE_USE_FINDERS = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

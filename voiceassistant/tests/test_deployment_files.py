@@ -23,6 +23,10 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVE = "exec python manage.py serve --port 8000"
 
 
+# Read by boto3 itself (recordings in a bucket), not by settings.py.
+BOTO3_VARIABLES = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+
+
 def settings_variables() -> set[str]:
     """Every environment variable voiceassistant/settings.py reads."""
     text = (ROOT / "voiceassistant" / "settings.py").read_text()
@@ -53,7 +57,7 @@ def test_it_finds_the_settings_variables() -> None:
 def test_it_defines_web_postgres_and_redis(compose: dict[str, Any]) -> None:
     services = compose["services"]
 
-    assert set(services) == {"web", "postgres", "redis"}
+    assert set(services) == {"web", "postgres", "redis", "purge"}
     assert services["postgres"]["image"].startswith("postgres:16")
     assert services["redis"]["image"].startswith("redis:7")
     assert "pg_isready" in " ".join(services["postgres"]["healthcheck"]["test"])
@@ -103,8 +107,28 @@ def test_it_passes_only_variables_settings_reads(compose: dict[str, Any]) -> Non
         "OPENAI_API_KEY",
         "REALTIME_PROVIDER",
     }
-    assert passed <= settings_variables()
+    assert passed <= settings_variables() | BOTO3_VARIABLES
     assert passed <= set(env_example())
+
+
+def test_it_gives_web_and_purge_the_same_recordings_storage(
+    compose: dict[str, Any],
+) -> None:
+    def storage(name: str) -> dict[str, str]:
+        environment = compose["services"][name]["environment"]
+        return {
+            key: value
+            for key, value in environment.items()
+            if key.startswith("RECORDINGS_S3_") or key in BOTO3_VARIABLES
+        }
+
+    s3 = {name for name in settings_variables() if name.startswith("RECORDINGS_S3_")}
+    assert set(storage("web")) == s3 | BOTO3_VARIABLES
+    assert storage("purge") == storage("web")
+    # Optional: empty unless .env sets them, so the media volume is the default.
+    assert all(value.endswith(":-}") for value in storage("web").values())
+    volumes = [set(compose["services"][n]["volumes"]) for n in ("web", "purge")]
+    assert volumes[0] & volumes[1] == {"media:/app/media"}
 
 
 def test_it_interpolates_only_documented_variables(compose: dict[str, Any]) -> None:
