@@ -11,6 +11,7 @@ to finalise it.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import urllib.parse
 from typing import Any
@@ -33,7 +34,11 @@ from calls.tooling.simulators.twilio_caller import (
 SIM_API_KEY = "sk-simulated"
 # Every server the project runs on: daphne (`make run`) and the production one
 # (`manage.py serve`); the end-to-end tests run on both so neither can rot.
-SERVERS = ("daphne", PRODUCTION_SERVER)
+# E2E_SERVERS=granian,hypercorn runs them on candidates instead (README, Performance).
+SERVERS = tuple(filter(None, os.environ.get("E2E_SERVERS", "").split(","))) or (
+    "daphne",
+    PRODUCTION_SERVER,
+)
 SECRET_KEY = "e2e-secret-key-not-for-production"
 
 
