@@ -176,3 +176,69 @@ def test_it_measures_the_early_connect_saving() -> None:
         assert 0 < row["min_ms"] <= row["median_ms"] <= row["max_ms"] < 10_000
     # Opened at start, the greeting cannot come before start itself.
     assert rows[3]["median_ms"] >= 50
+
+
+def test_it_counts_a_servers_child_processes_as_the_server() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        pids = procstat.with_descendants([os.getpid()])
+    finally:
+        child.kill()
+        child.wait()
+    assert pids[0] == os.getpid()
+    assert child.pid in pids
+
+
+def test_it_interleaves_the_runs_of_several_scenarios_when_asked() -> None:
+    from calls.tooling.bench.runner import Scenario, run_order
+
+    a, b = Scenario("uvicorn", 1, 50), Scenario("granian", 1, 50)
+    assert run_order([a, b], 2, interleave=True) == [a, b, a, b]
+    assert run_order([a, b], 2, interleave=False) == [a, a, b, b]
+
+
+def test_it_runs_each_scenario_with_recording_off_and_on_when_asked() -> None:
+    from calls.tooling.bench.__main__ import parse_args, scenarios_for
+
+    argv = ["--server", "uvicorn", "--calls", "50", "--compare-workers", "0"]
+    both = scenarios_for(parse_args([*argv, "--recording", "both"]), [])
+    assert [(s.calls, s.recording) for s in both] == [(50, "off"), (50, "on")]
+    assert [s.label for s in both] == ["uvicorn x1 rec off", "uvicorn x1 rec on"]
+    (plain,) = scenarios_for(parse_args(argv), [])
+    assert (plain.recording, plain.label) == ("", "uvicorn x1")
+    off = {"server": "uvicorn", "workers": 1, "calls": 50, "recording": "off"}
+    on = {**off, "recording": "on"}
+    results = [
+        {**off, "median": {"frames_lost": 0}},
+        {**on, "median": {"frames_lost": 3}},
+    ]
+    # The targets are the product's without recording: the "off" row's.
+    (lost,) = [t for t in report.targets(results) if t["target"].startswith("frames")]
+    assert (lost["value"], report.label(on)) == (0, "uvicorn x1 rec on")
+
+
+def test_it_has_a_command_line_for_every_server() -> None:
+    from calls.ops.servers import SERVERS, server_command
+
+    for kind in SERVERS:
+        command = server_command(kind, "127.0.0.1", 8123)
+        assert command[0] == sys.executable
+        assert "voiceassistant.asgi:application" in command
+        assert "8123" in " ".join(command)
+    uvicorn = server_command("uvicorn-wsproto", "127.0.0.1", 8123)
+    assert uvicorn[uvicorn.index("--ws") + 1] == "wsproto"
+    with pytest.raises(ValueError, match="server must be one of"):
+        server_command("gunicorn", "127.0.0.1", 8123)
+
+
+@pytest.mark.e2e
+def test_it_measures_the_greeting_delay_from_start() -> None:
+    from calls.tooling.bench import greeting
+
+    row = greeting.measure(
+        server="uvicorn", calls=2, accept_ms=0, first_audio_ms=100, extra={}
+    )
+    assert row["stand_in_fixed_ms"] == 100
+    # The stand-in waits 100 ms before the first audio: nothing comes sooner.
+    assert 100 <= row["min_ms"] <= row["p50_ms"] <= row["max_ms"] < 10_000
+    assert row["p95_ms"] is not None

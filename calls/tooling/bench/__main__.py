@@ -9,6 +9,7 @@ results as JSON to ``bench-results/`` (see README, Performance, for the flags).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import importlib.util
 import json
@@ -25,6 +26,7 @@ from calls.tooling.bench.server import (
     BenchEnvironment,
     default_database_url,
     prepare_database,
+    recordings_written,
 )
 from voiceassistant.services_probe import redis_available
 
@@ -46,7 +48,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     add(
         "--server",
         default=default_servers(),
-        help="daphne, uvicorn, or both (default: both if uvicorn is installed)",
+        help=f"comma-separated, of {', '.join(SERVERS)} "
+        "(default: daphne,uvicorn if uvicorn is installed)",
     )
     add(
         "--compare-workers",
@@ -79,6 +82,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="on: a listen-in listener on every call; off: the same on Redis with "
         "nobody listening (the baseline); default: neither",
     )
+    add(
+        "--recording",
+        choices=("on", "off", "both"),
+        default="",
+        help="on: the echo calls are recorded (the assistant keeps recordings); "
+        "off: not; both: each scenario twice, rows 'rec off' and 'rec on' "
+        "(use with --interleave); default: not, and no such rows",
+    )
+    add(
+        "--interleave",
+        action="store_true",
+        help="run the repeats round-robin (A B A B): fairer on a busy machine",
+    )
     add("--quick", action="store_true", help="2 calls, 2 s, 1 run: a smoke test")
     options = parser.parse_args(argv)
     if options.quick:
@@ -106,7 +122,12 @@ def scenarios_for(options: argparse.Namespace, notes: list[str]) -> list[Scenari
             notes.append(f"no Redis at {options.redis_url}: several processes skipped")
     if not importlib.util.find_spec("uvicorn"):
         notes.append("uvicorn is not installed: only daphne was measured")
-    return out
+    modes = {"both": ["off", "on"], "on": ["on"], "off": ["off"]}
+    return [
+        dataclasses.replace(s, recording=mode)
+        for s in out
+        for mode in modes.get(options.recording, [""])
+    ]
 
 
 def main(argv: list[str]) -> int:
@@ -119,7 +140,7 @@ def main(argv: list[str]) -> int:
     env.extra = dict(item.split("=", 1) for item in options.set)
     say = lambda text: print(f"[bench] {text}", file=sys.stderr, flush=True)  # noqa: E731, T201
     say(f"preparing the database {env.database_url}")
-    prepare_database(env)
+    prepare_database(env, record_conversation=options.recording == "on")
     settings = RunSettings(
         seconds=options.seconds,
         repeats=options.repeats,
@@ -127,11 +148,16 @@ def main(argv: list[str]) -> int:
         echo=options.echo,
         server_env=env.extra,
         listen=options.listen,
+        interleave=options.interleave,
     )
     results = [
         report.aggregate(r)
         for r in run_scenarios(env, scenarios_for(options, notes), settings, say)
     ]
+    # Before the first-reply calls, so the figures are the echo runs' only.
+    recordings = (
+        recordings_written(env) if options.recording in ("on", "both") else None
+    )
     first: dict[str, Any] | None = None
     if options.first_reply_calls:
         say("conversation-mode first-reply delay")
@@ -145,6 +171,7 @@ def main(argv: list[str]) -> int:
         "settings": {**vars(options), "out": str(options.out)},
         "scenarios": results,
         "first_reply": first,
+        "recordings": recordings,
         "targets": report.targets(results),
         "warnings": report.warnings(results) + notes,
     }

@@ -78,5 +78,30 @@ class Snapshot:
         return sum(self.cpu.get(p, 0.0) - earlier.cpu.get(p, 0.0) for p in pids)
 
 
+def with_descendants(pids: list[int]) -> list[int]:
+    """``pids`` and every process below them, as they stand now.
+
+    Some servers (granian) serve from a child of the process the benchmark starts;
+    its CPU and memory are the server's too.
+    """
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii") as stat:
+                text = stat.read()
+        except OSError:
+            continue
+        parent = int(text[text.rindex(")") + 2 :].split()[1])
+        children.setdefault(parent, []).append(int(entry))
+    out, queue = [], list(pids)
+    while queue:
+        pid = queue.pop(0)
+        out.append(pid)
+        queue.extend(children.get(pid, []))
+    return out
+
+
 def total_rss(pids: list[int]) -> int:
     return sum(rss_bytes(pid) for pid in pids)

@@ -23,6 +23,7 @@ from calls.tooling.bench.loadgen import SETUP_GRACE_S, LoadOptions
 from calls.tooling.bench.server import (
     ECHO_NUMBER,
     PUBLIC_URL,
+    RECORDED_ECHO_NUMBER,
     BenchEnvironment,
     ServerGroup,
     StandIn,
@@ -40,10 +41,13 @@ class Scenario:
     server: str
     workers: int
     calls: int
+    # "on": the calls go to the recorded echo assistant; "off" or "": not.
+    recording: str = ""
 
     @property
     def label(self) -> str:
-        return f"{self.server} x{self.workers}"
+        base = f"{self.server} x{self.workers}"
+        return f"{base} rec {self.recording}" if self.recording else base
 
 
 @dataclass
@@ -58,6 +62,9 @@ class RunSettings:
     # "on": a listener on every call (over Redis); "off": Redis, nobody listens;
     # "": as usual (Redis only for several processes).
     listen: str = ""
+    # Run the scenarios' repeats round-robin (A B A B) rather than A A B B, so
+    # that a change in the machine's other load hits every scenario alike.
+    interleave: bool = False
 
 
 def machine_idle(seconds: float = 0.5) -> float:
@@ -84,7 +91,9 @@ def run_once(
             base_urls=group.urls,
             public_url=PUBLIC_URL,
             auth_token=env.auth_token,
-            to_number=ECHO_NUMBER,
+            to_number=RECORDED_ECHO_NUMBER
+            if scenario.recording == "on"
+            else ECHO_NUMBER,
             calls=scenario.calls,
             seconds=settings.seconds,
             ramp_s=max(0.5, scenario.calls / settings.ramp_rate),
@@ -136,26 +145,32 @@ def failed_run(options: LoadOptions, error: str) -> dict[str, Any]:
     }
 
 
+def run_order(
+    scenarios: list[Scenario], repeats: int, interleave: bool
+) -> list[Scenario]:
+    """Each scenario ``repeats`` times: A A B B, or A B A B when interleaved."""
+    if interleave:
+        return [s for _ in range(repeats) for s in scenarios]
+    return [s for s in scenarios for _ in range(repeats)]
+
+
 def run_scenarios(
     env: BenchEnvironment,
     scenarios: list[Scenario],
     settings: RunSettings,
     progress: Callable[[str], None],
 ) -> list[dict[str, Any]]:
-    results = []
     echo = StandIn(mode="echo", echo=settings.echo, log_dir=env.log_dir, options=[])
     with echo:
         env.realtime_url = echo.url
-        for scenario in scenarios:
+        runs: dict[Scenario, list[dict[str, Any]]] = {s: [] for s in scenarios}
+        for scenario in run_order(scenarios, settings.repeats, settings.interleave):
             several = scenario.workers > 1 or bool(settings.listen)
             env.redis_url = settings.redis_url if several else ""
             env.extra = settings.server_env
-            runs = []
-            for repeat in range(settings.repeats):
-                progress(
-                    f"{scenario.label}, {scenario.calls} calls, "
-                    f"run {repeat + 1}/{settings.repeats}"
-                )
-                runs.append(run_once(env, scenario, settings, echo.pid))
-            results.append({**asdict(scenario), "runs": runs})
-    return results
+            progress(
+                f"{scenario.label}, {scenario.calls} calls, "
+                f"run {len(runs[scenario]) + 1}/{settings.repeats}"
+            )
+            runs[scenario].append(run_once(env, scenario, settings, echo.pid))
+    return [{**asdict(s), "runs": runs[s]} for s in scenarios]

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from calls.ops.servers import server_command
+from calls.tooling.bench import procstat
 from calls.tooling.simulators import local_server
 from calls.tooling.simulators.local_server import PROJECT_DIR, free_port
 
@@ -32,6 +34,10 @@ logger = logging.getLogger(__name__)
 
 ECHO_NUMBER = "+15550000999"  # no greeting: audio is only the caller's echo
 CONVERSATION_NUMBER = "+15550000998"  # greets, then answers each turn
+# The echo assistant with recording on: a scenario with recording "on" calls it,
+# so one run (one database, one server start-up) can measure both.
+RECORDED_ECHO_NUMBER = "+15550000997"
+RECORDING_ON = {"enabled": True, "retention_days": None}
 VAD_SILENCE_MS = 500
 PUBLIC_URL = "https://voice.bench.invalid"
 
@@ -45,6 +51,14 @@ class BenchEnvironment:
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(40))
     auth_token: str = field(default_factory=lambda: secrets.token_hex(16))
     extra: dict[str, str] = field(default_factory=dict)
+    # The servers' MEDIA_ROOT (recordings and their spool), emptied by
+    # prepare_database so that what is there afterwards is this run's. By
+    # default beside the logs, so benches run side by side never share it.
+    media_root: Path | None = None
+
+    @property
+    def media(self) -> Path:
+        return self.media_root or self.log_dir / "media"
 
     def variables(self) -> dict[str, str]:
         return {
@@ -65,6 +79,9 @@ class BenchEnvironment:
             "REALTIME_PROVIDER": "openai",
             "REDIS_URL": self.redis_url,
             "LOG_LEVEL": "INFO",
+            "MEDIA_ROOT": str(self.media),
+            "RECORDING_SPOOL_DIR": str(self.media / "spool"),
+            "RECORDINGS_S3_BUCKET": "",
             **self.extra,
         }
 
@@ -73,8 +90,14 @@ def default_database_url() -> str:
     return f"sqlite:///{PROJECT_DIR / 'var' / 'bench.sqlite3'}"
 
 
-def prepare_database(env: BenchEnvironment) -> None:
-    """Migrate the bench database (a fresh SQLite file) and add its assistants."""
+def prepare_database(
+    env: BenchEnvironment, *, record_conversation: bool = False
+) -> None:
+    """Migrate the bench database (a fresh SQLite file) and add its assistants:
+    echo without and with recording, and the conversation one (recorded when
+    ``record_conversation``)."""
+    for part in ("recordings", "spool"):
+        shutil.rmtree(env.media / part, ignore_errors=True)
     prefix = "sqlite:///"
     if env.database_url.startswith(prefix):
         path = Path(env.database_url[len(prefix) :])
@@ -97,9 +120,19 @@ def prepare_database(env: BenchEnvironment) -> None:
                 "phone_numbers": [ECHO_NUMBER],
             },
             {
+                "name": "Bench echo recorded",
+                **common,
+                "greeting": "",
+                "recording": RECORDING_ON,
+                "phone_numbers": [RECORDED_ECHO_NUMBER],
+            },
+            {
                 "name": "Bench conversation",
                 **common,
                 "greeting": "Hello, this is the benchmark.",
+                "recording": RECORDING_ON
+                if record_conversation
+                else {"enabled": False, "retention_days": None},
                 "phone_numbers": [CONVERSATION_NUMBER],
             },
         ]
@@ -110,6 +143,37 @@ def prepare_database(env: BenchEnvironment) -> None:
         stdout=subprocess.DEVNULL,
         **run,
     )
+
+
+RECORDINGS_QUERY = """
+import json
+from django.db.models import Count, Sum
+from calls.models import Recording
+print(json.dumps(Recording.objects.aggregate(
+    count=Count("id"), size_bytes=Sum("size_bytes"), duration_ms=Sum("duration_ms"))))
+"""
+
+
+def recordings_written(env: BenchEnvironment) -> dict[str, Any]:
+    """The Recording rows the run left, their files on disk, and bytes a minute."""
+    completed = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", RECORDINGS_QUERY],
+        cwd=PROJECT_DIR,
+        env=env.variables(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rows: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
+    files = list((env.media / "recordings").rglob("*.wav"))
+    size, duration = rows["size_bytes"] or 0, rows["duration_ms"] or 0
+    return {
+        **rows,
+        "files": len(files),
+        "file_bytes": sum(f.stat().st_size for f in files),
+        "spool_files_left": len(list((env.media / "spool").glob("*"))),
+        "bytes_per_minute": size * 60_000 / duration if duration else None,
+    }
 
 
 def wait_until_healthy(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
@@ -138,7 +202,8 @@ class ServerGroup:
 
     @property
     def pids(self) -> list[int]:
-        return [p.pid for p in self.processes]
+        """The processes started and their children (a server's workers)."""
+        return procstat.with_descendants([p.pid for p in self.processes])
 
     def start(self) -> ServerGroup:
         self.env.log_dir.mkdir(parents=True, exist_ok=True)
