@@ -55,6 +55,12 @@ def _twilio_settings(settings: Any) -> None:
         "default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}
     }
 
+    # The process-wide greeting cache must not carry one test's greeting into
+    # the next (a hit changes what a call sends); its own tests use their own.
+    from calls.runtime.assembly import GREETINGS
+
+    GREETINGS.clear()
+
 
 @pytest.fixture
 def redis_url() -> Iterator[str]:

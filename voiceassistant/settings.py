@@ -87,6 +87,10 @@ REALTIME_CONNECT_TIMEOUT = env.float("REALTIME_CONNECT_TIMEOUT", default=10.0)
 # ``start`` frame, to cut the first turn's delay. Off: open it at ``start``
 # (for benchmarks comparing the two).
 REALTIME_CONNECT_ON_UPGRADE = env.bool("REALTIME_CONNECT_ON_UPGRADE", default=True)
+# Play an assistant's greeting from a per-process cache of its audio at Twilio's
+# ``start`` (captured from its first call) instead of waiting for the engine.
+# See README, Performance, Greeting delay.
+GREETING_CACHE = env.bool("GREETING_CACHE", default=True)
 # The Realtime leg's WebSocket client: "websockets", "picows" (a faster optional
 # package) or "auto" (picows when installed). See README, Performance.
 REALTIME_WS_CLIENT = env.str("REALTIME_WS_CLIENT", default="auto")

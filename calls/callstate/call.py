@@ -27,6 +27,7 @@ from calls.callstate import silence as quiet
 from calls.callstate.actions import Action, EndCall, SendEngine, ToolResult
 from calls.callstate.caller_clock import CallerAudioClock
 from calls.callstate.continuation import Continuation
+from calls.callstate.greeting_replay import CACHED_ITEM_ID, GreetingReplay
 from calls.callstate.playback import TwilioPlayback
 from calls.callstate.responses import (
     GOODBYE,
@@ -131,6 +132,7 @@ class CallState:
         goodbye_timeout_ms: int = GOODBYE_TIMEOUT_MS,
         connect_on_upgrade: bool = False,
         continuation: Continuation | None = None,
+        greeting_replay: GreetingReplay | None = None,
     ) -> None:
         self.call_sid = call_sid
         self.persona = persona
@@ -166,6 +168,10 @@ class CallState:
         self.tool_calls = ToolCalls()
         self.silence = SilenceClock()
         self.caller_speaking = False
+        # The greeting cache (a later stream says no greeting of its own).
+        self.greeting_replay = (
+            greeting_replay if continuation is None and persona.greeting else None
+        )
 
     @property
     def stream_sid(self) -> str | None:
@@ -288,9 +294,33 @@ class CallState:
         max_seconds = self.persona.max_call_duration_seconds
         if max_seconds > 0:
             out.append(a.StartTimer(a.TIMER_MAX_DURATION, max_seconds * 1000))
+        out += self._cached_greeting(now_ms)
         out += self._open_engine()
         out += self._configure()
         return out
+
+    def _cached_greeting(self, now_ms: int) -> list[Action]:
+        """A cache hit: the greeting plays now, before the engine is even open."""
+        replay = self.greeting_replay
+        if replay is None or not replay.chunks:
+            return []
+        turn = self.transcript.assistant_turn(
+            CACHED_ITEM_ID, "", now_ms, answers_caller=False
+        )
+        self.playback.add(turn)
+        out: list[Action] = []
+        for payload in replay.chunks:
+            out += self.playback.audio(turn, payload, True)
+            if self.tap is not None:
+                self.tap.assistant_audio(payload)
+            if self.recording is not None:
+                self.recording.assistant_audio(
+                    turn.item_id, turn.sent_ms, payload, now_ms
+                )
+        turn.audio_done = True
+        turn.transcript = self.persona.greeting
+        out += self.playback.final_mark(turn)
+        return out + self.transcript.assistant_text(turn)
 
     def _open_engine(self) -> list[Action]:
         if self.engine_requested:
@@ -377,9 +407,15 @@ class CallState:
             if resumed.instructions:  # instead of the greeting
                 out.append(self._request(GREETING, resumed.instructions))
                 return out
-        if self.persona.greeting:
+        replay = self.greeting_replay
+        if replay is not None and replay.hit:
+            # Already playing from the cache: the model only learns it said it.
+            out += [SendEngine(text) for text in replay.said]
+        elif self.persona.greeting:
             instructions = GREETING_INSTRUCTIONS.format(greeting=self.persona.greeting)
             out.append(self._request(GREETING, instructions))
+            if replay is not None:
+                replay.start_capture()
         return out + self._silence_check() if self.silence_on else out
 
     # -- engine events --------------------------------------------------------
@@ -409,6 +445,13 @@ class CallState:
         return out + self._silence_check() if self.silence_on else out
 
     def _audio_out(self, event: ev.AudioOut, now_ms: int) -> list[Action]:
+        replay = self.greeting_replay
+        if (
+            replay is not None
+            and replay.capture is not None
+            and self.responses.purpose(event.response_id) == GREETING
+        ):
+            replay.audio(event.response_id, event.payload)
         turn = self.playback.turns.get(event.item_id) or self._new_turn(
             event.item_id, event.response_id, now_ms
         )
@@ -473,12 +516,14 @@ class CallState:
     def _barge_in(self) -> list[Action]:
         """Stop what the caller talks over: clear Twilio, truncate at what was heard."""
         out, cut = self.playback.interrupt()
+        if cut and self.greeting_replay is not None:
+            self.greeting_replay.abort()  # a greeting talked over is not kept
         if out and self.tap is not None:
             self.tap.assistant_cleared()
         if out and self.recording is not None:
             self.recording.assistant_cleared()
         for turn in cut:
-            if turn.cleared:
+            if turn.cleared and turn.item_id != CACHED_ITEM_ID:
                 out += [
                     SendEngine(text)
                     for text in self.protocol.truncate(turn.item_id, turn.heard_ms)
@@ -553,6 +598,8 @@ class CallState:
         if event.usage:
             out.append(a.AddUsage(dict(event.usage)))
         self.responses.done(event.response_id)
+        if self.greeting_replay is not None:
+            self.greeting_replay.done(event.response_id, event.status == "completed")
         if event.status == "failed":
             if event.fatal:
                 return out + self.end(

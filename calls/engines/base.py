@@ -258,6 +258,12 @@ class EngineProtocol(Protocol):
         "assistant", for a new session continuing a call (a second stream)."""
         ...
 
+    def said(self, text: str) -> list[str]:
+        """The assistant already said ``text`` (a greeting played from the
+        greeting cache): put it in the conversation without a response. Empty
+        if the engine cannot be told; the caller then asks for the greeting."""
+        ...
+
 
 # -- the I/O side ---------------------------------------------------------------
 

@@ -19,9 +19,11 @@ from assistants.persona import AZURE_REALTIME, OPENAI_LIVE, OPENAI_REALTIME, Per
 from calls.callstate import CallState
 from calls.callstate.actions import RunTool, ToolResult
 from calls.callstate.continuation import Continuation
+from calls.callstate.greeting_replay import GreetingReplay
 from calls.engines import registry
-from calls.engines.base import ConnectFn, Engine, EngineSettings
+from calls.engines.base import ConnectFn, Engine, EngineProtocol, EngineSettings
 from calls.models import Call
+from calls.runtime.greeting_cache import GreetingCache, GreetingKey
 from calls.runtime.recorder import CallRecorder
 from calls.runtime.recording import CallRecording
 from calls.runtime.runner import CallRunner, PersonaFn, ToolFn, TwilioSide, no_tools
@@ -57,6 +59,21 @@ def build_engine(persona: Persona, connect: ConnectFn | None = None) -> Engine:
     return registry.build(persona.engine, engine_settings(persona.engine), connect)
 
 
+# One per server process: each captures its own greetings on its first calls.
+GREETINGS = GreetingCache()
+
+
+def build_greeting_replay(
+    persona: Persona, protocol: EngineProtocol
+) -> GreetingReplay | None:
+    """The call's view of the greeting cache (None: off, or no greeting)."""
+    if not settings.GREETING_CACHE or not persona.greeting:
+        return None
+    key = GreetingKey(persona.greeting, persona.voice, persona.model, persona.engine)
+    said = protocol.said(persona.greeting)
+    return GreetingReplay(GREETINGS, str(persona.assistant_id), key, said)
+
+
 def build_runner(
     *,
     call_sid: str,
@@ -69,14 +86,18 @@ def build_runner(
     engine = build_engine(persona, connect)
     if mark_interval_ms is None:
         mark_interval_ms = settings.MEDIA_MARK_INTERVAL_MS
+    protocol = engine.protocol(persona)
     state = CallState(
         call_sid=call_sid,
         persona=persona,
-        protocol=engine.protocol(persona),
+        protocol=protocol,
         engine_label=engine.label,
         mark_interval_ms=mark_interval_ms,
         connect_on_upgrade=settings.REALTIME_CONNECT_ON_UPGRADE,
         continuation=continuation,
+        greeting_replay=(
+            None if continuation else build_greeting_replay(persona, protocol)
+        ),
     )
     return CallRunner(
         state=state,

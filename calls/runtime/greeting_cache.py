@@ -8,9 +8,8 @@ response, in order, then ``finish``) and the next call with the same key can pla
 it from memory at Twilio's ``start`` while the engine is only told the greeting
 was said. A changed key (the assistant was edited) drops the old entry.
 
-Not wired into the call yet: the call-state hook it needs (optional, off unless a
-``GREETING_CACHE`` setting is on) is described in the README (Performance,
-Greeting delay).
+The call's side is ``calls.callstate.greeting_replay`` (on with the
+``GREETING_CACHE`` setting; README, Performance, Greeting delay).
 Pure and process-local: no Django, no I/O; one cache per server process.
 """
 
@@ -92,6 +91,10 @@ class GreetingCache:
     def invalidate(self, owner: str) -> None:
         with self._lock:
             self._entries.pop(owner, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
 
     def __len__(self) -> int:
         return len(self._entries)

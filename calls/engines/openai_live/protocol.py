@@ -200,3 +200,8 @@ class LiveProtocol:
             return []
         lines = [f"{HISTORY_ROLES.get(role, role)}: {text}" for role, text in turns]
         return [events.thinking_append(HISTORY_NOTE + "\n".join(lines))]
+
+    def said(self, text: str) -> list[str]:
+        # GPT-Live has no assistant item to create: a cached greeting would
+        # leave the model unaware it spoke, so the call takes the slow path.
+        return []

@@ -120,6 +120,10 @@ class RealtimeProtocol:
     def history(self, turns: list[tuple[str, str]]) -> list[str]:
         return [events.history_message(role, text) for role, text in turns]
 
+    def said(self, text: str) -> list[str]:
+        # An assistant message item: the model sees the greeting as its own turn.
+        return [events.history_message("assistant", text)]
+
 
 def _response_done(_: RealtimeProtocol, ev: ga.ResponseDone) -> base.EngineEvent:
     return base.ResponseDone(
