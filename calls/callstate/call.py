@@ -247,10 +247,10 @@ class CallState:
             if target is None:
                 return []
             return self.transfer(target.number, target.message, BY_KEYPAD, now_ms)
-        goodbye = tools.end_call.goodbye
-        instructions = SAY_EXACTLY.format(message=goodbye) if goodbye else None
         return self.say_goodbye(
-            instructions or GENERIC_GOODBYE, EndCall(a.ASSISTANT_ENDED), interrupt=True
+            self._goodbye_words() or GENERIC_GOODBYE,
+            EndCall(a.ASSISTANT_ENDED),
+            interrupt=True,
         )
 
     def on_twilio_closed(self, now_ms: int) -> list[Action]:
@@ -726,10 +726,8 @@ class CallState:
 
     def _end_call_tool(self, call: PendingCall, now_ms: int) -> list[Action]:
         out = self._tool_done(call, ToolResult(output(ok=True)), now_ms, answer=False)
-        goodbye = self.persona.tools.end_call.goodbye
-        instructions = SAY_EXACTLY.format(message=goodbye) if goodbye else ""
         # No goodbye configured: the model's own last words play out first.
-        return out + self.say_goodbye(instructions, EndCall(a.ASSISTANT_ENDED))
+        return out + self.say_goodbye(self._goodbye_words(), EndCall(a.ASSISTANT_ENDED))
 
     def _transfer_tool(self, call: PendingCall, now_ms: int) -> list[Action]:
         name = call.argument("destination")
@@ -742,6 +740,11 @@ class CallState:
         return out + self.transfer(
             target.number, target.message, BY_ASSISTANT, now_ms, interrupt=False
         )
+
+    def _goodbye_words(self) -> str:
+        """Instructions to say the configured end_call goodbye; "" if none is set."""
+        goodbye = self.persona.tools.end_call.goodbye
+        return SAY_EXACTLY.format(message=goodbye) if goodbye else ""
 
     def _handoff_tool(self, call: PendingCall, now_ms: int) -> list[Action]:
         name = call.argument("assistant")
@@ -768,15 +771,7 @@ class CallState:
             result = ToolResult(result)
         call = self.tool_calls.pending.get(call_id)
         if call is None:  # not a call we saw: still give the model its output
-            if not self.configured:
-                return []
-            out: list[Action] = [
-                SendEngine(text)
-                for text in self.protocol.tool_result(call_id, result.output)
-            ]
-            self.tool_calls.want_response = True
-            self.tool_calls.result_ms = now_ms
-            return out + self._answer_tools()
+            return self._give_output(call_id, result.output, now_ms, answer=True)
         out = self._tool_done(call, result, now_ms, duration_ms)
         return out + self._silence_check() if self.silence_on else out
 
@@ -851,11 +846,17 @@ class CallState:
                 duration_ms=duration_ms,
             )
         ]
+        return out + self._give_output(call.call_id, result.output, now_ms, answer)
+
+    def _give_output(
+        self, call_id: str, tool_output: str, now_ms: int, answer: bool
+    ) -> list[Action]:
+        """Send a call's output to the engine; ``answer``: then ask the model to
+        speak (when it may; see ``_answer_tools``)."""
         if not self.configured:
-            return out
-        out += [
-            SendEngine(text)
-            for text in self.protocol.tool_result(call.call_id, result.output)
+            return []
+        out: list[Action] = [
+            SendEngine(text) for text in self.protocol.tool_result(call_id, tool_output)
         ]
         if answer:
             self.tool_calls.want_response = True
@@ -930,10 +931,8 @@ class CallState:
             return [self._request(REPROMPT, said)]
         if kind == quiet.HANG_UP:
             logger.info("call %s: caller silent; hanging up", self.call_sid)
-            goodbye = self.persona.tools.end_call.goodbye
-            instructions = SAY_EXACTLY.format(message=goodbye) if goodbye else ""
             return self.say_goodbye(
-                instructions or GENERIC_GOODBYE, EndCall(a.SILENCE_TIMEOUT)
+                self._goodbye_words() or GENERIC_GOODBYE, EndCall(a.SILENCE_TIMEOUT)
             )
         return []  # stale: somebody spoke since
 
