@@ -18,11 +18,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-import orjson
-
 from assistants.persona import Persona
 from calls.callstate import CallState
 from calls.callstate import actions as a
+from calls.callstate.tool_calls import output
 from calls.engines.base import Engine, EngineConnection
 from calls.runtime import control
 from calls.runtime.listen import AudioRelay, Listening, Publish, publish_to_group
@@ -75,8 +74,8 @@ PersonaFn = Callable[[int], Awaitable[Persona | None]]
 async def no_tools(call: a.RunTool) -> a.ToolResult:
     """The default tool runner: there are no tools, and the model is told so."""
     logger.info("call tool %r requested, but no tools are configured", call.name[:64])
-    error = orjson.dumps({"error": f"no tool named {call.name!r} is available"})
-    return a.ToolResult(error.decode(), a.TOOL_ERROR)
+    error = output(error=f"no tool named {call.name!r} is available")
+    return a.ToolResult(error, a.TOOL_ERROR)
 
 
 async def no_personas(assistant_id: int) -> Persona | None:
@@ -318,12 +317,10 @@ class CallRunner:
             async with asyncio.timeout(TOOL_TIMEOUT_SECONDS):
                 result = await self.tools(call)
         except TimeoutError:
-            error = orjson.dumps({"error": "the tool timed out"}).decode()
-            result = a.ToolResult(error, a.TOOL_TIMEOUT)
+            result = a.ToolResult(output(error="the tool timed out"), a.TOOL_TIMEOUT)
         except Exception:
             logger.exception("call %s: tool %r failed", self.call_sid, call.name[:64])
-            error = orjson.dumps({"error": "the tool failed"}).decode()
-            result = a.ToolResult(error, a.TOOL_ERROR)
+            result = a.ToolResult(output(error="the tool failed"), a.TOOL_ERROR)
         if isinstance(result, str):
             result = a.ToolResult(result)
         done = now_ms()

@@ -32,6 +32,7 @@ import aiohttp
 from standardwebhooks import Webhook
 
 from calls.callstate.actions import TOOL_ERROR, TOOL_OK, TOOL_TIMEOUT, ToolResult
+from calls.callstate.tool_calls import output
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +67,9 @@ class WebhookCall:
 
 
 def error_output(message: str) -> str:
-    """The output the model gets when a tool failed: JSON it can explain."""
-    return json.dumps({"error": message})
+    """The output the model gets when a tool failed: JSON it can explain (the
+    call state's own tool outputs are made the same way)."""
+    return output(error=message)
 
 
 def signed_headers(
