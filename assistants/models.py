@@ -67,7 +67,7 @@ TRANSCRIPTION_MODEL_SUGGESTIONS = (
 )
 
 e164_validator = RegexValidator(
-    regex=r"^\+[1-9]\d{1,14}$",
+    regex=r"\A\+[1-9]\d{1,14}\Z",
     message="Enter the number in E.164 form: a plus sign, then the country code "
     "and number with no spaces, e.g. +15550000001.",
 )
@@ -552,7 +552,7 @@ class PhoneNumber(models.Model):
 
 # -- tools: one row per transfer destination, handoff and webhook tool ----------
 
-TOOL_NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"
+TOOL_NAME_PATTERN = r"\A[a-zA-Z0-9_-]{1,64}\Z"
 tool_name_validator = RegexValidator(
     regex=TOOL_NAME_PATTERN,
     message="Use 1 to 64 letters, digits, underscores or hyphens.",

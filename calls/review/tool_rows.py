@@ -31,11 +31,16 @@ def pretty_json(text: str) -> str:
         return ""
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
+        # RecursionError: a tool may answer with JSON nested deeper than the
+        # parser goes; shown as it came rather than failing the whole page.
         return text
     if not isinstance(value, dict | list):
         return text  # a bare string or number reads better unquoted
-    return json.dumps(value, indent=2, ensure_ascii=False)
+    try:
+        return json.dumps(value, indent=2, ensure_ascii=False)
+    except RecursionError:
+        return text
 
 
 def decorate_tool_entry(entry: Any) -> None:

@@ -38,10 +38,10 @@ REPLY_TIMEOUT_SECONDS = 3.0
 MAX_MESSAGE_CHARS = 500
 MAX_REQUESTED_BY_CHARS = 150
 
-_E164 = re.compile(r"^\+[1-9]\d{1,14}$")
+_E164 = re.compile(r"\A\+[1-9]\d{1,14}\Z")
 # Twilio CallSids are "CA" + 32 hex digits; channel-layer group names allow
 # [A-Za-z0-9._-] under 100 characters, so anything of that shape is safe.
-_CALL_SID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_CALL_SID = re.compile(r"\A[A-Za-z0-9_-]{1,64}\Z")
 
 
 class ControlError(Exception):
