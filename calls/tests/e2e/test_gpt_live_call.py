@@ -1,0 +1,124 @@
+"""End to end with GPT-Live: daphne + the GPT-Live simulator + simulated Twilio.
+
+The same call as test_e2e_calls.py's, to an assistant whose engine is
+``openai-live``: the greeting, two caller turns answered, a barge-in that clears
+Twilio's playback, transcript rows in order, usage seconds and their cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+from assistants.models import Assistant
+from calls import pricing
+from calls.models import CallStatus, EndReason, TranscriptRole
+from calls.tests.support import e2e
+from calls.tooling.simulators.live_server import LiveSimulatorThread
+from calls.tooling.simulators.local_server import DaphneProcess
+from calls.tooling.simulators.realtime_server import (
+    DEFAULT_ANSWERS,
+    DEFAULT_CALLER_LINES,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module")
+def live() -> Iterator[LiveSimulatorThread]:
+    thread = LiveSimulatorThread(
+        api_key=e2e.SIM_API_KEY,
+        first_audio_delay_ms=150,
+        transcription_delay_ms=100,
+        ms_per_char=40,  # answers of 2-3 s, streamed in real time
+        usage_interval_s=0.5,
+    )
+    thread.start()
+    yield thread
+    thread.stop()
+
+
+@pytest.fixture(scope="module")
+def server(
+    django_db_setup: Any, django_db_blocker: Any, live: LiveSimulatorThread
+) -> Iterator[DaphneProcess]:
+    # The Realtime URL points nowhere: this call must not use it.
+    daphne = e2e.start_daphne("ws://127.0.0.1:9/v1/realtime", OPENAI_LIVE_URL=live.url)
+    yield daphne
+    daphne.stop()
+
+
+def test_it_completes_a_gpt_live_call_with_a_barge_in(
+    server: DaphneProcess, live: LiveSimulatorThread, phone_number: Any
+) -> None:
+    Assistant.objects.filter(pk=phone_number.assistant_id).update(
+        engine="openai-live", model="gpt-live-1.1", voice="vesper"
+    )
+    before = len(live.simulator.connections)
+    script = e2e.quick_script(turns=2, barge_in=True)
+    report = e2e.run_call(e2e.caller_options(server, script=script))
+
+    assert report.errors == [], report.errors
+    assert report.first_audio_ms is not None  # the greeting
+    assert report.clears >= 1  # the barge-in cleared Twilio's playback
+    assert report.turns[-1].barge_in
+    assert report.hung_up_by == "caller"
+    (leg,) = live.simulator.connections[before:]
+    assert leg.closed.wait(5)
+    assert leg.error_codes == []
+    assert leg.warnings == []
+    assert leg.path == "/v1/live/sessions"
+    assert leg.session["model"] == "gpt-live-1.1"
+    assert leg.session["audio"] == {
+        "format": {"type": "audio/pcmu", "rate": 8000},
+        "output": {"voice": "vesper"},
+    }
+    kinds = [e["type"] for e in leg.events]
+    assert kinds[0] == "session.start"
+    assert kinds[1] == "session.instructions.append"  # the greeting
+    assert kinds[-1] == "session.close"
+    assert [t for t in leg.truncations if t["server_side"]]  # the model yielded
+
+    call = e2e.finished_call(report.call_sid)
+    assert call.status == CallStatus.COMPLETED
+    assert call.end_reason == EndReason.CALLER_HUNG_UP
+    assert call.error == ""
+    assert call.assistant_snapshot["engine"] == "openai-live"
+    rows = list(call.transcript_entries.order_by("seq"))
+    roles = [r.role for r in rows]
+    assert roles == [
+        TranscriptRole.ASSISTANT,  # greeting
+        TranscriptRole.CALLER,
+        TranscriptRole.ASSISTANT,
+        TranscriptRole.CALLER,
+        TranscriptRole.ASSISTANT,  # cut off by the barge-in
+        TranscriptRole.CALLER,
+        TranscriptRole.ASSISTANT,
+    ]
+    greeting, first, second, third = [r for r in rows if r.role == "assistant"]
+    assert greeting.text == phone_number.assistant.greeting
+    assert first.text == DEFAULT_ANSWERS[0] and not first.interrupted
+    assert second.interrupted and DEFAULT_ANSWERS[1].startswith(second.text)
+    assert third.text == DEFAULT_ANSWERS[2]
+    callers = [r.text for r in rows if r.role == "caller"]
+    assert callers == list(DEFAULT_CALLER_LINES)
+    assert first.reply_latency_ms is not None
+    for role in ("caller", "assistant"):
+        offsets = [r.offset_ms for r in rows if r.role == role]
+        assert offsets == sorted(offsets), (role, offsets)
+    # Usage: seconds of session in their own column (no audio tokens), priced per
+    # minute.
+    assert call.session_seconds >= 3
+    assert call.input_audio_tokens == call.output_audio_tokens == 0
+    cost = pricing.estimate(
+        {"session_seconds": call.session_seconds},
+        pricing.Prices.from_settings(settings),
+        engine="openai-live",
+    )
+    assert cost.total_usd == pytest.approx(
+        call.session_seconds / 60 * settings.PRICE_LIVE_PER_MINUTE
+    )
+    assert call.bad_frames == 0

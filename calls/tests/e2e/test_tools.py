@@ -1,0 +1,130 @@
+"""End to end: the model ends the call with ``end_call`` (daphne, the Realtime
+simulator scripted to call it, simulated Twilio); the goodbye plays, the stream
+closes and the ``<Connect action>`` answers ``<Hangup/>``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from assistants.models import Assistant, WebhookTool
+from calls.models import EndReason, TranscriptRole
+from calls.tests.support import e2e
+from calls.tooling.simulators.local_server import DaphneProcess
+from calls.tooling.simulators.realtime_server import SimulatorThread
+from calls.tooling.simulators.realtime_server.tool_script import ScriptedToolCall
+from calls.tools.echo_server import EchoServer, EchoSettings
+
+logger = logging.getLogger(__name__)
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module")
+def simulator() -> Iterator[SimulatorThread]:
+    thread = e2e.start_simulator()
+    yield thread
+    thread.stop()
+
+
+@pytest.fixture(scope="module")
+def server(
+    django_db_setup: Any, django_db_blocker: Any, simulator: SimulatorThread
+) -> Iterator[DaphneProcess]:
+    daphne = e2e.start_daphne(simulator.url)
+    yield daphne
+    daphne.stop()
+
+
+def test_the_model_ends_the_call_and_twilio_hangs_up(
+    server: DaphneProcess, simulator: SimulatorThread, phone_number: Any
+) -> None:
+    Assistant.objects.filter(pk=phone_number.assistant_id).update(
+        end_call_enabled=True, end_call_goodbye="Thanks for calling, goodbye!"
+    )
+    config = simulator.simulator.config
+    config.tool_calls = [ScriptedToolCall("end_call", '{"reason": "done"}')]
+    try:
+        report = e2e.run_call(e2e.caller_options(server))
+    finally:
+        config.tool_calls = []
+
+    assert report.hung_up_by == "server"
+    assert "Hangup" in report.next_twiml, report.next_twiml
+    call = e2e.finished_call(report.call_sid)
+    assert call.end_reason == EndReason.ASSISTANT_ENDED
+    (tool,) = [
+        e for e in call.transcript_entries.all() if e.role == TranscriptRole.TOOL
+    ]
+    assert (tool.tool_name, tool.tool_status) == ("end_call", "ok")
+    spans = list(call.assistant_spans.values_list("name", flat=True))
+    assert spans == [phone_number.assistant.name]
+
+
+class EchoThread:
+    """H3's webhook echo server on its own loop (the caller runs its own)."""
+
+    def __init__(self, secret: str, delay: float) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.server = EchoServer(EchoSettings(secret=secret, delay=delay))
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    def __enter__(self) -> EchoServer:
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(5)
+        return self.server
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.server.stop(), self.loop).result(5)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+
+TIMING = re.compile(r"tool 'lookup_order' ok: started (\d+) ms after the call")
+ANSWER = re.compile(r"tool result -> first answer audio in (\d+) ms")
+
+
+def test_a_webhook_tool_answers_and_the_model_speaks_its_result(
+    server: DaphneProcess, simulator: SimulatorThread, phone_number: Any
+) -> None:
+    tool = WebhookTool.objects.create(
+        assistant_id=phone_number.assistant_id,
+        name="lookup_order",
+        description="Look up an order by its number.",
+        url="http://127.0.0.1:1/",
+        parameters={"type": "object", "properties": {"order": {"type": "string"}}},
+    )
+    config = simulator.simulator.config
+    config.tool_calls = [ScriptedToolCall("lookup_order", '{"order": "A17"}')]
+    try:
+        with EchoThread(tool.secret, delay=0.2) as echo:
+            WebhookTool.objects.filter(pk=tool.pk).update(url=echo.url)
+            report = e2e.run_call(e2e.caller_options(server))
+            assert len(echo.received) == 1
+            assert echo.received[0].verified
+    finally:
+        config.tool_calls = []
+
+    call = e2e.finished_call(report.call_sid)
+    (row,) = call.transcript_entries.filter(role=TranscriptRole.TOOL)
+    assert (row.tool_name, row.tool_status) == ("lookup_order", "ok")
+    assert "A17" in row.text
+    assert row.duration_ms is not None and row.duration_ms >= 200
+    log = server.log_tail(400)
+    starts = [int(m) for m in TIMING.findall(log)]
+    answers = [int(m) for m in ANSWER.findall(log)]
+    assert starts and answers, log
+    # The simulator waits first_audio_delay_ms (150) before any answer audio.
+    assert starts[-1] < 100
+    assert 150 <= answers[-1] < 1000
+    logger.info(
+        "tool start delay %d ms, run %d ms, result -> first answer audio %d ms",
+        starts[-1],
+        row.duration_ms,
+        answers[-1],
+    )

@@ -1,0 +1,198 @@
+"""CallRunner without Channels or a database: a fake Twilio side, a fake engine
+leg and a recorder that keeps a list. Tests wait on the runner, not on sleeps."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from assistants.persona import Persona
+from calls.callstate import CallState, EndCall
+from calls.callstate import actions as a
+from calls.engines.base import EngineSettings
+from calls.engines.openai_realtime import OpenAIRealtimeEngine
+from calls.runtime import control
+from calls.runtime.runner import CallRunner
+from calls.tests.support.frames import (
+    CALL_SID,
+    rt_delta,
+    rt_item_added,
+    rt_response_created,
+    rt_response_done,
+    rt_session_updated,
+    rt_tool_call,
+    tw_media,
+    tw_start,
+)
+from calls.tests.support.frames.fakes import FakeConnector
+
+
+class FakeTwilio:
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+        self.closed_with: list[int | None] = []
+
+    async def send_text(self, text: str) -> None:
+        self.sent.append(json.loads(text))
+
+    async def close(self, code: int | None) -> None:
+        self.closed_with.append(code)
+
+
+class ListRecorder:
+    def __init__(self) -> None:
+        self.writes: list[a.Action] = []
+        self.ends: list[EndCall] = []
+        self.finished: list[tuple[EndCall, int]] = []
+        self.heartbeats = 0
+
+    def start(self) -> None:
+        pass
+
+    def put(self, action: Any) -> None:
+        self.writes.append(action)
+
+    async def drain(self) -> None:
+        pass
+
+    async def heartbeat(self) -> None:
+        self.heartbeats += 1
+
+    async def record_end(self, end: EndCall) -> None:
+        self.ends.append(end)
+
+    async def finish(self, end: EndCall, bad_frames: int) -> None:
+        self.finished.append((end, bad_frames))
+
+
+def make_runner(
+    **kwargs: Any,
+) -> tuple[CallRunner, FakeConnector, FakeTwilio, ListRecorder]:
+    persona = Persona(greeting="")
+    connector = FakeConnector()
+    engine = OpenAIRealtimeEngine(
+        EngineSettings(api_key="sk-test", url="wss://realtime.test/v1/realtime"),
+        connect=connector,
+    )
+    state = CallState(
+        call_sid=CALL_SID,
+        persona=persona,
+        protocol=engine.protocol(persona),
+        connect_on_upgrade=True,
+    )
+    twilio, recorder = FakeTwilio(), ListRecorder()
+    runner = CallRunner(
+        state=state,
+        engine=engine,
+        twilio=twilio,
+        recorder=recorder,
+        connect_timeout=3,
+        **kwargs,
+    )
+    return runner, connector, twilio, recorder
+
+
+async def started(runner: CallRunner, connector: FakeConnector) -> None:
+    await runner.start()
+    await runner.twilio_text(tw_start())
+    await connector.leg.wait_for("session.update")
+    connector.leg.push(rt_session_updated())
+
+
+async def test_it_opens_the_leg_when_the_state_asks_and_configures_it() -> None:
+    runner, connector, _, recorder = make_runner()
+    await runner.start()  # connect_on_upgrade: OpenEngine at once
+    await runner.wait_until(lambda: runner.leg is not None)
+    assert (
+        connector.calls[0][0]
+        == "wss://realtime.test/v1/realtime?model=gpt-realtime-2.1"
+    )
+    assert connector.leg.types() == []  # nothing before Twilio's start
+    await runner.twilio_text(tw_start())
+    await connector.leg.wait_for("session.update")
+    assert any(isinstance(w, a.CallStarted) for w in recorder.writes)
+    assert recorder.heartbeats == 1
+
+
+async def test_it_runs_a_slow_tool_off_the_audio_path() -> None:
+    release, running = asyncio.Event(), asyncio.Event()
+    seen: list[a.RunTool] = []
+
+    async def slow_tool(call: a.RunTool) -> str:
+        seen.append(call)
+        running.set()
+        await release.wait()
+        return '{"open": "9am"}'
+
+    runner, connector, twilio, _ = make_runner(tools=slow_tool)
+    leg = connector.leg
+    await started(runner, connector)
+    leg.push(rt_tool_call())
+    await asyncio.wait_for(running.wait(), 3)
+    # While the tool works, caller audio still reaches the engine and assistant
+    # audio still reaches the caller.
+    for _ in range(5):
+        await runner.twilio_text(tw_media())
+    await leg.wait_for("input_audio_buffer.append", 5)
+    leg.push(
+        rt_response_created("resp_2"),
+        rt_item_added("resp_2", "item_2"),
+        rt_delta("resp_2", "item_2"),
+    )
+    await runner.wait_until(lambda: any(f["event"] == "media" for f in twilio.sent))
+    assert "conversation.item.create" not in leg.types()
+    release.set()
+    await leg.wait_for("conversation.item.create")
+    # resp_2 (which made the call) is still active: the answer waits for it.
+    assert "response.create" not in leg.types()
+    leg.push(rt_response_done("resp_2", items=()))
+    await leg.wait_for("response.create")
+    output = next(e for e in leg.sent if e["type"] == "conversation.item.create")
+    assert output["item"]["output"] == '{"open": "9am"}'
+    assert output["item"]["call_id"] == seen[0].call_id
+
+
+async def test_it_tells_the_model_when_there_is_no_such_tool() -> None:
+    runner, connector, _, _ = make_runner()
+    await started(runner, connector)
+    connector.leg.push(rt_tool_call())
+    await connector.leg.wait_for("conversation.item.create")
+    output = next(
+        e for e in connector.leg.sent if e["type"] == "conversation.item.create"
+    )
+    assert "no tool named" in output["item"]["output"]
+
+
+async def test_it_hangs_up_on_a_control_command_and_records_who() -> None:
+    runner, connector, twilio, recorder = make_runner()
+    await started(runner, connector)
+    reply = await runner.control(control.ControlCommand(control.HANGUP, "alice"))
+    assert reply == control.ControlReply(True, f"hanging up {CALL_SID}")
+    await asyncio.wait_for(runner.finished.wait(), 3)
+    assert twilio.closed_with == [None]  # a normal close: Twilio runs the action
+    assert recorder.ends == [EndCall("hung_up_by_staff", "", None, ended_by="alice")]
+    assert connector.leg.closed
+    rows = [w for w in recorder.writes if isinstance(w, a.SaveTranscript)]
+    assert [r.text for r in rows] == ["Hung up by alice"]
+    late = await runner.control(control.ControlCommand(control.HANGUP, "bob"))
+    assert late == control.ControlReply(False, "the call is already ending")
+
+
+async def test_it_ends_the_call_when_the_engine_cannot_be_reached() -> None:
+    runner, connector, twilio, recorder = make_runner()
+    connector.error = OSError("Connection refused")
+    await runner.start()
+    await asyncio.wait_for(runner.finished.wait(), 3)
+    ((end, _),) = recorder.finished
+    assert end.reason == "realtime_error"
+    assert end.error == "Realtime connect failed: Connection refused"
+    assert twilio.closed_with == [None]
+
+
+async def test_it_ends_as_server_shutdown_and_waits_for_the_record() -> None:
+    runner, connector, _, recorder = make_runner()
+    await started(runner, connector)
+    await runner.shut_down()
+    assert runner.finished.is_set()
+    assert recorder.finished[0][0].reason == "server_shutdown"

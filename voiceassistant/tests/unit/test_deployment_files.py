@@ -1,0 +1,201 @@
+"""docker-compose.yml, the Dockerfile, .env.example and the README agree with settings.
+
+There is no Docker engine in CI, so the compose file is checked by reading it: the
+services, their health checks, the web command, and that every variable it passes
+is one settings.py reads and .env.example documents.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[3]
+# The production entry point, exec'd so that the server gets docker stop's SIGTERM.
+SERVE = "exec python manage.py serve --port 8000"
+
+
+# Read by boto3 itself (recordings in a bucket), not by settings.py.
+BOTO3_VARIABLES = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+
+
+def settings_variables() -> set[str]:
+    """Every environment variable voiceassistant/settings.py reads."""
+    text = (ROOT / "voiceassistant" / "settings.py").read_text()
+    return set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z][A-Z0-9_]*)"', text))
+
+
+def env_example() -> dict[str, tuple[str, bool]]:
+    """.env.example's variables: name -> (value, active i.e. not commented out)."""
+    found = {}
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        match = re.fullmatch(r"(# )?([A-Z][A-Z0-9_]*)=(.*)", line)
+        if match:
+            found[match[2]] = (match[3], match[1] is None)
+    return found
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_it_finds_the_settings_variables() -> None:
+    assert {"DEBUG", "SECRET_KEY", "DATABASE_URL", "OPENAI_REALTIME_URL"} <= (
+        settings_variables()
+    )
+
+
+def test_it_defines_web_postgres_and_redis(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+
+    assert set(services) == {"web", "postgres", "redis", "purge"}
+    assert services["postgres"]["image"].startswith("postgres:16")
+    assert services["redis"]["image"].startswith("redis:7")
+    assert "pg_isready" in " ".join(services["postgres"]["healthcheck"]["test"])
+    assert services["redis"]["healthcheck"]["test"][-2:] == ["redis-cli", "ping"]
+    assert any(
+        volume.endswith(":/var/lib/postgresql/data")
+        for volume in services["postgres"]["volumes"]
+    )
+
+
+def test_it_starts_web_after_healthy_services_with_the_production_server(
+    compose: dict[str, Any],
+) -> None:
+    web = compose["services"]["web"]
+
+    assert web["build"] == "."
+    assert "python manage.py migrate --noinput &&" in web["command"]
+    assert SERVE in web["command"]
+    assert web["depends_on"] == {
+        "postgres": {"condition": "service_healthy"},
+        "redis": {"condition": "service_healthy"},
+    }
+    assert web["environment"]["DEBUG"] == "false"
+
+
+def test_it_lets_web_scale_without_a_host_port_clash(compose: dict[str, Any]) -> None:
+    # A fixed "8000:8000" would stop a second replica from starting.
+    for mapping in compose["services"]["web"].get("ports", []):
+        host = str(mapping).rsplit(":", 1)[0]
+        assert "-" in host, f"{mapping} pins a single host port"
+    for name in ("postgres", "redis"):
+        assert "ports" not in compose["services"][name]
+
+
+def test_it_passes_only_variables_settings_reads(compose: dict[str, Any]) -> None:
+    passed = set(compose["services"]["web"]["environment"])
+
+    assert passed >= {
+        "DATABASE_URL",
+        "REDIS_URL",
+        "SECRET_KEY",
+        "DEBUG",
+        "ALLOWED_HOSTS",
+        "PUBLIC_BASE_URL",
+        "TWILIO_ACCOUNT_SID",
+        "TWILIO_AUTH_TOKEN",
+        "OPENAI_API_KEY",
+        "REALTIME_PROVIDER",
+    }
+    assert passed <= settings_variables() | BOTO3_VARIABLES
+    assert passed <= set(env_example())
+
+
+def test_it_gives_web_and_purge_the_same_recordings_storage(
+    compose: dict[str, Any],
+) -> None:
+    def storage(name: str) -> dict[str, str]:
+        environment = compose["services"][name]["environment"]
+        return {
+            key: value
+            for key, value in environment.items()
+            if key.startswith("RECORDINGS_S3_") or key in BOTO3_VARIABLES
+        }
+
+    s3 = {name for name in settings_variables() if name.startswith("RECORDINGS_S3_")}
+    assert set(storage("web")) == s3 | BOTO3_VARIABLES
+    assert storage("purge") == storage("web")
+    # Optional: empty unless .env sets them, so the media volume is the default.
+    assert all(value.endswith(":-}") for value in storage("web").values())
+    volumes = [set(compose["services"][n]["volumes"]) for n in ("web", "purge")]
+    assert volumes[0] & volumes[1] == {"media:/app/media"}
+
+
+def test_it_interpolates_only_documented_variables(compose: dict[str, Any]) -> None:
+    text = (ROOT / "docker-compose.yml").read_text()
+    interpolated = set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)", text))
+
+    assert interpolated
+    assert interpolated <= set(env_example())
+
+
+def test_it_builds_the_image_from_python_311_slim() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+
+    assert re.search(r"^FROM python:3\.11-slim$", dockerfile, re.MULTILINE)
+    assert "pip install -r requirements.txt" in dockerfile
+    assert SERVE in dockerfile
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert ".env" in ignored
+    # The image holds the product: not the tests, not the benchmark.
+    assert {"*/tests", "calls/tooling/bench"} <= set(ignored)
+
+
+def test_it_documents_every_setting_in_env_example() -> None:
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    documented = env_example()
+
+    assert sorted(settings_variables() - set(documented)) == []
+    for index, line in enumerate(lines):
+        if re.fullmatch(r"(# )?[A-Z][A-Z0-9_]*=.*", line):
+            above = lines[index - 1]
+            assert above.startswith("# ") and "=" not in above.split()[1], (
+                f"{line!r} needs a one-line comment above it"
+            )
+
+
+def test_it_documents_every_setting_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text()
+
+    missing = [name for name in settings_variables() if f"`{name}`" not in readme]
+    assert missing == []
+
+
+def test_it_boots_with_the_env_example_values() -> None:
+    """Its active (uncommented) values change nothing: they equal the defaults."""
+    names = ["DEBUG", "ALLOWED_HOSTS", "DATABASES", "CHANNEL_LAYERS", "PUBLIC_BASE_URL"]
+    code = (
+        "import json, django; from django.conf import settings; django.setup(); "
+        f"print(json.dumps({{n: str(getattr(settings, n)) for n in {names!r}}}))"
+    )
+    clean = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in settings_variables()
+    }
+    clean["DJANGO_SETTINGS_MODULE"] = "voiceassistant.settings"
+    active = {name: value for name, (value, on) in env_example().items() if on}
+
+    def boot(extra: dict[str, str]) -> dict[str, str]:
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env={**clean, **extra},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    assert active, ".env.example should have some active (empty) lines"
+    assert boot(active) == boot({})

@@ -1,0 +1,97 @@
+"""The documentation stays true to the repository.
+
+``mkdocs build --strict`` (``make docs-build``, part of ``make test``) catches broken
+links inside the site; these tests cover what it cannot see: the configuration page
+against ``.env.example``, the README as the front door (short, its links resolve),
+and that nothing in the docs points outside the repository.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+DOCS = ROOT / "docs"
+README = ROOT / "README.md"
+CONFIGURATION = DOCS / "configuration.md"
+ENV_EXAMPLE = ROOT / ".env.example"
+
+# An assignment in .env.example, commented out (a default) or not.
+ENV_LINE = re.compile(r"^#?\s*([A-Z][A-Z0-9_]*)=", re.MULTILINE)
+# A variable's row in a configuration table: its name is the first cell.
+TABLE_ROW = re.compile(r"^\|\s*`([A-Z][A-Z0-9_]*)`\s*\|", re.MULTILINE)
+# Markdown links and images: [text](target).
+LINK = re.compile(r"\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
+README_MAX_LINES = 250
+
+
+def env_example_variables() -> set[str]:
+    return set(ENV_LINE.findall(ENV_EXAMPLE.read_text()))
+
+
+def documented_variables() -> list[str]:
+    return TABLE_ROW.findall(CONFIGURATION.read_text())
+
+
+def markdown_files() -> list[Path]:
+    return [README, *sorted(DOCS.rglob("*.md"))]
+
+
+def test_env_example_has_variables() -> None:
+    # Guards the pattern: an empty set would make the sync tests pass vacuously.
+    assert len(env_example_variables()) > 40
+
+
+def test_every_env_example_variable_is_documented() -> None:
+    missing = env_example_variables() - set(documented_variables())
+    assert not missing, f"docs/configuration.md has no row for: {sorted(missing)}"
+
+
+def test_every_documented_variable_is_in_env_example() -> None:
+    extra = set(documented_variables()) - env_example_variables()
+    assert not extra, f"docs/configuration.md documents unknown: {sorted(extra)}"
+
+
+def test_each_variable_is_documented_once() -> None:
+    names = documented_variables()
+    twice = sorted({name for name in names if names.count(name) > 1})
+    assert not twice, f"docs/configuration.md has two rows for: {twice}"
+
+
+def test_readme_is_a_front_door() -> None:
+    lines = README.read_text().splitlines()
+    assert len(lines) < README_MAX_LINES, f"README.md has {len(lines)} lines"
+
+
+def local_links(path: Path) -> list[str]:
+    text = re.sub(r"```.*?```", "", path.read_text(), flags=re.DOTALL)
+    return [
+        target
+        for target in LINK.findall(text)
+        if not re.match(r"[a-z][a-z0-9+.-]*:", target) and not target.startswith("#")
+    ]
+
+
+@pytest.mark.parametrize("path", markdown_files(), ids=lambda p: p.name)
+def test_local_links_resolve_inside_the_repository(path: Path) -> None:
+    for target in local_links(path):
+        assert not target.startswith("/"), f"{path.name}: absolute link {target}"
+        resolved = (path.parent / target.split("#", 1)[0]).resolve()
+        assert resolved.is_relative_to(ROOT), f"{path.name}: {target} leaves the repo"
+        assert resolved.exists(), f"{path.name}: {target} does not exist"
+
+
+def test_readme_links_into_the_docs() -> None:
+    targets = {target.split("#", 1)[0] for target in local_links(README)}
+    pages = {f"docs/{page.name}" for page in DOCS.glob("*.md")}
+    assert pages <= targets, f"README.md links to no {sorted(pages - targets)}"
+
+
+@pytest.mark.parametrize("path", markdown_files(), ids=lambda p: p.name)
+def test_no_reference_to_material_outside_the_repository(path: Path) -> None:
+    text = path.read_text()
+    for marker in ("../shared", "/work/", "file://"):
+        assert marker not in text, f"{path.name} mentions {marker}"
