@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,9 +32,25 @@ def require_service(available: bool, what: str) -> None:
     pytest.skip(f"{what} is not reachable on this machine")
 
 
+# A test's level is its folder (<app>/tests/<level>/); the folders whose tests
+# need servers or Chromium mark them, so none can be left unmarked.
+FOLDER_MARKERS = {"e2e": "e2e", "browser": "browser"}
+
+
+def level_of(path: Path) -> str:
+    """``unit``, ``db``, ``e2e`` or ``browser``: the folder under ``tests``."""
+    parts = path.parts
+    if "tests" in parts and parts.index("tests") + 2 < len(parts):
+        return parts[parts.index("tests") + 1]
+    return ""
+
+
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     on_postgres = django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
     for item in items:
+        marker = FOLDER_MARKERS.get(level_of(Path(item.path)))
+        if marker is not None:
+            item.add_marker(getattr(pytest.mark, marker))
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(
                 pytest.mark.skip(reason="runs in the PostgreSQL pass (make test)")

@@ -6,45 +6,21 @@ receives both sides' audio and plays it through Web Audio. Skipped without
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.contrib.auth.models import Permission
 
-from calls.tests.browser.test_staff_pages import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
+from calls.tests.support import e2e
+from calls.tests.support.browser import (
     DESKTOP,
-    PASSWORD,
+    let_a_server_process_log_in,
     log_in,
     shoot,
 )
-from calls.tests.support import e2e
-from conftest import require_service
-
-
-@pytest.fixture
-def autoplay_browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    require_service(
-        Path(CHROMIUM).exists(), f"Chromium at {CHROMIUM} (apt package chromium)"
-    )
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[*CHROMIUM_ARGS, "--autoplay-policy=no-user-gesture-required"],
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.mark.redis
-@pytest.mark.e2e
 def test_it_listens_in_to_a_call_handled_by_another_process(
     transactional_db: Any,
     autoplay_browser: Any,
@@ -52,8 +28,7 @@ def test_it_listens_in_to_a_call_handled_by_another_process(
     phone_number: Any,
     redis_url: str,
 ) -> None:
-    staff_user.password = PBKDF2PasswordHasher().encode(PASSWORD, "browsertest", 1000)
-    staff_user.save(update_fields=["password"])
+    let_a_server_process_log_in(staff_user)
     staff_user.user_permissions.add(Permission.objects.get(codename="listen_live_call"))
     simulator = e2e.start_simulator(realtime_factor=1.0)
     viewer = e2e.start_daphne(simulator.url, REDIS_URL=redis_url)

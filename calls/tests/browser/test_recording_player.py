@@ -17,10 +17,8 @@ from calls import services
 from calls.models import Recording, RecordingAccess
 from calls.recording.timeline import Timeline
 from calls.recording.writer import SpoolWriter
-from calls.tests.browser.test_staff_pages import DESKTOP, browser, log_in, shoot  # noqa: F401
+from calls.tests.support.browser import DESKTOP, log_in, shoot
 from calls.tests.support.review_helpers import CONVERSATION, make_call
-
-pytestmark = pytest.mark.browser
 
 SECONDS = 20
 
@@ -64,7 +62,7 @@ def recorded_call(
 
 def test_it_plays_the_recording_and_seeks_from_the_transcript(
     live_server: Any,
-    browser: Any,  # noqa: F811
+    browser: Any,
     staff_user: Any,
     recorded_call: Any,
 ) -> None:
@@ -94,7 +92,7 @@ def test_it_plays_the_recording_and_seeks_from_the_transcript(
 
 def test_it_hides_the_player_without_the_permission(
     live_server: Any,
-    browser: Any,  # noqa: F811
+    browser: Any,
     staff_user: Any,
     recorded_call: Any,
 ) -> None:

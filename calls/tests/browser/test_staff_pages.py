@@ -23,71 +23,21 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.contrib.auth.models import Permission
 from django.db import connection
 
 from calls.models import TranscriptEntry
 from calls.review.live_events import call_payload, entry_payload
+from calls.tests.support.browser import (
+    DESKTOP,
+    PASSWORD,
+    PHONE,
+    fits_the_screen,
+    let_a_server_process_log_in,
+    log_in,
+    shoot,
+)
 from calls.tests.support.review_helpers import CONVERSATION, USAGE, make_call
-from conftest import require_service
-
-pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
-PASSWORD = "staff-pass-123"  # conftest's staff_user
-
-
-@pytest.fixture
-def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    require_service(
-        Path(CHROMIUM).exists(), f"Chromium at {CHROMIUM} (apt package chromium)"
-    )
-    # Playwright's sync API keeps an event loop in this thread; the ORM calls made
-    # by the test between browser steps are still plain synchronous code.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
-
-
-def log_in(page: Any, base_url: str, path: str) -> None:
-    """Open ``path``, get sent to the login page, log in, land on ``path``."""
-    page.goto(base_url + path)
-    assert "/accounts/login/" in page.url
-    page.fill("#id_username", "staff")
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(base_url + path)
-
-
-def fits_the_screen(page: Any) -> bool:
-    return page.evaluate(
-        "() => document.documentElement.scrollWidth <= window.innerWidth + 1"
-    )
-
-
-def shoot(page: Any, name: str) -> None:
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 @pytest.fixture
@@ -320,9 +270,7 @@ def test_it_follows_calls_published_by_another_process(
     server: str, publisher: Any, browser: Any, staff_user: Any, assistant: Any
 ) -> None:
     watched = make_call(assistant=assistant, live=True, entries=CONVERSATION[:2])
-    # conftest hashes with MD5 for speed, which the server process does not accept.
-    staff_user.password = PBKDF2PasswordHasher().encode(PASSWORD, "browsertest", 1000)
-    staff_user.save(update_fields=["password"])
+    let_a_server_process_log_in(staff_user)
     page = browser.new_context(viewport=DESKTOP).new_page()
     log_in(page, server, "/calls/live/")
     page.get_by_text("Live: the list updates").wait_for()
@@ -374,7 +322,6 @@ def test_it_follows_calls_published_by_another_process(
 
 
 @pytest.mark.redis
-@pytest.mark.e2e
 def test_it_watches_a_simulated_call_handled_by_another_process(
     transactional_db: Any,
     browser: Any,
@@ -387,8 +334,7 @@ def test_it_watches_a_simulated_call_handled_by_another_process(
 
     from calls.tests.support import e2e
 
-    staff_user.password = PBKDF2PasswordHasher().encode(PASSWORD, "browsertest", 1000)
-    staff_user.save(update_fields=["password"])
+    let_a_server_process_log_in(staff_user)
     simulator = e2e.start_simulator(realtime_factor=1.0)
     viewer = e2e.start_daphne(simulator.url, REDIS_URL=redis_url)
     handler = e2e.start_daphne(simulator.url, REDIS_URL=redis_url)

@@ -7,16 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
-
-from calls.tests.browser import test_staff_pages as test_browser
-from calls.tests.browser.test_staff_pages import DESKTOP, log_in, shoot
+from calls.tests.support.browser import DESKTOP, log_in, shoot
 from calls.tests.support.review_helpers import make_call
-
-# The headless Chromium fixture, shared with test_browser (skips without it).
-browser = test_browser.browser
-
-pytestmark = pytest.mark.browser
 
 SAVED_TOOL = {
     "role": "tool",

@@ -28,7 +28,6 @@ from calls.review.live import LiveCallsConsumer
 from calls.runtime.media_consumer import MediaStreamConsumer
 from calls.runtime.recorder import CallRecorder
 from calls.telephony import stream_token
-from calls.tests.browser import test_staff_pages as test_browser
 from calls.tests.support.frames import CALL_SID, tw_connected, tw_start, tw_stop
 from calls.tests.support.frames.fakes import FakeConnector
 from calls.tests.support.twilio_signing import (
@@ -36,9 +35,6 @@ from calls.tests.support.twilio_signing import (
     signed_post,
     twilio_signature,
 )
-
-# The headless Chromium fixture, shared with test_browser (skips without it).
-browser = test_browser.browser
 
 TRANSFER_TO = "+15550002222"
 DIAL_ACTION = "/twilio/dial-action/"
@@ -406,51 +402,3 @@ def test_a_token_carries_a_reason_and_refuses_a_bad_one() -> None:
             stream=2,
             reason="Not A Word!",
         )
-
-
-@pytest.mark.browser
-def test_the_live_table_shows_the_transfer_and_handoff_badges(
-    live_server: Any, browser: Any, staff_user: Any
-) -> None:
-    from calls.tests.browser.test_staff_pages import DESKTOP, log_in
-
-    # As the viewer consumer sends it: the number already masked for this viewer.
-    arriving = {
-        "call_sid": "CA" + "e" * 32,
-        "status": "in-progress",
-        "direction": "inbound",
-        "from": "+1555•••4321",
-        "to": "+15550000001",
-        "assistant": "After hours",
-        "created_at": None,
-        "started_at": None,
-        "ended_at": None,
-        "end_reason": "",
-        "outcome": "",
-        "transfer_to": "+1555•••6543",
-        "transfer_status": "busy",
-        "handoffs": 2,
-    }
-    plain = {
-        **arriving,
-        "call_sid": "CA" + "d" * 32,
-        "transfer_to": "",
-        "transfer_status": "",
-        "handoffs": 0,
-    }
-
-    def live_socket(socket: Any) -> None:
-        socket.send(json.dumps({"type": "snapshot", "calls": [plain]}))
-        socket.send(json.dumps({"type": "call", "state": "started", "call": arriving}))
-
-    page = browser.new_context(viewport=DESKTOP).new_page()
-    page.route_web_socket("**/ws/calls/live/", live_socket)
-    log_in(page, live_server.url, "/calls/live/")
-    row = page.locator(f'tr[data-call-sid="{arriving["call_sid"]}"]')
-    row.wait_for()
-
-    assert row.locator(".tag-transferred").inner_text() == "→ +1555•••6543 (busy)"
-    assert row.locator(".tag-handoff").inner_text() == "2 handoffs"
-    other = page.locator(f'tr[data-call-sid="{plain["call_sid"]}"]')
-    assert other.locator(".tag").count() == 0
-    page.context.close()
