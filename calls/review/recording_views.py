@@ -26,7 +26,9 @@ GONE = (
     "only its record remains."
 )
 UNREACHABLE = "The recordings storage cannot be reached; try again later."
-_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+# Bounded: a byte offset has at most 18 digits, and int() of thousands of digits
+# is refused by Python (a 500) or slow.
+_RANGE = re.compile(r"bytes=(\d{0,18})-(\d{0,18})")
 
 
 def parse_range(header: str, size: int) -> tuple[int, int] | None:
