@@ -1,12 +1,16 @@
 # The web service: the production server (`manage.py serve`: uvicorn) serving HTTP
 # and WebSockets on port 8000.
-# Build context is the repository; .dockerignore keeps .env, .venv and data out.
+# Build context is the repository; .dockerignore keeps .env, .venv, data, the
+# tests and the dev-tools app out.
 FROM python:3.11-slim
 
+# DEVTOOLS=false: the dev-tools app is not copied in (.dockerignore), so settings
+# must not install it even when DEBUG is on (collectstatic below, or a debug run).
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    DEVTOOLS=false
 
 WORKDIR /app
 
@@ -27,5 +31,5 @@ USER voice
 
 EXPOSE 8000
 # `exec`: the server becomes PID 1 and gets the SIGTERM of `docker stop`, so calls
-# in progress end cleanly (README, Ending calls from outside).
+# in progress end cleanly.
 CMD ["sh", "-c", "python manage.py migrate --noinput && exec python manage.py serve --port 8000"]

@@ -145,6 +145,11 @@ INSTALLED_APPS = [
     "assistants",
     "calls",
 ]
+# The dev-tools app (simulators, benchmark, demo commands): with DEBUG on unless
+# DEVTOOLS=false, or when DEVTOOLS=true; the production image has no copy of it.
+DEVTOOLS = env.bool("DEVTOOLS", default=DEBUG)
+if DEVTOOLS:
+    INSTALLED_APPS.append("calls.tooling.apps.DevToolsConfig")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -1,1 +1,1 @@
-"""Process operations: server command lines and the uvloop launcher."""
+"""Process operations: the command lines of the servers ``manage.py serve`` runs."""

@@ -2,6 +2,6 @@
 
 ``runner.WebhookTools`` runs a model's ``RunTool`` for one call; ``webhooks``
 makes the signed HTTP request (Standard Webhooks) and turns any answer or failure
-into a ``ToolResult``; ``echo_server`` is a verifying endpoint for trying tools
-out (``manage.py tool_echo_server``). No Django in here.
+into a ``ToolResult``. A verifying endpoint for trying tools out is the dev-tools
+app's (``manage.py tool_echo_server``). No Django in here.
 """

@@ -2,10 +2,12 @@
 
 The one production entry point (the Dockerfile, docker compose and ``make serve``
 run it). It runs ``calls.ops.servers.PRODUCTION_SERVER`` (uvicorn, chosen by
-measurement: README, Performance). One worker replaces this process with the
-server (``exec``), so a process manager's SIGTERM reaches the server directly and
-each call ends cleanly; several workers run on consecutive ports under
-``serve_workers``' supervision and need ``REDIS_URL``.
+measurement), or another of ``SERVE_SERVERS``: the uvicorn variants, the servers
+that pass the end-to-end tests. daphne is ``make run``'s; the other measured
+candidates are benchmark options (the dev-tools app). One worker replaces this
+process with the server (``exec``), so a process manager's SIGTERM reaches the
+server directly and each call ends cleanly; several workers run on consecutive
+ports under ``serve_workers``' supervision and need ``REDIS_URL``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 from django.conf import settings
 
 from calls.management.commands.serve_workers import Command as ServeWorkers
-from calls.ops.servers import PRODUCTION_SERVER, SERVERS, server_command
+from calls.ops.servers import PRODUCTION_SERVER, SERVE_SERVERS, server_command
 
 
 class Command(ServeWorkers):
@@ -44,7 +46,7 @@ class Command(ServeWorkers):
         )
         parser.add_argument(
             "--server",
-            choices=SERVERS,
+            choices=SERVE_SERVERS,
             default=PRODUCTION_SERVER,
             help=f"the server (default {PRODUCTION_SERVER}, the measured fastest)",
         )

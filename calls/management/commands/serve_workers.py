@@ -1,11 +1,11 @@
 """``manage.py serve_workers --workers 2 --port 8000`` (``make serve WORKERS=2``).
 
-One daphne process uses one core, so a host serves more calls with one process per
+One server process uses one core, so a host serves more calls with one process per
 core. This starts ``--workers`` server processes on consecutive ports (PORT,
 PORT+1, ...) and prints their URLs; put a WebSocket-capable load balancer in front
-of them (see README, Scaling). A call's media stream stays on the process that
-accepted it; live views and call control reach it through the channel layer, so
-more than one process needs ``REDIS_URL``. SIGINT and SIGTERM are passed on to
+of them. A call's media stream stays on the process that accepted it; live views
+and call control reach it through the channel layer, so more than one process
+needs ``REDIS_URL``. SIGINT and SIGTERM are passed on to
 every process, which then ends its calls; if one process dies, the rest are
 stopped and the command fails.
 """
@@ -23,8 +23,13 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from calls.ops.servers import SERVERS, server_command
+from calls.ops.servers import PRODUCTION_SERVER, SERVE_SERVERS, server_command
 
+# The packages a uvicorn variant needs beyond uvicorn itself.
+OPTIONAL_PACKAGES = {
+    "uvicorn-httptools": ("httptools",),
+    "uvicorn-wsproto": ("wsproto",),
+}
 # How long the processes get to finish their calls after SIGTERM.
 STOP_GRACE_SECONDS = 30.0
 
@@ -54,11 +59,10 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--server",
-            choices=SERVERS,
-            default="daphne",
-            help="daphne (default), daphne-uvloop (daphne on uvloop) or uvicorn, "
-            "the measured alternatives (they need uvloop or uvicorn installed; "
-            "see README, Performance)",
+            choices=SERVE_SERVERS,
+            default=PRODUCTION_SERVER,
+            help=f"the server (default: {PRODUCTION_SERVER}); the others are uvicorn "
+            "with another HTTP parser or WebSocket implementation",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -86,9 +90,9 @@ class Command(BaseCommand):
                 "share live views and call control through Redis. Set REDIS_URL "
                 "(e.g. redis://127.0.0.1:6379/0) or use WORKERS=1."
             )
-        needs = {"uvicorn": "uvicorn", "daphne-uvloop": "uvloop"}.get(server)
-        if needs and importlib.util.find_spec(needs) is None:
-            raise CommandError(f"{server} needs {needs}: pip install {needs}")
+        for needs in ("uvicorn", *OPTIONAL_PACKAGES.get(server, ())):
+            if importlib.util.find_spec(needs) is None:
+                raise CommandError(f"{server} needs {needs}: pip install {needs}")
 
     def supervise(self, processes: list[subprocess.Popen[bytes]]) -> None:
         """Wait; pass SIGINT/SIGTERM on; if one process dies, stop the others."""

@@ -17,11 +17,11 @@ from django.test import Client
 from django.utils import timezone
 
 from calls import pricing, services
-from calls.management.commands.simulate_call import print_call
 from calls.models import Call
 from calls.review import exports, stats
 from calls.review.percentiles import percentile
 from calls.tests.support.review_helpers import CONVERSATION, USAGE, make_call
+from calls.tooling.management.commands.simulate_call import print_call
 
 LIVE_USAGE: dict[str, Any] = {
     "session_seconds": 120,

@@ -10,8 +10,8 @@ from django.contrib.staticfiles import finders
 from django.test import Client
 
 from assistants.models import Assistant
-from calls.management.commands.demo_call import DEMO_NAME, ensure_demo_assistant
-from calls.management.commands.simulate_call import SAMPLE_WAV
+from calls.tooling.management.commands.demo_call import DEMO_NAME, ensure_demo_assistant
+from calls.tooling.management.commands.simulate_call import SAMPLE_WAV
 from calls.tooling.simulators.audio import duration_ms, read_wav
 
 

@@ -218,7 +218,7 @@ def test_it_runs_each_scenario_with_recording_off_and_on_when_asked() -> None:
 
 
 def test_it_has_a_command_line_for_every_server() -> None:
-    from calls.ops.servers import SERVERS, server_command
+    from calls.tooling.servers.commands import SERVERS, server_command
 
     for kind in SERVERS:
         command = server_command(kind, "127.0.0.1", 8123)

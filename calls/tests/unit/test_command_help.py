@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.core.management import get_commands, load_command_class
 
-OUR_APPS = ("calls", "assistants")
+OUR_APPS = ("calls", "assistants", "calls.tooling")
 # Django's own options, on every command: documented by Django.
 DJANGO_OPTIONS = {
     "help",
@@ -39,6 +39,17 @@ def actions(parser: argparse.ArgumentParser) -> Iterator[argparse.Action]:
 
 def test_it_has_commands_to_check() -> None:
     assert {"assistants", "calls", "simulate_call", "serve_info"} <= set(our_commands())
+
+
+def test_it_keeps_the_dev_commands_in_the_devtools_app() -> None:
+    commands = get_commands()
+    dev = ["bench", "demo_call", "realtime_simulator", "seed_calls"]
+    dev += ["simulate_call", "tool_echo_server"]
+    assert {name: commands.get(name) for name in dev} == dict.fromkeys(
+        dev, "calls.tooling"
+    )
+    for name in ("serve", "serve_info", "calls", "purge_calls", "export_calls"):
+        assert commands[name] == "calls"
 
 
 @pytest.mark.parametrize("name", our_commands())

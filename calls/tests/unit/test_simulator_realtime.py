@@ -456,6 +456,7 @@ def test_it_imports_no_django() -> None:
         "calls.tooling.simulators.realtime_server",
         "calls.tooling.simulators.realtime_server.__main__",
         "calls.tooling.simulators.twilio_caller",
+        "calls.tooling.simulators.tool_echo_server",
     ]
     code = (
         "import importlib, sys\n"

@@ -41,7 +41,7 @@ from calls.tests.unit.test_simulator_realtime import (
 from calls.tooling.simulators import audio
 from calls.tooling.simulators.realtime_server import RealtimeSimulator
 from calls.tooling.simulators.realtime_server.tool_script import ScriptedToolCall
-from calls.tools.echo_server import EchoServer, EchoSettings
+from calls.tooling.simulators.tool_echo_server import EchoServer, EchoSettings
 from calls.tools.runner import WebhookTools
 from calls.tools.webhooks import (
     EMPTY_OUTPUT,

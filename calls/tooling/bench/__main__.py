@@ -18,7 +18,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from calls.ops.servers import SERVERS
 from calls.tooling.bench import firstreply, report
 from calls.tooling.bench.runner import RunSettings, Scenario, run_scenarios
 from calls.tooling.bench.server import (
@@ -28,6 +27,7 @@ from calls.tooling.bench.server import (
     prepare_database,
     recordings_written,
 )
+from calls.tooling.servers.commands import SERVERS
 from voiceassistant.services_probe import redis_available
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/2"

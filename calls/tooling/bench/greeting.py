@@ -26,7 +26,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from calls.ops.servers import PRODUCTION_SERVER, SERVERS
+from calls.ops.servers import PRODUCTION_SERVER
 from calls.tooling.bench.server import (
     CONVERSATION_NUMBER,
     PUBLIC_URL,
@@ -36,6 +36,7 @@ from calls.tooling.bench.server import (
     prepare_database,
 )
 from calls.tooling.bench.stats import percentile
+from calls.tooling.servers.commands import SERVERS
 from calls.tooling.simulators.twilio_caller import (
     CallerOptions,
     HangUp,

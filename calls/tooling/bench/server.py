@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from calls.ops.servers import server_command
 from calls.tooling.bench import procstat
+from calls.tooling.servers.commands import server_command
 from calls.tooling.simulators import local_server
 from calls.tooling.simulators.local_server import PROJECT_DIR, free_port
 

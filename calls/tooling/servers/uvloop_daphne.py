@@ -1,10 +1,9 @@
-"""``python -m calls.ops.uvloop_daphne <daphne arguments>``: daphne on uvloop.
+"""``python -m calls.tooling.servers.uvloop_daphne <daphne args>``: daphne on uvloop.
 
 Importing ``daphne.server`` installs Twisted's asyncio reactor on
 ``asyncio.new_event_loop()``; with uvloop's event loop policy set first, that loop
-is a uvloop one. The benchmark measured about 10% less CPU per call than daphne on
-the standard loop (README, Performance). ``make serve SERVER=daphne-uvloop`` uses
-it; without uvloop installed it is plain daphne.
+is a uvloop one. A benchmark option (``make bench BENCH_ARGS="--server
+daphne-uvloop"``); without uvloop installed it is plain daphne.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """Run this project under an ASGI server as a subprocess on a free local port.
 
-Used by ``demo_call``, the end-to-end tests and the benchmark: start daphne (or the
-production server, ``calls.ops.servers``) with a given environment, wait until
-``/healthz`` answers 200, stop it afterwards. Its output goes to a log file whose
-tail is included in any startup error. Imports no Django: the subprocess
-configures itself from the environment.
+Used by ``demo_call``, the end-to-end tests and the benchmark: start daphne (or
+any server of ``calls.tooling.servers.commands``, the production one included)
+with a given environment, wait until ``/healthz`` answers 200, stop it
+afterwards. Its output goes to a log file whose tail is included in any startup
+error. Imports no Django: the subprocess configures itself from the environment.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from calls.ops.servers import APPLICATION, server_command
+from calls.ops.servers import APPLICATION
+from calls.tooling.servers.commands import server_command
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 class DaphneProcess:
-    """One server process; ``server`` is daphne or any of ``calls.ops.servers``."""
+    """One server process; ``server`` is any of ``calls.tooling.servers.commands``."""
 
     def __init__(
         self,

@@ -1,5 +1,9 @@
 """docker-compose.yml, the Dockerfile, .env.example and the README agree with settings.
 
+The image holds the product only: .dockerignore leaves the tests and the dev-tools
+app out, the Dockerfile copies none of them in, and the image's settings install
+no app it does not hold.
+
 There is no Docker engine in CI, so the compose file is checked by reading it: the
 services, their health checks, the web command, and that every variable it passes
 is one settings.py reads and .env.example documents.
@@ -7,6 +11,7 @@ is one settings.py reads and .env.example documents.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import re
@@ -145,10 +150,124 @@ def test_it_builds_the_image_from_python_311_slim() -> None:
     assert re.search(r"^FROM python:3\.11-slim$", dockerfile, re.MULTILINE)
     assert "pip install -r requirements.txt" in dockerfile
     assert SERVE in dockerfile
-    ignored = (ROOT / ".dockerignore").read_text().split()
+    ignored = dockerignore()
     assert ".env" in ignored
     # The image holds the product: not the tests, not the benchmark.
-    assert {"*/tests", "calls/tooling/bench"} <= set(ignored)
+    assert left_out_of_image("calls/tests") and left_out_of_image("calls/tooling/bench")
+
+
+def dockerignore() -> list[str]:
+    """.dockerignore's patterns, in order."""
+    lines = (ROOT / ".dockerignore").read_text().splitlines()
+    return [line.strip() for line in lines if line.strip() and line[0] != "#"]
+
+
+def matches(pattern: str, path: str) -> bool:
+    """Docker's match: segment by segment, ``*`` never crossing a ``/``."""
+    wanted, parts = pattern.strip("/").split("/"), path.split("/")
+    return len(wanted) == len(parts) and all(
+        fnmatch.fnmatchcase(part, glob)
+        for part, glob in zip(parts, wanted, strict=True)
+    )
+
+
+def left_out_of_image(path: str) -> bool:
+    """Whether .dockerignore keeps ``path`` (or a folder above it) out of the build
+    context; the last pattern that matches wins, ``!`` taking a path back in."""
+    parts = path.split("/")
+    prefixes = ["/".join(parts[:end]) for end in range(1, len(parts) + 1)]
+    out = False
+    for pattern in dockerignore():
+        keep = pattern.startswith("!")
+        if any(matches(pattern.lstrip("!"), prefix) for prefix in prefixes):
+            out = not keep
+    return out
+
+
+def dockerfile_instructions(name: str) -> list[list[str]]:
+    """Every ``name`` instruction's arguments (COPY, ENV...), lines joined."""
+    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    return [
+        line.split()[1:] for line in text.splitlines() if line.split()[:1] == [name]
+    ]
+
+
+def dev_tooling_paths() -> list[str]:
+    """What only developers use: the tests, the dev-tools app and their settings."""
+    tests = [path.parent for path in ROOT.glob("*/tests/__init__.py")]
+    tooling = [ROOT / "calls" / "tooling", *(ROOT / "calls" / "tooling").rglob("*.py")]
+    files = [ROOT / "conftest.py", ROOT / "requirements-dev.txt"]
+    return sorted(str(path.relative_to(ROOT)) for path in [*tests, *tooling, *files])
+
+
+def test_it_copies_no_dev_tooling_into_the_image() -> None:
+    dev = dev_tooling_paths()
+    assert {"calls/tests", "calls/tooling", "calls/tooling/apps.py"} <= set(dev)
+    assert [path for path in dev if not left_out_of_image(path)] == []
+    product = [
+        "manage.py",
+        "requirements.txt",
+        "calls/models.py",
+        "calls/ops/servers.py",
+    ]
+    product += ["calls/static", "assistants/models.py", "voiceassistant/settings.py"]
+    product += ["templates"]
+    assert [path for path in product if left_out_of_image(path)] == []
+    for *sources, _destination in dockerfile_instructions("COPY"):
+        for source in sources:
+            assert not any(
+                source.rstrip("/") == path or source.startswith(f"{path}/")
+                for path in dev
+            ), f"COPY {source} puts dev tooling in the image"
+    assert dockerfile_instructions("ADD") == []
+
+
+def installed_apps(extra: dict[str, str]) -> list[str]:
+    """INSTALLED_APPS as settings compute it in a fresh process with ``extra`` set
+    (and none of the variables settings read taken from this one)."""
+    code = (
+        "import json; from django.conf import settings; "
+        "print(json.dumps(settings.INSTALLED_APPS))"
+    )
+    clean = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in settings_variables()
+    }
+    clean["DJANGO_SETTINGS_MODULE"] = "voiceassistant.settings"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**clean, "SECRET_KEY": "k" * 50, **extra},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    apps: list[str] = json.loads(result.stdout.strip().splitlines()[-1])
+    return apps
+
+
+def installs_devtools(extra: dict[str, str]) -> bool:
+    return any(app.startswith("calls.tooling") for app in installed_apps(extra))
+
+
+def test_it_installs_the_devtools_app_only_with_debug_or_when_asked() -> None:
+    assert not installs_devtools({"DEBUG": "false"})
+    assert installs_devtools({"DEBUG": "true"})
+    assert not installs_devtools({"DEBUG": "true", "DEVTOOLS": "false"})
+    assert installs_devtools({"DEBUG": "false", "DEVTOOLS": "true"})
+
+
+def test_it_leaves_the_devtools_app_out_of_the_images_settings() -> None:
+    """The image's ENV, even with DEBUG on (its collectstatic step), installs no
+    app the image does not hold."""
+    image_env = dict(
+        pair.split("=", 1)
+        for arguments in dockerfile_instructions("ENV")
+        for pair in arguments
+    )
+    assert image_env.get("DEVTOOLS") == "false"
+    assert not installs_devtools({**image_env, "DEBUG": "true"})
 
 
 def test_it_documents_every_setting_in_env_example() -> None:

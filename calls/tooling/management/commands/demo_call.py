@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from assistants.config import ConfigError
 from assistants.services import assistants_import
-from calls.management.commands.simulate_call import (
+from calls.tooling.management.commands.simulate_call import (
     place_call,
     print_call,
     print_report,

@@ -15,7 +15,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from assistants import webhook_secrets
-from calls.tools.echo_server import EchoServer, EchoSettings
+from calls.tooling.simulators.tool_echo_server import EchoServer, EchoSettings
 
 
 class Command(BaseCommand):
