@@ -14,8 +14,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.urls import path, re_path
 
 from calls.review.live import LiveCallsConsumer
-from calls.review.origin import PublicOriginValidator
 from calls.runtime.media_consumer import MediaStreamConsumer
+from calls.websecurity.origin import PublicOriginValidator
 
 logger = logging.getLogger(__name__)
 

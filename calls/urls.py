@@ -3,12 +3,12 @@ from __future__ import annotations
 from django.urls import path
 
 from calls.review import control_views, recording_views, timezones, views
-from calls.telephony import webhooks
+from calls.telephony.webhooks import views as webhooks
 
 app_name = "calls"
 
 urlpatterns = [
-    # Twilio webhooks (signed; see calls.telephony.auth).
+    # Twilio webhooks (signed; see calls.telephony.account.auth).
     path("twilio/voice/", webhooks.voice, name="voice_webhook"),
     path("twilio/status/", webhooks.status, name="status_callback"),
     path("twilio/stream-ended/", webhooks.stream_ended, name="stream_ended"),

@@ -11,7 +11,7 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voiceassistant.settings")
 
-from voiceassistant.logging_filters import install_daphne_access_log_redaction
+from calls.telephony.log_redaction import install_daphne_access_log_redaction
 
 # daphne builds its access log after importing this module: no tokens in it.
 install_daphne_access_log_redaction()
@@ -22,7 +22,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from calls.routing import websocket_urlpatterns  # noqa: E402
 from calls.runtime.sweeper import StartSweeper  # noqa: E402
-from voiceassistant.body_limit import TwilioBodyLimit  # noqa: E402
+from calls.telephony.body_limit import TwilioBodyLimit  # noqa: E402
 
 # Each serving process sweeps calls a dead process left open (runtime.sweeper).
 application = StartSweeper(

@@ -54,84 +54,6 @@ PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="").rstrip("/")
 if PUBLIC_BASE_URL:
     CSRF_TRUSTED_ORIGINS = [PUBLIC_BASE_URL]
 
-TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
-TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
-# Twilio's REST API (calls.telephony.rest): an API key pair, when set, is used instead
-# of the Auth Token (it can be revoked alone); the base URL lets a local stand-in
-# such as the call simulator's play api.twilio.com.
-TWILIO_API_KEY_SID = env.str("TWILIO_API_KEY_SID", default="")
-TWILIO_API_KEY_SECRET = env.str("TWILIO_API_KEY_SECRET", default="")
-TWILIO_API_BASE_URL = env.str(
-    "TWILIO_API_BASE_URL", default="https://api.twilio.com"
-).rstrip("/")
-
-# The speech-to-speech engine. "openai" sends "Authorization: Bearer"; "azure" sends
-# the "api-key" header that Azure OpenAI's GA realtime endpoint expects.
-REALTIME_PROVIDER = env.str("REALTIME_PROVIDER", default="openai")
-OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
-OPENAI_REALTIME_URL = env.str(
-    "OPENAI_REALTIME_URL", default="wss://api.openai.com/v1/realtime"
-)
-# GPT-Live (assistants with engine "openai-live"): OPENAI_API_KEY, its own URL.
-OPENAI_LIVE_URL = env.str(
-    "OPENAI_LIVE_URL", default="wss://api.openai.com/v1/live/sessions"
-)
-# Azure OpenAI Realtime (engine "azure-realtime"): its own key and URL, so that
-# OpenAI and Azure assistants run in one deployment. When unset, a deployment
-# configured the old way (REALTIME_PROVIDER=azure) uses OPENAI_API_KEY and
-# OPENAI_REALTIME_URL for Azure, as before.
-AZURE_OPENAI_API_KEY = env.str("AZURE_OPENAI_API_KEY", default="")
-AZURE_OPENAI_REALTIME_URL = env.str("AZURE_OPENAI_REALTIME_URL", default="")
-REALTIME_CONNECT_TIMEOUT = env.float("REALTIME_CONNECT_TIMEOUT", default=10.0)
-# Open the Realtime leg as soon as Twilio's upgrade is authorised, before its
-# ``start`` frame, to cut the first turn's delay. Off: open it at ``start``
-# (for benchmarks comparing the two).
-REALTIME_CONNECT_ON_UPGRADE = env.bool("REALTIME_CONNECT_ON_UPGRADE", default=True)
-# Play an assistant's greeting from a per-process cache of its audio at Twilio's
-# ``start`` (captured from its first call) instead of waiting for the engine.
-# See README, Performance, Greeting delay.
-GREETING_CACHE = env.bool("GREETING_CACHE", default=True)
-# The Realtime leg's WebSocket client: "websockets", "picows" (a faster optional
-# package) or "auto" (picows when installed). See README, Performance.
-REALTIME_WS_CLIENT = env.str("REALTIME_WS_CLIENT", default="auto")
-if REALTIME_WS_CLIENT not in ("auto", "websockets", "picows"):
-    raise ImproperlyConfigured("REALTIME_WS_CLIENT must be auto, websockets or picows")
-# Twilio marks at most every this many ms of assistant audio (plus the first and
-# last of each answer). Each mark is one more frame each way; 0 marks every delta.
-MEDIA_MARK_INTERVAL_MS = env.int("MEDIA_MARK_INTERVAL_MS", default=100)
-# On SIGTERM, end this process's calls cleanly (recorded as server_shutdown, the
-# caller hears the unavailable message) before the server stops.
-CALLS_END_ON_SIGTERM = env.bool("CALLS_END_ON_SIGTERM", default=True)
-# Every serving process ends calls left open by a dead process (no heartbeat for
-# 30 s) and calls whose stream never opened, this often; 0 turns the sweep off.
-CALLS_SWEEP_SECONDS = env.float("CALLS_SWEEP_SECONDS", default=15.0)
-
-# How long the stream token in a TwiML answer stays valid. Twilio opens the stream
-# within a second or two of fetching TwiML; the margin covers a pre-connect <Say>.
-STREAM_TOKEN_TTL_SECONDS = env.int("STREAM_TOKEN_TTL_SECONDS", default=120)
-
-# Prices in USD per million tokens, used for the cost estimate shown with each call.
-# Defaults are OpenAI's published gpt-realtime prices; set your contract's figures.
-PRICE_INPUT_TEXT_PER_M = env.float("PRICE_INPUT_TEXT_PER_M", default=4.0)
-PRICE_INPUT_AUDIO_PER_M = env.float("PRICE_INPUT_AUDIO_PER_M", default=32.0)
-PRICE_CACHED_TEXT_PER_M = env.float("PRICE_CACHED_TEXT_PER_M", default=0.4)
-PRICE_CACHED_AUDIO_PER_M = env.float("PRICE_CACHED_AUDIO_PER_M", default=0.4)
-PRICE_OUTPUT_TEXT_PER_M = env.float("PRICE_OUTPUT_TEXT_PER_M", default=16.0)
-PRICE_OUTPUT_AUDIO_PER_M = env.float("PRICE_OUTPUT_AUDIO_PER_M", default=64.0)
-# GPT-Live bills seconds of session: USD per minute (the guide's illustrative rate;
-# set the current one from the model page). Its backend tokens use the text prices.
-PRICE_LIVE_PER_MINUTE = env.float("PRICE_LIVE_PER_MINUTE", default=0.05)
-
-# Staff without this permission see caller numbers masked in the call log.
-CALLS_MASK_NUMBERS = env.bool("CALLS_MASK_NUMBERS", default=True)
-
-# Days to keep call recordings and transcripts (manage.py purge_calls, run daily),
-# unless the assistant sets its own; empty keeps them.
-RECORDING_RETENTION_DAYS = env.int("RECORDING_RETENTION_DAYS", default=None) or None
-TRANSCRIPT_RETENTION_DAYS = env.int("TRANSCRIPT_RETENTION_DAYS", default=None) or None
-
-PORT = env.int("PORT", default=8000)
-
 INSTALLED_APPS = [
     "daphne",  # must precede staticfiles so its runserver serves ASGI
     "django.contrib.admin",
@@ -341,7 +263,7 @@ LOGGING = {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
     "filters": {
-        "redact_tokens": {"()": "voiceassistant.logging_filters.RedactTokensFilter"}
+        "redact_tokens": {"()": "calls.telephony.log_redaction.RedactTokensFilter"}
     },
     "handlers": {
         "console": {
@@ -357,3 +279,129 @@ LOGGING = {
         "twisted": {"level": "WARNING"},
     },
 }
+
+# --- Twilio ------------------------------------------------------------------------
+
+TWILIO_ACCOUNT_SID = env.text("TWILIO_ACCOUNT_SID")
+TWILIO_AUTH_TOKEN = env.text("TWILIO_AUTH_TOKEN")
+# Twilio's REST API (calls.telephony.account.rest): an API key pair, when set, is
+# used instead of the Auth Token (it can be revoked alone); the base URL lets a
+# local stand-in such as the call simulator's play api.twilio.com.
+TWILIO_API_KEY_SID = env.text("TWILIO_API_KEY_SID")
+TWILIO_API_KEY_SECRET = env.text("TWILIO_API_KEY_SECRET")
+TWILIO_API_BASE_URL = env.url(
+    "TWILIO_API_BASE_URL",
+    default="https://api.twilio.com",
+    schemes=("https", "http"),
+    example="https://api.twilio.com",
+).rstrip("/")
+
+# --- Speech engines ----------------------------------------------------------------
+
+# Deprecated: the engine of assistants that choose none ("azure": Azure OpenAI
+# Realtime with OPENAI_API_KEY and OPENAI_REALTIME_URL). Empty: OpenAI Realtime.
+# voiceassistant.checks warns while it is set; choose the engine on each assistant.
+REALTIME_PROVIDER = env.choice("REALTIME_PROVIDER", ("openai", "azure"), default="")
+OPENAI_API_KEY = env.text("OPENAI_API_KEY")
+_WS = ("wss", "ws")
+OPENAI_REALTIME_URL = env.url(
+    "OPENAI_REALTIME_URL",
+    default="wss://api.openai.com/v1/realtime",
+    schemes=_WS,
+    example="wss://api.openai.com/v1/realtime",
+)
+# GPT-Live (assistants with engine "openai-live"): OPENAI_API_KEY, its own URL.
+OPENAI_LIVE_URL = env.url(
+    "OPENAI_LIVE_URL",
+    default="wss://api.openai.com/v1/live/sessions",
+    schemes=_WS,
+    example="wss://api.openai.com/v1/live/sessions",
+)
+# Azure OpenAI Realtime (engine "azure-realtime"): its own key and URL, so that
+# OpenAI and Azure assistants run in one deployment. When unset, a deployment
+# configured the old way (REALTIME_PROVIDER=azure) uses OPENAI_API_KEY and
+# OPENAI_REALTIME_URL for Azure, as before.
+AZURE_OPENAI_API_KEY = env.text("AZURE_OPENAI_API_KEY")
+AZURE_OPENAI_REALTIME_URL = env.url(
+    "AZURE_OPENAI_REALTIME_URL",
+    default="",
+    schemes=_WS,
+    example="wss://my-resource.openai.azure.com/openai/v1/realtime",
+)
+
+# The settings below apply to every engine; before they did, they were named
+# REALTIME_*: the old names are read for one release (voiceassistant.checks warns).
+ENGINE_CONNECT_TIMEOUT = env.number(
+    "ENGINE_CONNECT_TIMEOUT", default=10.0, old="REALTIME_CONNECT_TIMEOUT"
+)
+# Open the engine's connection as soon as Twilio's upgrade is authorised, before
+# its ``start`` frame, to cut the first turn's delay. Off: open it at ``start``
+# (for benchmarks comparing the two).
+ENGINE_CONNECT_ON_UPGRADE = env.flag(
+    "ENGINE_CONNECT_ON_UPGRADE", default=True, old="REALTIME_CONNECT_ON_UPGRADE"
+)
+# The engine connection's WebSocket client: "websockets", "picows" (a faster
+# optional package) or "auto" (picows when installed).
+ENGINE_WS_CLIENT = env.choice(
+    "ENGINE_WS_CLIENT",
+    ("auto", "websockets", "picows"),
+    default="auto",
+    old="REALTIME_WS_CLIENT",
+)
+
+# --- Calls -------------------------------------------------------------------------
+
+# Play an assistant's greeting from a per-process cache of its audio at Twilio's
+# ``start`` (captured from its first call) instead of waiting for the engine.
+GREETING_CACHE = env.flag("GREETING_CACHE", default=True)
+# Twilio marks at most every this many ms of assistant audio (plus the first and
+# last of each answer). Each mark is one more frame each way; 0 marks every delta.
+MEDIA_MARK_INTERVAL_MS = env.integer("MEDIA_MARK_INTERVAL_MS", default=100, example=100)
+# On SIGTERM, end this process's calls cleanly (recorded as server_shutdown, the
+# caller hears the unavailable message) before the server stops.
+CALLS_END_ON_SIGTERM = env.flag("CALLS_END_ON_SIGTERM", default=True)
+# Every serving process ends calls left open by a dead process (no heartbeat for
+# 30 s) and calls whose stream never opened, this often; 0 turns the sweep off.
+CALLS_SWEEP_SECONDS = env.number("CALLS_SWEEP_SECONDS", default=15.0)
+# How long the stream token in a TwiML answer stays valid. Twilio opens the stream
+# within a second or two of fetching TwiML; the margin covers a pre-connect <Say>.
+STREAM_TOKEN_TTL_SECONDS = env.integer(
+    "STREAM_TOKEN_TTL_SECONDS", default=120, minimum=1, example=120
+)
+
+# Prices in USD per million tokens, used for the cost estimate shown with each call.
+# Defaults are OpenAI's published gpt-realtime prices; set your contract's figures.
+PRICE_INPUT_TEXT_PER_M = env.number("PRICE_INPUT_TEXT_PER_M", default=4.0)
+PRICE_INPUT_AUDIO_PER_M = env.number("PRICE_INPUT_AUDIO_PER_M", default=32.0)
+PRICE_CACHED_TEXT_PER_M = env.number("PRICE_CACHED_TEXT_PER_M", default=0.4)
+PRICE_CACHED_AUDIO_PER_M = env.number("PRICE_CACHED_AUDIO_PER_M", default=0.4)
+PRICE_OUTPUT_TEXT_PER_M = env.number("PRICE_OUTPUT_TEXT_PER_M", default=16.0)
+PRICE_OUTPUT_AUDIO_PER_M = env.number("PRICE_OUTPUT_AUDIO_PER_M", default=64.0)
+# GPT-Live bills seconds of session: USD per minute (the guide's illustrative rate;
+# set the current one from the model page). Its backend tokens use the text prices.
+PRICE_LIVE_PER_MINUTE = env.number("PRICE_LIVE_PER_MINUTE", default=0.05)
+
+# --- Call log, recordings and retention ---------------------------------------------
+
+# Staff without this permission see caller numbers masked in the call log.
+CALLS_MASK_NUMBERS = env.flag("CALLS_MASK_NUMBERS", default=True)
+# Days to keep call recordings and transcripts (manage.py purge_calls, run daily),
+# unless the assistant sets its own; empty (or 0) keeps them.
+RECORDING_RETENTION_DAYS = env.optional_integer("RECORDING_RETENTION_DAYS") or None
+TRANSCRIPT_RETENTION_DAYS = env.optional_integer("TRANSCRIPT_RETENTION_DAYS") or None
+# Recordings (assistants with recording_enabled): spooled here while the call
+# runs (a crash loses at most RECORDING_FLUSH_SECONDS), then saved to
+# STORAGES["recordings"]. RECORDING_CODEC: mulaw (0.96 MB a minute; Chromium and
+# Safari play it) or pcm16 (1.92 MB a minute; every browser).
+# Inside MEDIA_ROOT by default so the spool lives on the same (Docker) volume;
+# it is never served: recordings go out through the authenticated view only.
+RECORDING_SPOOL_DIR = env.text("RECORDING_SPOOL_DIR", default=MEDIA_ROOT + "/spool")
+RECORDING_CODEC = env.choice("RECORDING_CODEC", ("mulaw", "pcm16"), default="mulaw")
+RECORDING_FLUSH_SECONDS = env.number("RECORDING_FLUSH_SECONDS", default=5.0)
+
+# --- What the checks report ----------------------------------------------------------
+
+# Read by voiceassistant.checks: values that could not be used, and variables set
+# under their old names.
+ENVIRONMENT_PROBLEMS = tuple(env.problems)
+ENVIRONMENT_RENAMED = tuple(env.renamed)

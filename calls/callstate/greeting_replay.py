@@ -5,13 +5,13 @@ assistant turn of its own (synthetic item id ``CACHED_ITEM_ID``: marks, heard ms
 and the barge-in clear work as for any turn; there is no engine item to
 truncate), and the engine is only told the greeting was said. On a miss the
 greeting response's audio is captured, and kept once it completed with no
-barge-in. The cache itself (``calls.runtime.greeting_cache``) is pure and
+barge-in. The cache itself (``calls.callstate.greeting_cache``) is pure and
 process-local. No Django.
 """
 
 from __future__ import annotations
 
-from calls.runtime.greeting_cache import GreetingCache, GreetingCapture, GreetingKey
+from calls.callstate.greeting_cache import GreetingCache, GreetingCapture, GreetingKey
 
 # Not an engine item id (those start "item_"): never truncated at the engine.
 CACHED_ITEM_ID = "greeting-cached"

@@ -1,7 +1,7 @@
 """Staff controls for calls in progress: hang up, transfer to a person.
 
 GET shows a confirmation page; POST (Django's CSRF check applies) asks the server
-process running the call through ``calls.runtime.control`` and goes back to the
+process running the call through ``calls.runtime.bus.control`` and goes back to the
 call page with the outcome as a message. Needs a login and the
 ``calls.control_call`` permission (``calls.review.permissions``). The runner
 writes the transcript note and ``Call.ended_by`` itself; these views only ask.
@@ -27,7 +27,7 @@ from calls.review.views import (
     can_control,
     page,
 )
-from calls.runtime import control
+from calls.runtime.bus import control
 
 __all__ = ["CONTROL_PERMISSION", "DEFAULT_TRANSFER_MESSAGE", "can_control"]
 

@@ -26,11 +26,10 @@ from calls.review.display import (
     latency_summary,
     usage_of,
 )
-from calls.review.live_events import entry_payload
-from calls.review.masking import shown_numbers
 from calls.review.recording_player import recording_data
 from calls.review.tool_rows import shown_transfer_to, spans_data
-from calls.usage import USAGE_FIELDS
+from calls.runtime.bus.live_events import entry_payload
+from calls.vocabulary.usage import USAGE_FIELDS
 
 CHUNK_SIZE = 200
 CALL_COLUMNS = (

@@ -1,6 +1,6 @@
 """``LiveCallsConsumer``: calls in progress and their transcripts, pushed to staff.
 
-Fed by the channel layer (``calls.review.live_events``): every viewer joins
+Fed by the channel layer (``calls.runtime.bus.live_events``): every viewer joins
 ``LIVE_CALLS_GROUP`` and, per ``{"subscribe": "<CallSid>"}``, that call's group. The
 events carry full numbers; each viewer's copy is masked per ``masking.can_see_numbers``.
 Messages to the browser (JSON, ``type`` first):
@@ -14,7 +14,7 @@ Messages to the browser (JSON, ``type`` first):
 - ``listening``: ``call_sid`` and ``on``, the answer to ``{"listen": "<CallSid>"}``
   or ``{"unlisten": ...}`` (needs ``calls.listen_live_call``);
 - ``audio``: a listened call's audio since the last one, both sides (``caller``,
-  ``assistant``: lists of base64 mu-law, ``cleared``; see ``calls.runtime.listen``);
+  ``assistant``: lists of base64 mu-law, ``cleared``; see ``calls.runtime.bus.listen``);
 - ``error``: ``error`` text, e.g. for an unknown call.
 
 A subscribed call's ``call`` events reach the viewer through both of its groups, so
@@ -33,9 +33,9 @@ from django.contrib.auth.models import AnonymousUser, User
 
 from calls.models import Call
 from calls.review import live_sessions, masking, permissions, selectors
-from calls.review.live_events import LIVE_CALLS_GROUP, call_group
 from calls.review.tool_rows import shown_transfer_to
-from calls.runtime import control, listen
+from calls.runtime.bus import control, listen
+from calls.runtime.bus.live_events import LIVE_CALLS_GROUP, call_group
 from calls.telephony import identifiers
 
 logger = logging.getLogger(__name__)
@@ -147,7 +147,7 @@ class LiveCallsConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def listen_audio(self, event: dict[str, Any]) -> None:
-        """A batch of a listened call's audio (``calls.runtime.listen``)."""
+        """A batch of a listened call's audio (``calls.runtime.bus.listen``)."""
         if event.get("call_sid") not in self.listening:
             return
         await self.send_json(

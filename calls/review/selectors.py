@@ -37,7 +37,8 @@ from calls.models import (
     TranscriptEntry,
     TranscriptRole,
 )
-from calls.review.live_events import call_payload, entry_payload
+from calls.runtime.bus.live_events import call_payload, entry_payload
+from calls.vocabulary.persona import Persona
 from calls.review.timezones import day_bounds
 
 LIVE_STATUSES = (CallStatus.QUEUED, CallStatus.RINGING, CallStatus.IN_PROGRESS)

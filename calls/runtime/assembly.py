@@ -17,14 +17,14 @@ from django.conf import settings
 from assistants.models import Assistant, WebhookTool
 from assistants.persona import AZURE_REALTIME, OPENAI_LIVE, OPENAI_REALTIME, Persona
 from calls.callstate import CallState
+from calls.callstate.greeting_cache import GreetingCache, GreetingKey
 from calls.callstate.actions import RunTool, ToolResult
 from calls.callstate.continuation import Continuation
 from calls.callstate.greeting_replay import GreetingReplay
 from calls.engines import registry
 from calls.engines.base import ConnectFn, Engine, EngineProtocol, EngineSettings
 from calls.models import Call
-from calls.runtime.greeting_cache import GreetingCache, GreetingKey
-from calls.runtime.recorder import CallRecorder
+from calls.runtime.log_writer import CallLogWriter
 from calls.runtime.recording import CallRecording
 from calls.runtime.runner import CallRunner, PersonaFn, ToolFn, TwilioSide, no_tools
 
@@ -67,7 +67,7 @@ def build_greeting_replay(
     persona: Persona, protocol: EngineProtocol
 ) -> GreetingReplay | None:
     """The call's view of the greeting cache (None: off, or no greeting)."""
-    if not settings.GREETING_CACHE or not persona.greeting:
+    if not app_settings().greeting_cache or not persona.greeting:
         return None
     key = GreetingKey(persona.greeting, persona.voice, persona.model, persona.engine)
     said = protocol.said(persona.greeting)
@@ -106,7 +106,7 @@ def build_runner(
         tools=build_tools(call_sid, lambda: state.persona),
         personas=build_personas(),
         # Follows the call's assistant through handoffs.
-        recorder=CallRecorder(
+        call_log=CallLogWriter(
             call_sid,
             redact=lambda: state.persona.redact,
             # Its end must not end the call once a later stream has it.

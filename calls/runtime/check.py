@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from asgiref.sync import async_to_sync
 
-from assistants.persona import Persona
 from calls.engines.base import ConnectFn
 from calls.engines.check import CHECK_TIMEOUT_SECONDS, CheckResult, check_session
 from calls.engines.registry import UnknownEngine
 from calls.runtime.assembly import build_engine
+from calls.vocabulary.persona import Persona
 
 
 def check_assistant(

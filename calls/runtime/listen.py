@@ -1,23 +1,12 @@
-"""Listen in: a live call's audio, both sides, relayed to staff browsers.
+"""Listen in: the runner's side, relaying a live call's audio while someone listens.
 
-Only while somebody listens. A viewer's socket (``calls.review.live``) sends
-``{"type": "call.listen", "listener": <its channel>, "on": true}`` to the call's
-control group (``control.group_name``) and repeats it every
-``RENEW_SECONDS``; ``"on": false`` (or silence for ``LISTENER_TTL_SECONDS``)
-ends it. The runner holding the call keeps the listeners here; while there is at
-least one, an ``AudioRelay`` is the call state's tap: it collects the base64
-mu-law payloads of both sides as they pass (a list append, no decoding) and
-every ``BATCH_SECONDS`` publishes what it has as one message to the call's
-listen group (``listen_group``), which the listeners' sockets joined. With no
-listener the tap is unset: the audio path pays one ``is None`` test per frame.
-
-Messages to the listen group::
-
-    {"type": "listen.audio", "call_sid": ..., "seq": n, "caller": [b64, ...],
-     "assistant": [b64, ...], "cleared": bool}
-
-``cleared``: Twilio dropped the assistant audio it had not played yet (barge-in)
-before the assistant payloads of this batch; the browser drops its queue too.
+The messages (who listens, the audio batches, their groups) are the bus's
+(``calls.runtime.bus.listen``). The runner holding the call keeps the listeners
+here; while there is at least one, an ``AudioRelay`` is the call state's tap: it
+collects the base64 mu-law payloads of both sides as they pass (a list append, no
+decoding) and every ``BATCH_SECONDS`` publishes what it has as one message to the
+call's listen group. With no listener the tap is unset: the audio path pays one
+``is None`` test per frame.
 """
 
 from __future__ import annotations
@@ -25,43 +14,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
-from channels.layers import get_channel_layer
-
-from calls.runtime.control import group_name
+from calls.runtime.bus.listen import (
+    AUDIO_MESSAGE_TYPE,
+    LISTENER_TTL_SECONDS,
+    Publish,
+    listen_group,
+    publish_to_group,
+)
 
 logger = logging.getLogger(__name__)
 
-LISTEN_MESSAGE_TYPE = "call.listen"  # on the control group
-AUDIO_MESSAGE_TYPE = "listen.audio"  # on the listen group
 BATCH_SECONDS = 0.2
-RENEW_SECONDS = 5.0
-LISTENER_TTL_SECONDS = 15.0
-MAX_LISTENER_CHARS = 200
-
-Publish = Callable[[str, dict[str, Any]], Awaitable[None]]
-
-
-def listen_group(call_sid: str) -> str:
-    """The group a call's listeners join (``control.group_name``'s CallSid rules)."""
-    return "call-listen." + group_name(call_sid).removeprefix("call-control.")
-
-
-def parse_listen(message: dict[str, Any]) -> tuple[str, bool] | None:
-    """A ``call.listen`` message -> (listener, on); None if malformed."""
-    listener = message.get("listener")
-    on = message.get("on")
-    if not isinstance(listener, str) or not listener or not isinstance(on, bool):
-        return None
-    return listener[:MAX_LISTENER_CHARS], on
-
-
-async def publish_to_group(group: str, message: dict[str, Any]) -> None:
-    layer = get_channel_layer()
-    if layer is not None:
-        await layer.group_send(group, message)
 
 
 class AudioRelay:

@@ -3,7 +3,7 @@
 On the upgrade it checks Twilio's signature and the stream token and claims the
 call; then every frame goes to the call's ``CallRunner``, which performs what the
 call state decides. The consumer also joins the call's control group, so a
-hang-up or transfer from any process reaches the runner (``runtime.control``).
+hang-up or transfer from any process reaches the runner (``runtime.bus.control``).
 """
 
 from __future__ import annotations
@@ -16,16 +16,20 @@ from channels.db import database_sync_to_async as db
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from assistants.persona import Persona
-from calls import services
+from calls.conf import app_settings
 from calls.engines.base import ConnectFn
 from calls.engines.registry import UnknownEngine
-from calls.runtime import control, listen, shutdown
+from calls.runtime import shutdown
 from calls.runtime.assembly import build_runner
+from calls.runtime.bus import control, listen
 from calls.runtime.consumer_loop import DirectReceiveLoop
 from calls.runtime.runner import CallRunner
-from calls.telephony import auth, stream_token
-from voiceassistant.logging_filters import redact
+from calls.services.lifecycle import call_claim_stream
+from calls.services.transfer import call_continuation
+from calls.telephony import stream_token
+from calls.telephony.account import auth
+from calls.telephony.log_redaction import redact
+from calls.vocabulary.persona import Persona
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +74,7 @@ class MediaStreamConsumer(DirectReceiveLoop, AsyncWebsocketConsumer):
         if self.channel_layer is not None:
             self.group = control.group_name(runner.call_sid)
             await self.channel_layer.group_add(self.group, self.channel_name)
-        shutdown.register(runner, handle_sigterm=settings.CALLS_END_ON_SIGTERM)
+        shutdown.register(runner, handle_sigterm=app_settings().calls_end_on_sigterm)
         await runner.start()
 
     async def authorize(self) -> CallRunner | str:
@@ -84,14 +88,14 @@ class MediaStreamConsumer(DirectReceiveLoop, AsyncWebsocketConsumer):
             )
         except stream_token.InvalidToken as exc:
             return f"stream token {exc}"
-        snapshot = await db(services.call_claim_stream)(
+        snapshot = await db(call_claim_stream)(
             call_sid=claims.call_sid, stream=claims.stream
         )
         if snapshot is None:
             return f"stream token for {claims.call_sid} already used, or call over"
         continuation = None
         if claims.stream > 1:  # the call goes on: seed it with what was said
-            continuation = await db(services.call_continuation)(
+            continuation = await db(call_continuation)(
                 call_sid=claims.call_sid, stream=claims.stream, reason=claims.reason
             )
         # A call handed off before it was reopened goes on with that assistant.

@@ -5,7 +5,7 @@ The call state calls the tap on the audio path; the tap only appends to the
 ``Timeline``'s lists. ``run`` (a runner task) drains them every
 ``flush_seconds`` and writes them in a worker thread; ``finish`` (at the end of
 the call, after the call's own writes) writes the rest, builds the WAV and
-saves it through ``services.recording_save`` (Django's storage API).
+saves it through ``calls.services.recordings.recording_save`` (Django's storage API).
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from pathlib import Path
 
 from channels.db import database_sync_to_async as db
 
-from calls import services
 from calls.recording.timeline import Timeline
 from calls.recording.writer import MULAW, RecordingFile, SpoolWriter, wav_frames
+from calls.services.recordings import recording_read, recording_save
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class CallRecording:
         keep = self.timeline.offset
         if not keep:
             return b"", 0
-        found = wav_frames(await db(services.recording_read)(call_sid=self.call_sid))
+        found = wav_frames(await db(recording_read)(call_sid=self.call_sid))
         if found is None or found[1] != self.writer.codec:
             return b"", keep  # nothing usable: silence before this stream
         return found[0], keep
@@ -108,7 +108,7 @@ class CallRecording:
                 functools.partial(self.writer.finish, length, before=before, keep=keep)
             )
             result = self.result
-            await db(services.recording_save)(
+            await db(recording_save)(
                 call_sid=self.call_sid,
                 path=str(result.path),
                 format=result.format,

@@ -4,7 +4,7 @@ The call state (``calls.callstate``) decides; the runner does: it sends frames t
 Twilio and the engine, opens, reads and closes the engine leg (when the state asks
 with ``OpenEngine``), runs timers, runs tool work as tasks off the audio path and
 feeds the results back, answers control commands, and hands every database and
-live-view write to one ``CallRecorder``. Tests drive it with a fake Twilio side
+live-view write to one ``CallLogWriter``. Tests drive it with a fake Twilio side
 and a fake engine leg and wait on it with ``wait_until`` instead of polling.
 """
 
@@ -18,20 +18,21 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from assistants.persona import Persona
 from calls.callstate import CallState
 from calls.callstate import actions as a
 from calls.callstate.tool_calls import output
 from calls.engines.base import Engine, EngineConnection
-from calls.runtime import control
-from calls.runtime.listen import AudioRelay, Listening, Publish, publish_to_group
-from calls.runtime.recorder import Write
+from calls.runtime.bus import control
+from calls.runtime.bus.listen import Publish, publish_to_group
+from calls.runtime.listen import AudioRelay, Listening
+from calls.runtime.log_writer import Write
 from calls.runtime.recording import CallRecording
+from calls.vocabulary.persona import Persona
 
 logger = logging.getLogger(__name__)
 
-# How often the call row is touched; ``services.calls_close_stale`` (the sweeper)
-# ends calls a few beats behind.
+# How often the call row is touched; ``calls.services.lifecycle.calls_close_stale``
+# (the sweeper) ends calls a few beats behind.
 HEARTBEAT_SECONDS = 10.0
 # A tool that takes longer is answered with an error, so the model goes on.
 TOOL_TIMEOUT_SECONDS = 30.0
@@ -49,8 +50,8 @@ class TwilioSide(Protocol):
     async def close(self, code: int | None) -> None: ...
 
 
-class Recorder(Protocol):
-    """Where the runner's writes go (``CallRecorder``; tests use a list)."""
+class LogWriter(Protocol):
+    """Where the runner's writes go (``CallLogWriter``; tests use a list)."""
 
     def start(self) -> None: ...
 
@@ -99,7 +100,7 @@ class CallRunner:
         state: CallState,
         engine: Engine,
         twilio: TwilioSide,
-        recorder: Recorder,
+        call_log: LogWriter,
         connect_timeout: float,
         tools: ToolFn = no_tools,
         personas: PersonaFn = no_personas,
@@ -114,7 +115,7 @@ class CallRunner:
         self.call_sid = state.call_sid
         self.engine = engine
         self.twilio = twilio
-        self.recorder = recorder
+        self.call_log = call_log
         self.connect_timeout = connect_timeout
         self.tools = tools
         self.personas = personas
@@ -135,7 +136,7 @@ class CallRunner:
     async def start(self) -> None:
         """The upgrade was accepted."""
         self.twilio_open = True
-        self.recorder.start()
+        self.call_log.start()
         self._spawn(self._heartbeat())
         if self.recording is not None:
             self._spawn(self.recording.run())
@@ -214,7 +215,7 @@ class CallRunner:
             elif isinstance(action, a.LoadPersona):
                 self._spawn(self._load_persona(action))
             elif isinstance(action, Write):
-                self.recorder.put(action)
+                self.call_log.put(action)
         if self._waiters:
             self._wake_waiters()
 
@@ -357,7 +358,7 @@ class CallRunner:
 
     async def _heartbeat(self) -> None:
         while True:
-            await self.recorder.heartbeat()
+            await self.call_log.heartbeat()
             await asyncio.sleep(self.heartbeat_seconds)
 
     # -- the end ----------------------------------------------------------------
@@ -370,7 +371,7 @@ class CallRunner:
             task.cancel()
         if self.twilio_open:  # first: the caller should not wait on the engine
             self.twilio_open = False
-            await self.recorder.record_end(end)
+            await self.call_log.record_end(end)
             try:
                 await self.twilio.close(end.close_code)
             except Exception as exc:
@@ -381,8 +382,8 @@ class CallRunner:
         if self.leg_task is not None and not self.leg_task.done():
             self.leg_task.cancel()
             await asyncio.gather(self.leg_task, return_exceptions=True)
-        await self.recorder.drain()
-        await self.recorder.finish(end, self.state.bad_frames)
+        await self.call_log.drain()
+        await self.call_log.finish(end, self.state.bad_frames)
         if self.recording is not None:
             await self.recording.finish(now_ms())
         self.finished.set()

@@ -1,12 +1,12 @@
 """The stale-call sweep, run in the background of every serving process.
 
-``services.calls_close_stale`` ends calls whose process died (no heartbeat for a
-few beats) and calls whose stream never opened before its token expired. Every
-serving process runs it every ``CALLS_SWEEP_SECONDS``: with several processes the
-sweeps overlap harmlessly, because only calls nobody is heartbeating qualify and
-finishing a call is idempotent. ``manage.py calls close-stale`` does the same once,
-by hand or from cron. Started once per process by the ASGI application's first
-request or upgrade (``ensure_started``).
+``calls.services.lifecycle.calls_close_stale`` ends calls whose process died (no
+heartbeat for a few beats) and calls whose stream never opened before its token
+expired. Every serving process runs it every ``CALLS_SWEEP_SECONDS``: with several
+processes the sweeps overlap harmlessly, because only calls nobody is heartbeating
+qualify and finishing a call is idempotent. ``manage.py calls close-stale`` does the
+same once, by hand or from cron. Started once per process by the ASGI application's
+first request or upgrade (``ensure_started``).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import logging
 from typing import Any
 
 from channels.db import database_sync_to_async as db
-from django.conf import settings
 
-from calls import services
+from calls.conf import app_settings
+from calls.services.lifecycle import StaleCall, calls_close_stale
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def ensure_started() -> None:
     global _task
     if _task is not None and not _task.done():
         return
-    interval = float(settings.CALLS_SWEEP_SECONDS)
+    interval = app_settings().calls_sweep_seconds
     if interval <= 0:
         return
     _task = asyncio.get_running_loop().create_task(sweep_forever(interval))
@@ -44,10 +44,10 @@ async def sweep_forever(interval: float) -> None:
         await asyncio.sleep(interval)
 
 
-async def sweep_once() -> list[services.StaleCall]:
+async def sweep_once() -> list[StaleCall]:
     """One sweep; failures are logged and the next sweep tries again."""
     try:
-        closed = await db(services.calls_close_stale)(error=SWEEP_ERROR)
+        closed = await db(calls_close_stale)(error=SWEEP_ERROR)
     except Exception:
         logger.exception("stale-call sweep failed; retrying in the next sweep")
         return []

@@ -5,7 +5,7 @@ routed already records which assistant answers) and puts it in the ``<Stream>``
 URL as a path segment (``/twilio/media-stream/<token>/``). The media consumer
 verifies it on the WebSocket upgrade, before it opens the Realtime leg. A token is
 short-lived; single use is enforced in the database by
-``services.call_claim_stream``, not here.
+``calls.services.lifecycle.call_claim_stream``, not here.
 
 A call can have several streams (the caller came back to the assistant after a
 transfer nobody answered): each token names its stream's number (``n``, absent

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from assistants.config import ConfigError
 from assistants.models import Assistant, e164_validator, tool_name_validator
 from assistants.services import assistants_import
-from calls.runtime.control import is_e164
+from calls.runtime.bus.control import is_e164
 
 
 @pytest.mark.parametrize("value", ["+15550000020\n", "+15550000020\r\n"])

@@ -4,7 +4,7 @@
     python manage.py calls transfer CA123... +15551234567 --message "One moment"
     python manage.py calls close-stale --dry-run
 
-``hangup`` and ``transfer`` go through ``calls.runtime.control``: the server process
+``hangup`` and ``transfer`` go through ``calls.runtime.bus.control``: the server process
 running the call answers over the channel layer. That only reaches another process
 through Redis (``REDIS_URL``); with the in-memory layer this command would wait for
 an answer that cannot come, so it refuses at once instead.
@@ -26,7 +26,12 @@ from django.utils.module_loading import import_string
 from calls import services
 from calls.models import Call, EndReason
 from calls.review.control_views import DEFAULT_TRANSFER_MESSAGE
-from calls.runtime import control
+from calls.runtime.bus import control
+from calls.services.lifecycle import (
+    HEARTBEAT_SECONDS,
+    LOST_AFTER_BEATS,
+    calls_close_stale,
+)
 
 
 def default_requested_by() -> str:

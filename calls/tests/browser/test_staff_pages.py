@@ -27,7 +27,7 @@ from django.contrib.auth.models import Permission
 from django.db import connection
 
 from calls.models import TranscriptEntry
-from calls.review.live_events import call_payload, entry_payload
+from calls.runtime.bus.live_events import call_payload, entry_payload
 from calls.tests.support.browser import (
     DESKTOP,
     PASSWORD,
@@ -224,7 +224,7 @@ PUBLISHER = """
 import asyncio, json, sys
 import django
 django.setup()
-from calls.review import live_events
+from calls.runtime.bus import live_events
 
 async def main():
     for line in sys.stdin:

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from calls.management.commands import calls as calls_command
 from calls.models import Call
-from calls.runtime import control
+from calls.runtime.bus import control
 from calls.tests.support.review_helpers import make_call
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -10,7 +10,7 @@ from django.contrib.messages import get_messages
 from django.test import Client
 
 from calls.models import Call
-from calls.runtime import control
+from calls.runtime.bus import control
 from calls.tests.support.review_helpers import make_call
 
 

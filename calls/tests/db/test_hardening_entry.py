@@ -19,10 +19,10 @@ from django.urls import path
 
 from calls.models import Call
 from calls.review.live import LiveCallsConsumer
-from calls.review.origin import PublicOriginValidator
 from calls.routing import websocket_urlpatterns
 from calls.runtime.media_consumer import MediaStreamConsumer
-from calls.telephony import stream_token
+from calls.telephony import log_redaction, stream_token
+from calls.telephony.body_limit import MAX_TWILIO_BODY_BYTES, TwilioBodyLimit
 from calls.tests.support.twilio_signing import (
     call_params,
     signed_get,
@@ -30,8 +30,7 @@ from calls.tests.support.twilio_signing import (
     twilio_signature,
 )
 from calls.tooling.simulators.local_server import PROJECT_DIR
-from voiceassistant import logging_filters
-from voiceassistant.body_limit import MAX_TWILIO_BODY_BYTES, TwilioBodyLimit
+from calls.websecurity.origin import PublicOriginValidator
 
 VOICE = "/twilio/voice/"
 STATUS = "/twilio/status/"
@@ -254,7 +253,7 @@ def test_it_redacts_stream_tokens_in_daphne_access_log_lines() -> None:
 
     from daphne.access import AccessLogGenerator
 
-    logging_filters.install_daphne_access_log_redaction()
+    log_redaction.install_daphne_access_log_redaction()
     stream = io.StringIO()
     AccessLogGenerator(stream)(
         "websocket",
@@ -275,7 +274,7 @@ def test_it_redacts_tokens_in_any_log_line(caplog: Any) -> None:
         ("/twilio/media-stream/abc.def/",),
         None,
     )
-    logging_filters.RedactTokensFilter().filter(record)
+    log_redaction.RedactTokensFilter().filter(record)
     assert record.getMessage() == "refused /twilio/media-stream/<redacted>/"
 
 

@@ -16,9 +16,11 @@ from django.utils import timezone
 from calls import services
 from calls.callstate import actions as a
 from calls.models import Call, CallStatus, EndReason, TranscriptEntry
-from calls.runtime import recorder as recorder_module
+from calls.runtime import log_writer as log_writer_module
 from calls.runtime import sweeper
-from calls.runtime.recorder import CallRecorder
+from calls.runtime.log_writer import CallLogWriter
+from calls.services.lifecycle import HEARTBEAT_SECONDS, LOST_AFTER_BEATS, call_finish
+from calls.services.routing import call_route
 
 SECRET_WORDS = "my card number is four two four two"
 
@@ -77,7 +79,8 @@ class FlakyDatabase:
         self.failures = failures
         self.attempts = 0
         for name in ("transcript_entry_add", "call_add_usage", "call_mark_started"):
-            monkeypatch.setattr(services, name, self._wrap(getattr(services, name)))
+            real = getattr(log_writer_module, name)
+            monkeypatch.setattr(log_writer_module, name, self._wrap(real))
 
     def _wrap(self, real: Any) -> Any:
         def flaky(**kwargs: Any) -> Any:
@@ -96,8 +99,8 @@ def turn(seq: int, text: str) -> a.SaveTranscript:
 
 @pytest.fixture
 def fast_retries(monkeypatch: Any) -> None:
-    monkeypatch.setattr(recorder_module, "FIRST_RETRY_SECONDS", 0.01)
-    monkeypatch.setattr(recorder_module, "MAX_RETRY_SECONDS", 0.02)
+    monkeypatch.setattr(log_writer_module, "FIRST_RETRY_SECONDS", 0.01)
+    monkeypatch.setattr(log_writer_module, "MAX_RETRY_SECONDS", 0.02)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -107,7 +110,7 @@ async def test_it_keeps_every_write_in_order_through_an_outage(
     call_sid = sid(1000)
     await asyncio.to_thread(make_call, call_sid, phone_number)
     flaky = FlakyDatabase(monkeypatch, failures=25)
-    recorder = CallRecorder(call_sid)
+    recorder = CallLogWriter(call_sid)
     recorder.start()
     caplog.set_level(logging.INFO)
     for seq in range(1, 6):
@@ -137,9 +140,9 @@ async def test_it_records_on_the_call_what_it_had_to_give_up(
 ) -> None:
     call_sid = sid(1001)
     await asyncio.to_thread(make_call, call_sid, phone_number)
-    monkeypatch.setattr(recorder_module, "RETRY_FOR_SECONDS", 0.05)
+    monkeypatch.setattr(log_writer_module, "RETRY_FOR_SECONDS", 0.05)
     FlakyDatabase(monkeypatch, failures=10_000)
-    recorder = CallRecorder(call_sid)
+    recorder = CallLogWriter(call_sid)
     recorder.start()
     recorder.put(turn(1, SECRET_WORDS))
     recorder.put(turn(2, SECRET_WORDS))
@@ -158,8 +161,8 @@ async def test_it_records_on_the_call_what_it_had_to_give_up(
 
 
 def test_it_bounds_the_queue_and_counts_what_did_not_fit(monkeypatch: Any) -> None:
-    monkeypatch.setattr(recorder_module, "MAX_QUEUED_WRITES", 3)
-    recorder = CallRecorder(sid(1002))
+    monkeypatch.setattr(log_writer_module, "MAX_QUEUED_WRITES", 3)
+    recorder = CallLogWriter(sid(1002))
     for seq in range(5):
         recorder.put(turn(seq, "x"))
     assert recorder.lost == {"SaveTranscript": 2}

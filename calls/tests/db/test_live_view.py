@@ -17,9 +17,10 @@ from django.db import connections
 from django.test import Client
 
 from calls.models import TranscriptEntry
-from calls.review import live_events
 from calls.review.live import LiveCallsConsumer
-from calls.review.live_events import call_payload, entry_payload
+from calls.runtime.bus import live_events
+from calls.runtime.bus.live_events import call_payload, entry_payload
+from calls.tests.support.live_view import PATH, open_socket
 from calls.tests.support.review_helpers import CONVERSATION, make_call
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -111,7 +112,7 @@ async def test_it_streams_a_subscribed_calls_transcript(
 async def test_it_ignores_control_commands_sent_to_a_watched_calls_group(
     staff_user: Any, live_call: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from calls.runtime import control
+    from calls.runtime.bus import control
 
     monkeypatch.setattr(control, "REPLY_TIMEOUT_SECONDS", 0.1)
     socket, _ = await open_socket(staff_user)

@@ -12,10 +12,11 @@ from channels.layers import get_channel_layer
 from django.contrib.auth.models import Permission
 from django.db import connections
 
-from calls.review import live_events
-from calls.runtime import control, listen
-from calls.tests.db.test_live_view import open_socket
-from calls.tests.support.review_helpers import CONVERSATION, make_call
+from calls.runtime import listen
+from calls.runtime.bus import control, live_events
+from calls.runtime.bus.listen import publish_to_group
+from calls.tests.support.live_view import open_socket
+from calls.tests.support.review_helpers import make_call
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -76,7 +77,7 @@ async def test_it_tells_the_runner_and_relays_the_audio(
     relay = listen.AudioRelay(live_call.call_sid)
     relay.caller_audio("//8=")
     relay.assistant_audio("f38=")
-    await listen.publish_to_group(relay.group, relay.take() or {})
+    await publish_to_group(relay.group, relay.take() or {})
     audio = await socket.receive_json_from()
     assert audio["type"] == "audio"
     assert (audio["caller"], audio["assistant"]) == (["//8="], ["f38="])

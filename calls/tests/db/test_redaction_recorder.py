@@ -11,9 +11,11 @@ from assistants.persona import Persona
 from calls import services
 from calls.callstate import actions as a
 from calls.models import Call, TranscriptEntry
-from calls.review import live_events
 from calls.runtime.assembly import build_runner
-from calls.runtime.recorder import CallRecorder
+from calls.runtime.bus import live_events
+from calls.runtime.log_writer import CallLogWriter
+from calls.services.routing import call_route
+from calls.vocabulary.persona import Persona
 
 CALL_SID = "CA" + "7" * 32
 CARD_LINE = "my card is 4111 1111 1111 1111 and my email is jane@example.com"
@@ -54,7 +56,7 @@ async def test_it_stores_and_publishes_a_caller_card_number_redacted(
     phone_number: Any, published: list[tuple[str, Any]]
 ) -> None:
     await asyncio.to_thread(make_call, phone_number)
-    recorder = CallRecorder(CALL_SID, redact=lambda: ("card_number", "email"))
+    recorder = CallLogWriter(CALL_SID, redact=lambda: ("card_number", "email"))
     recorder.start()
     recorder.put(a.SaveTranscript(seq=1, role="caller", text=CARD_LINE))
     recorder.put(
@@ -85,7 +87,7 @@ async def test_it_holds_back_live_deltas_when_redacting(
     phone_number: Any, published: list[tuple[str, Any]]
 ) -> None:
     await asyncio.to_thread(make_call, phone_number)
-    recorder = CallRecorder(CALL_SID, redact=lambda: ("card_number",))
+    recorder = CallLogWriter(CALL_SID, redact=lambda: ("card_number",))
     recorder.start()
     recorder.put(a.TranscriptDelta(seq=1, text="your card 4111 1111 "))
     recorder.put(a.TranscriptDelta(seq=1, text="1111 1111 is on file"))
@@ -104,7 +106,7 @@ async def test_it_stores_text_unchanged_without_redaction(
     phone_number: Any, published: list[tuple[str, Any]]
 ) -> None:
     await asyncio.to_thread(make_call, phone_number)
-    recorder = CallRecorder(CALL_SID)
+    recorder = CallLogWriter(CALL_SID)
     recorder.start()
     recorder.put(a.TranscriptDelta(seq=1, text="hello"))
     recorder.put(a.SaveTranscript(seq=1, role="caller", text=CARD_LINE))
@@ -134,7 +136,7 @@ def test_it_gives_the_runner_the_assistants_redaction_kinds(assistant: Any) -> N
 def test_it_keeps_redacting_what_an_earlier_assistant_asked_for() -> None:
     # A handoff swaps the persona; rows queued before it stay redacted.
     current = [Persona(redact=("card_number",))]
-    recorder = CallRecorder(CALL_SID, redact=lambda: current[0].redact)
+    recorder = CallLogWriter(CALL_SID, redact=lambda: current[0].redact)
     assert recorder.redacting() == {"card_number"}
     current[0] = Persona(redact=("email",))
     assert recorder.redacting() == {"card_number", "email"}

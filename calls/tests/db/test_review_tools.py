@@ -17,7 +17,7 @@ from django.utils import timezone
 from calls import outcomes, pricing
 from calls.models import CallAssistant, EndReason, TranscriptEntry
 from calls.review import exports, tool_rows
-from calls.review.live_events import entry_payload
+from calls.runtime.bus.live_events import entry_payload
 from calls.tests.support.review_helpers import make_call
 
 DESTINATION = "+15559876543"

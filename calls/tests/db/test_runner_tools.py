@@ -51,7 +51,7 @@ def make_runner(**kwargs: Any) -> tuple[CallRunner, FakeConnector, ListRecorder]
         state=state,
         engine=engine,
         twilio=FakeTwilio(),
-        recorder=recorder,
+        call_log=recorder,
         connect_timeout=3,
         **kwargs,
     )

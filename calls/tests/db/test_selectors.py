@@ -13,7 +13,7 @@ from django.contrib.auth.models import Permission
 from calls import pricing
 from calls.models import CallDirection
 from calls.review import charts, display, masking, percentiles, selectors, stats
-from calls.review.live_events import call_payload
+from calls.runtime.bus.live_events import call_payload
 from calls.tests.support.review_helpers import CONVERSATION, USAGE, make_call
 
 UTC = dt.UTC

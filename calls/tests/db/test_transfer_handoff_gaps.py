@@ -22,11 +22,24 @@ from django.urls import path
 from calls import services
 from calls.callstate import actions as a
 from calls.callstate.continuation import TRANSFER_UNANSWERED, resume_note
+from calls.runtime.bus import live_events
+from calls.runtime.log_writer import CallLogWriter
 from calls.models import Call, CallStatus, EndReason
-from calls.review import live_events
 from calls.review.live import LiveCallsConsumer
 from calls.runtime.media_consumer import MediaStreamConsumer
-from calls.runtime.recorder import CallRecorder
+from calls.services.lifecycle import (
+    call_claim_stream,
+    call_finish,
+    call_mark_started,
+    call_record_end_reason,
+)
+from calls.services.routing import call_assistant_add, call_route
+from calls.services.transcript import transcript_entry_add
+from calls.services.transfer import (
+    call_continuation,
+    call_record_control,
+    call_record_dial,
+)
 from calls.telephony import stream_token
 from calls.tests.support.frames import CALL_SID, tw_connected, tw_start, tw_stop
 from calls.tests.support.frames.fakes import FakeConnector
@@ -152,7 +165,7 @@ async def test_the_first_streams_recorder_cannot_end_the_reopened_call(
 
     monkeypatch.setattr(live_events, "publish_call", publish)
     await database_sync_to_async(transfer_and_reopen)()
-    recorder = CallRecorder(CALL_SID, stream=1)
+    recorder = CallLogWriter(CALL_SID, stream=1)
 
     await recorder.finish(a.EndCall(EndReason.CALLER_HUNG_UP), bad_frames=3)
 

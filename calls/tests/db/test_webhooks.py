@@ -342,7 +342,7 @@ def test_it_tells_live_viewers_about_status_changes(
     from asgiref.sync import async_to_sync
     from channels.layers import get_channel_layer
 
-    from calls.review.live_events import LIVE_CALLS_GROUP
+    from calls.runtime.bus.live_events import LIVE_CALLS_GROUP
 
     layer = get_channel_layer()
     assert layer is not None
@@ -433,7 +433,7 @@ def test_it_waits_for_an_open_stream_to_record_why_it_ended(
         naps.append(seconds)
         Call.objects.update(end_reason=EndReason.MAX_DURATION)
 
-    monkeypatch.setattr("calls.telephony.webhooks.time.sleep", consumer_finishes)
+    monkeypatch.setattr("calls.telephony.webhooks.views.time.sleep", consumer_finishes)
 
     root = parse(signed_post(client, STREAM_ENDED, call_params()))
 
@@ -444,7 +444,7 @@ def test_it_waits_for_an_open_stream_to_record_why_it_ended(
 def test_it_apologises_when_an_open_stream_never_says_why_it_ended(
     client: Any, phone_number: PhoneNumber, monkeypatch: Any
 ) -> None:
-    from calls.telephony import webhooks
+    from calls.telephony.webhooks import views as webhooks
 
     signed_post(client, VOICE, call_params())
     Call.objects.update(stream_claimed_at=timezone.now())

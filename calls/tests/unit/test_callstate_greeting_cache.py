@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from assistants.persona import Persona
+from calls.callstate.greeting_cache import GreetingCache, GreetingKey
 from calls.callstate import SaveTranscript
 from calls.callstate.greeting_replay import CACHED_ITEM_ID, GreetingReplay
 from calls.engines.openai_realtime import RealtimeProtocol
-from calls.runtime.greeting_cache import GreetingCache, GreetingKey
 from calls.tests.support.frames import (
     mulaw_b64,
     rt_delta,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from calls.runtime.greeting_cache import (
+from calls.callstate.greeting_cache import (
     MAX_GREETING_CHARS,
     GreetingCache,
     GreetingKey,

@@ -9,6 +9,7 @@ from typing import Any
 
 from calls.callstate import TranscriptDelta
 from calls.runtime import listen
+from calls.runtime.bus.listen import listen_group, parse_listen
 from calls.runtime.listen import AudioRelay
 from calls.tests.support.frames import (
     mulaw_b64,
@@ -86,7 +87,7 @@ async def test_it_relays_batches_only_while_someone_listens() -> None:
         await runner.twilio_text(tw_media(FRAME))
     await asyncio.sleep(listen.BATCH_SECONDS * 1.5)
     ((group, message),) = published
-    assert group == listen.listen_group(runner.call_sid)
+    assert group == listen_group(runner.call_sid)
     assert message["type"] == "listen.audio" and len(message["caller"]) == 5
 
     runner.listen("viewer-1", False)
@@ -119,10 +120,10 @@ async def test_it_stops_listening_when_the_call_ends() -> None:
 
 
 def test_it_reads_listen_messages() -> None:
-    assert listen.parse_listen({"listener": "x", "on": True}) == ("x", True)
-    assert listen.parse_listen({"listener": "", "on": True}) is None
-    assert listen.parse_listen({"listener": "x", "on": "yes"}) is None
-    assert listen.listen_group("CA123") == "call-listen.CA123"
+    assert parse_listen({"listener": "x", "on": True}) == ("x", True)
+    assert parse_listen({"listener": "", "on": True}) is None
+    assert parse_listen({"listener": "x", "on": "yes"}) is None
+    assert listen_group("CA123") == "call-listen.CA123"
 
 
 async def _discard(group: str, message: dict[str, Any]) -> None:

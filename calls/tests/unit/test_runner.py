@@ -10,10 +10,7 @@ from typing import Any
 from assistants.persona import Persona
 from calls.callstate import CallState, EndCall
 from calls.callstate import actions as a
-from calls.engines.base import EngineSettings
-from calls.engines.openai_realtime import OpenAIRealtimeEngine
-from calls.runtime import control
-from calls.runtime.runner import CallRunner
+from calls.runtime.bus import control
 from calls.tests.support.frames import (
     CALL_SID,
     rt_delta,

@@ -7,7 +7,11 @@ from typing import Any
 import pytest
 from django.test import RequestFactory
 
-from calls.telephony.auth import public_url, stream_url, websocket_request_is_valid
+from calls.telephony.account.auth import (
+    public_url,
+    stream_url,
+    websocket_request_is_valid,
+)
 from calls.tests.support.twilio_signing import twilio_signature
 
 PATH = "/twilio/media-stream/abc.def/"

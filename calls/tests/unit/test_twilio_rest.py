@@ -1,4 +1,4 @@
-"""``calls.telephony.rest`` against the call simulator's REST stand-in on a local port.
+"""``calls.telephony.account.rest`` against the call simulator's REST stand-in on a local port.
 
 Nothing reaches Twilio: ``TWILIO_API_BASE_URL`` points at ``TwilioRestApi``, which
 records every request it answers, so each test can check the request really
@@ -17,9 +17,9 @@ import pytest
 from twilio.twiml.voice_response import VoiceResponse
 from websockets.asyncio.server import ServerConnection
 
-from calls.telephony import rest
-from calls.telephony.rest import TwilioRestError
-from calls.tests.unit.test_simulator_caller import (
+from calls.telephony.account import rest
+from calls.telephony.account.rest import TwilioRestError
+from calls.tests.support.fake_twilio import (
     FakeTwilioServer,
     options,
     running_fake,

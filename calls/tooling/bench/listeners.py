@@ -1,7 +1,7 @@
 """Listen-in load for the benchmark: one staff "listener" on every call.
 
 ``make bench BENCH_ARGS="--listen on"`` puts the cost of listen-in in the table:
-this joins every call's listen group on Redis (``calls.runtime.listen``), tells
+this joins every call's listen group on Redis (``calls.runtime.bus.listen``), tells
 each call's runner that someone listens (renewed like a browser does) and drains
 the batches, counting them. ``--listen off`` runs the same scenarios on Redis with
 nobody listening: the baseline. No Django: channels_redis is used directly.
@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 from typing import Any
 
-RENEW_S = 5.0  # calls.runtime.listen.RENEW_SECONDS
+RENEW_S = 5.0  # calls.runtime.bus.listen.RENEW_SECONDS
 
 
 class Listeners:

@@ -1,6 +1,6 @@
 """A local stand-in for Twilio's REST API: the Call resource this project uses.
 
-``TwilioRestApi`` serves, on a thread, what ``calls.telephony.rest`` sends:
+``TwilioRestApi`` serves, on a thread, what ``calls.telephony.account.rest`` sends:
 
 - ``GET  /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json`` (fetch)
 - ``POST /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json`` with the form

@@ -1,4 +1,7 @@
-"""CallRecorder: one call's database and live-view writes, off the audio path.
+"""CallLogWriter: one call's database and live-view writes, off the audio path.
+
+It writes the call's log (status, transcript rows, latency, usage, the end);
+the audio recording is ``CallRecording``'s.
 
 The runner hands it the call state's bookkeeping actions (transcript rows,
 latency, usage, the call starting); one writer task performs them in order
@@ -27,9 +30,20 @@ from typing import Any, TypeVar
 from channels.db import database_sync_to_async as db
 from django.db import DatabaseError
 
-from calls import redaction, services
 from calls.callstate import actions as a
-from calls.review import live_events
+from calls.privacy import redaction
+from calls.runtime.bus import live_events
+from calls.services.lifecycle import (
+    call_finish,
+    call_heartbeat,
+    call_mark_started,
+    call_note_error,
+    call_record_end_reason,
+)
+from calls.services.routing import call_assistant_add
+from calls.services.transcript import transcript_entry_add, transcript_entry_set_latency
+from calls.services.transfer import call_record_control
+from calls.services.usage import call_add_usage
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +89,7 @@ def lost_writes_sentence(lost: Counter[str]) -> str:
     return f"{total} {noun} lost during a database outage ({', '.join(parts)})."
 
 
-class CallRecorder:
+class CallLogWriter:
     def __init__(
         self,
         call_sid: str,
@@ -163,7 +177,7 @@ class CallRecorder:
         """Say on the call what was lost, now that the database answers."""
         sentence = lost_writes_sentence(self.lost)
         try:
-            await db(services.call_note_error)(call_sid=self.call_sid, note=sentence)
+            await db(call_note_error)(call_sid=self.call_sid, note=sentence)
         except DatabaseError as exc:
             logger.warning(
                 "call %s: could not record lost writes yet (%s)",
@@ -177,8 +191,10 @@ class CallRecorder:
     async def _write(self, action: Write) -> None:
         sid = self.call_sid
         if isinstance(action, a.SaveTranscript):
-            entry = await db(services.transcript_entry_add)(
-                call_sid=sid, **self._redacted(action.kwargs())
+            # Redacted in the database thread, not on the event loop: a tool
+            # answer may be long, and the loop carries every call's audio.
+            entry = await db(_add_redacted_entry)(
+                call_sid=sid, row=action.kwargs(), kinds=self.redacting()
             )
             await live_events.publish_transcript(sid, live_events.entry_payload(entry))
         elif isinstance(action, a.TranscriptDelta):
@@ -188,19 +204,17 @@ class CallRecorder:
             if not self.redacting():
                 await live_events.publish_delta(sid, action.seq, action.text)
         elif isinstance(action, a.SetLatency):
-            await db(services.transcript_entry_set_latency)(
-                call_sid=sid, **action.kwargs()
-            )
+            await db(transcript_entry_set_latency)(call_sid=sid, **action.kwargs())
         elif isinstance(action, a.AddUsage):
-            await db(services.call_add_usage)(call_sid=sid, usage=dict(action.usage))
+            await db(call_add_usage)(call_sid=sid, usage=dict(action.usage))
         elif isinstance(action, a.CallStarted):
-            call = await db(services.call_mark_started)(
+            call = await db(call_mark_started)(
                 call_sid=sid, stream_sid=action.stream_sid
             )
             payload = live_events.call_payload(call)
             await live_events.publish_call(payload, state="started")
         elif isinstance(action, a.AssistantJoined):
-            await db(services.call_assistant_add)(call_sid=sid, **action.kwargs())
+            await db(call_assistant_add)(call_sid=sid, **action.kwargs())
 
     def redacting(self) -> frozenset[str]:
         """The kinds redacted from now on. A handoff adds the new assistant's and
@@ -208,15 +222,9 @@ class CallRecorder:
         self._redacting |= frozenset(self._redact())
         return self._redacting
 
-    def _redacted(self, row: dict[str, Any]) -> dict[str, Any]:
-        if kinds := self.redacting():
-            for field in ("text", "tool_arguments"):
-                row[field] = redaction.redact(row[field], kinds)
-        return row
-
     async def heartbeat(self) -> None:
         try:
-            await db(services.call_heartbeat)(call_sid=self.call_sid)
+            await db(call_heartbeat)(call_sid=self.call_sid)
         except DatabaseError as exc:
             logger.warning(
                 "call %s: could not record a heartbeat (%s)",
@@ -234,7 +242,7 @@ class CallRecorder:
         """
         try:
             if end.ended_by or end.transfer_to:
-                await db(services.call_record_control)(
+                await db(call_record_control)(
                     call_sid=self.call_sid,
                     end_reason=end.reason,
                     ended_by=end.ended_by,
@@ -242,7 +250,7 @@ class CallRecorder:
                     stream=self.stream,
                 )
             else:
-                await db(services.call_record_end_reason)(
+                await db(call_record_end_reason)(
                     call_sid=self.call_sid,
                     end_reason=end.reason,
                     error=end.error,
@@ -256,7 +264,7 @@ class CallRecorder:
         try:
             call = await self._retrying(
                 "call end",
-                lambda: db(services.call_finish)(
+                lambda: db(call_finish)(
                     call_sid=self.call_sid,
                     end_reason=end.reason,
                     error=end.error,
@@ -277,3 +285,14 @@ class CallRecorder:
             )
         except Exception:
             logger.exception("call %s: could not record the end", self.call_sid)
+
+
+def _add_redacted_entry(
+    *, call_sid: str, row: dict[str, Any], kinds: frozenset[str]
+) -> Any:
+    """A transcript row written with the given kinds redacted from its text and
+    tool arguments (run in a worker thread)."""
+    if kinds:
+        for field in ("text", "tool_arguments"):
+            row[field] = redaction.redact(row[field], kinds)
+    return transcript_entry_add(call_sid=call_sid, **row)

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 
-from calls.telephony.auth import host_is_allowed
+from calls.websecurity.hosts import host_is_allowed
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 

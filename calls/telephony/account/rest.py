@@ -14,7 +14,6 @@ refused or could not be reached, is a ``TwilioRestError`` whose message names th
 call and Twilio's error code but never a credential or a phone number.
 
 Reference: https://www.twilio.com/docs/voice/api/call-resource#update-a-call-resource
-and /work/shared/reference/call-control.md section 2.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """A per-assistant cache of the greeting's audio, so the next call need not wait.
 
-The greeting costs a Realtime round trip (connection accepted, then the model's
-first audio: about 600 ms in ``make bench-greeting``). Its audio only depends on
+The greeting costs an engine round trip (connection accepted, then the model's
+first audio; ``make bench-greeting`` measures it). Its audio only depends on
 the greeting text, the voice, the model and the engine (``GreetingKey``), so one
 call's greeting can be captured (``capture``: every audio chunk of the greeting
 response, in order, then ``finish``) and the next call with the same key can play
@@ -9,7 +9,7 @@ it from memory at Twilio's ``start`` while the engine is only told the greeting
 was said. A changed key (the assistant was edited) drops the old entry.
 
 The call's side is ``calls.callstate.greeting_replay`` (on with the
-``GREETING_CACHE`` setting; README, Performance, Greeting delay).
+``GREETING_CACHE`` setting).
 Pure and process-local: no Django, no I/O; one cache per server process.
 """
 

@@ -20,12 +20,20 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
 from assistants.models import Assistant
-from calls import services
 from calls.callstate.continuation import TRANSFER_UNANSWERED
+from calls.conf import app_settings
 from calls.models import FINAL_STATUSES, Call, EndReason
-from calls.review import live_events
+from calls.runtime.bus import live_events
+from calls.services.lifecycle import call_update_status
+from calls.services.routing import call_route
+from calls.services.transfer import call_record_dial
 from calls.telephony import stream_token, twiml
-from calls.telephony.auth import public_url, stream_url, twilio_params, twilio_webhook
+from calls.telephony.account.auth import (
+    public_url,
+    stream_url,
+    twilio_params,
+    twilio_webhook,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +60,7 @@ def voice(request: HttpRequest) -> HttpResponse:
     """A call came in: route it to an assistant and connect the media stream."""
     params = twilio_params(request)
     call_sid = params.get("CallSid", "")
-    routing = services.call_route(
+    routing = call_route(
         call_sid=call_sid,
         from_number=params.get("From", ""),
         to_number=params.get("To", ""),
@@ -71,7 +79,7 @@ def status(request: HttpRequest) -> HttpResponse:
     """Twilio's call status callback: record progress, tell live viewers."""
     params = twilio_params(request)
     call_sid = params.get("CallSid", "")
-    call = services.call_update_status(
+    call = call_update_status(
         call_sid=call_sid,
         status=params.get("CallStatus", ""),
         duration_seconds=_int_or_none(params.get("CallDuration")),
@@ -114,7 +122,7 @@ def dial_action(request: HttpRequest) -> HttpResponse:
     call_sid = params.get("CallSid", "")
     dial_status = params.get("DialCallStatus", "")
     _finished_stream(call_sid)
-    stream = services.call_record_dial(
+    stream = call_record_dial(
         call_sid=call_sid,
         dial_status=dial_status,
         # The caller hung up while it rang: Twilio ignores this answer.
@@ -156,7 +164,7 @@ def _connect(
     token = stream_token.mint(
         call_sid=call_sid,
         secret=settings.SECRET_KEY,
-        ttl_seconds=settings.STREAM_TOKEN_TTL_SECONDS,
+        ttl_seconds=app_settings().stream_token_ttl_seconds,
         now=time.time(),
         stream=stream,
         reason=reason,

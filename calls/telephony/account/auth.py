@@ -22,13 +22,13 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.http.request import split_domain_port, validate_host
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from twilio.request_validator import RequestValidator
 
 from calls.telephony import identifiers
-from voiceassistant.logging_filters import redact
+from calls.telephony.log_redaction import redact
+from calls.websecurity.hosts import host_is_allowed
 
 logger = logging.getLogger(__name__)
 
@@ -146,19 +146,6 @@ def websocket_request_is_valid(scope: Mapping[str, Any]) -> bool:
     if query:
         url += "?" + query.decode("latin-1")
     return RequestValidator(settings.TWILIO_AUTH_TOKEN).validate(url, {}, signature)
-
-
-def host_is_allowed(host: str) -> bool:
-    """Is ``host`` (a Host header, port included) one ``ALLOWED_HOSTS`` accepts?
-
-    The same rule as ``HttpRequest.get_host()``: with DEBUG on and no
-    ALLOWED_HOSTS, the local names are allowed.
-    """
-    domain, _port = split_domain_port(host)
-    allowed = list(settings.ALLOWED_HOSTS)
-    if settings.DEBUG and not allowed:
-        allowed = [".localhost", "127.0.0.1", "[::1]"]
-    return bool(domain) and validate_host(domain, allowed)
 
 
 def _websocket_origin(host: str) -> str:

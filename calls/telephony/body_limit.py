@@ -5,8 +5,7 @@ reads a whole body into memory (then a temporary file) before any view or
 signature check runs, so an unsigned 256 MB POST would be buffered first. This
 ASGI wrapper answers 413 from ``Content-Length`` alone, before the body is read;
 a body without ``Content-Length`` (chunked) is counted as it arrives and refused
-once it passes the limit. The proxy in front should cap bodies too (README,
-Production notes).
+once it passes the limit. The proxy in front should cap bodies too.
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ prints ``/twilio/media-stream/<redacted>/`` instead:
 - ``install_daphne_access_log_redaction()`` for daphne, whose access log is not a
   logger but a stream it writes itself: called from ``voiceassistant.asgi``, which
   daphne imports before it builds its access logger.
+
+``RedactTokensFilter`` is named in the settings' ``LOGGING``.
 """
 
 from __future__ import annotations
