@@ -12,20 +12,37 @@ WORKERS ?= 1
 # The demo call's engine: openai-realtime or openai-live (`make demo ENGINE=openai-live`).
 ENGINE ?= openai-realtime
 SERVER ?= uvicorn
+DOCS_ADDR ?= 127.0.0.1:8001
 # The PostgreSQL and Redis servers the second test pass uses (the CI machine's).
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: help install install-dev run serve migrate superuser test test-sqlite \
+.PHONY: help install install-dev run serve migrate superuser test test-fast test-sqlite test-bench docs docs-build \
 	test-postgres lint typecheck fmt migrations-check demo bench bench-connect bench-greeting up clean
 
 help:
-	@echo "make run      set up, migrate and serve on HOST:PORT (default 127.0.0.1:8000)"
-	@echo "make test     set up and run lint, type check, migration check and the whole suite"
-	@echo "make serve   the production server (uvicorn); WORKERS=2 for two processes (needs REDIS_URL)"
-	@echo "make demo     one simulated call end to end, offline (ENGINE=openai-live for GPT-Live)"
-	@echo "make bench    the bridge benchmark (see README, Performance)"
-	@echo "make superuser   create an admin login"
+	@echo "make run              set up, migrate and serve on HOST:PORT (default 127.0.0.1:8000)"
+	@echo "make serve            the production server (uvicorn); WORKERS=2 for two processes (needs REDIS_URL)"
+	@echo "make demo             one simulated call end to end, offline (ENGINE=openai-live for GPT-Live)"
+	@echo "make superuser        create an admin login"
+	@echo "make test             set up and run lint, type check, migration check and the whole suite"
+	@echo "make test-fast        unit and database tests (SQLite, then PostgreSQL when it answers): run between edits"
+	@echo "make test-sqlite      every test level on SQLite (benchmark measurements left out)"
+	@echo "make test-postgres    the database and end-to-end levels on PostgreSQL (TEST_POSTGRES_URL)"
+	@echo "make test-bench       the benchmark measurements that make test leaves out"
+	@echo "make lint             ruff check and ruff format --check"
+	@echo "make typecheck        mypy"
+	@echo "make fmt              ruff check --fix and ruff format"
+	@echo "make migrations-check fail when a model change has no migration"
+	@echo "make bench            the bridge benchmark (see README, Performance)"
+	@echo "make bench-connect    time to the greeting, engine leg opened at the upgrade vs at start"
+	@echo "make bench-greeting   Twilio's start to the first greeting audio, greeting cache on vs off"
+	@echo "make install          create .venv and install the runtime requirements"
+	@echo "make install-dev      the runtime and the development requirements"
+	@echo "make migrate          apply the database migrations"
+	@echo "make up               docker compose up --build"
+	@echo "make clean            remove .venv, var/ and the tool caches"
+	@echo "make docs             serve the documentation site on http://127.0.0.1:8001"
 
 $(PY):
 	$(PYTHON_BIN) -m venv $(VENV)
@@ -67,6 +84,14 @@ lint: install-dev
 typecheck: install-dev
 	$(VENV)/bin/mypy
 
+# The documentation site (docs/, mkdocs.yml). --strict: a broken link fails.
+docs-build: install-dev
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+
+# Serves the site with live reload on DOCS_ADDR (default 127.0.0.1:8001).
+docs: install-dev
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve --dev-addr $(DOCS_ADDR)
+
 fmt: install-dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
@@ -74,21 +99,36 @@ fmt: install-dev
 migrations-check: install-dev
 	$(PY) manage.py makemigrations --check --dry-run
 
-test-sqlite: install-dev
-	DATABASE_URL= REDIS_URL= $(PY) -m pytest
+# The test levels: <app>/tests/unit, db, e2e and browser. The benchmark
+# measurements (marked bench) stay out of make test; make test-bench runs them.
+UNIT_LEVEL := assistants/tests/unit calls/tests/unit voiceassistant/tests/unit
+DB_LEVEL := assistants/tests/db calls/tests/db voiceassistant/tests/db
+# What the PostgreSQL pass runs: the levels that touch the database.
+PG_TESTS ?= $(DB_LEVEL) calls/tests/e2e
 
-# PostgreSQL pass: only the tests that touch the database. Mandatory when CI=true;
+test-sqlite: install-dev
+	DATABASE_URL= REDIS_URL= $(PY) -m pytest -m "not bench"
+
+# What a developer runs between edits: no server processes, no browser.
+test-fast: install-dev
+	DATABASE_URL= REDIS_URL= $(PY) -m pytest -p no:cacheprovider -q $(UNIT_LEVEL) $(DB_LEVEL)
+	@$(MAKE) --no-print-directory test-postgres PG_TESTS="$(DB_LEVEL)"
+
+test-bench: install-dev
+	DATABASE_URL= REDIS_URL= $(PY) -m pytest -p no:cacheprovider -m bench
+
+# PostgreSQL pass: the levels that touch the database (PG_TESTS). Mandatory when CI=true;
 # skipped with a message when no server answers on a developer's machine.
 test-postgres: install-dev
 	@if $(PY) -m voiceassistant.services_probe postgres "$(TEST_POSTGRES_URL)"; then \
-		DATABASE_URL="$(TEST_POSTGRES_URL)" CONN_MAX_AGE=0 REDIS_URL= $(PY) -m pytest -m "not browser" -p no:cacheprovider; \
+		DATABASE_URL="$(TEST_POSTGRES_URL)" CONN_MAX_AGE=0 REDIS_URL= $(PY) -m pytest -m "not browser and not bench" -p no:cacheprovider -q $(PG_TESTS); \
 	elif [ "$$CI" = "true" ]; then \
 		echo "PostgreSQL is required when CI=true but $(TEST_POSTGRES_URL) does not answer"; exit 1; \
 	else \
 		echo "SKIPPED the PostgreSQL pass: no server at $(TEST_POSTGRES_URL)"; \
 	fi
 
-test: lint typecheck migrations-check test-sqlite test-postgres
+test: lint typecheck migrations-check docs-build test-sqlite test-postgres
 
 demo: migrate
 	$(PY) manage.py demo_call --site-url http://localhost:$(PORT) --engine $(ENGINE)
