@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 from assistants.redaction_names import REDACTION_KINDS
-from assistants.tools import BUILT_IN_NAMES
+from calls.egress.addresses import Destinations
+from calls.vocabulary.tools import BUILT_IN_NAMES
 
 KEYPAD_KEYS = ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#")
 # The seven JSON Schema type names (draft 2020-12, "type" keyword).
@@ -55,11 +55,10 @@ def name_clashes(
     return problems
 
 
-def url_problem(url: str) -> str:
-    scheme = urlsplit(url).scheme.lower()
-    if scheme not in ("http", "https"):
-        return "must be an http:// or https:// URL."
-    return ""
+def url_problem(url: str, destinations: Destinations) -> str:
+    """Why a webhook tool may not call ``url``: not http(s), user information in
+    it, or an internal address the deployment has not allowed."""
+    return destinations.url_problem(url)
 
 
 def parameters_problem(schema: Any) -> str:

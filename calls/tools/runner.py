@@ -18,9 +18,10 @@ from typing import Any
 
 import aiohttp
 
-from assistants.tools import WebhookTool
 from calls.callstate.actions import TOOL_ERROR, RunTool, ToolResult
+from calls.egress.addresses import Destinations
 from calls.tools.webhooks import WebhookCall, call_webhook, error_output
+from calls.vocabulary.tools import WebhookTool
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class WebhookTools:
         caller_number: str,
         session: aiohttp.ClientSession | None = None,
         post: Poster = call_webhook,
+        destinations: Destinations | None = None,
     ) -> None:
         self.tools = {tool.name: tool for tool in webhooks}
         self._secrets = dict(secrets)
@@ -46,6 +48,7 @@ class WebhookTools:
         self.caller_number = caller_number
         self._session = session
         self._post = post
+        self._destinations = destinations or Destinations()
 
     def __contains__(self, name: object) -> bool:
         return name in self.tools
@@ -83,6 +86,7 @@ class WebhookTools:
             assistant=self.assistant,
             caller_number=self.caller_number,
             timeout_seconds=tool.timeout_seconds,
+            destinations=self._destinations,
         )
         return await self._post(request, session=self._session)
 

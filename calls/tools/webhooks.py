@@ -33,10 +33,14 @@ from standardwebhooks import Webhook
 
 from calls.callstate.actions import TOOL_ERROR, TOOL_OK, TOOL_TIMEOUT, ToolResult
 from calls.callstate.tool_calls import output
+from calls.egress.addresses import Destinations, Refused
+from calls.egress.resolver import GuardedResolver
 
 logger = logging.getLogger(__name__)
 
 MAX_OUTPUT_BYTES = 16 * 1024
+# The policy with nothing internal allowed: a request built without one is strict.
+STRICT = Destinations()
 USER_AGENT = "voiceassistant-webhook-tools/1"
 # What the model gets for a 2xx answer without a body (e.g. 204).
 EMPTY_OUTPUT = '{"ok": true}'
@@ -54,6 +58,8 @@ class WebhookCall:
     assistant: str
     caller_number: str
     timeout_seconds: float = 5.0
+    # Where the request may go: public addresses, plus the deployment's list.
+    destinations: Destinations = STRICT
 
     def payload(self) -> bytes:
         body = {
@@ -137,6 +143,11 @@ async def _post(
     parts = urlsplit(call.url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise _Failure(f"the {call.tool} tool is misconfigured (its URL is not http)")
+    if call.destinations.url_problem(call.url):
+        logger.warning("webhook tool %s: URL refused (internal address)", call.tool)
+        raise _Failure(
+            f"the {call.tool} tool is misconfigured (its URL is not allowed)"
+        )
     body = call.payload()
     try:
         headers = signed_headers(call.secret, body, message_id=message_id)
@@ -152,14 +163,27 @@ async def _post(
             if session is not None:
                 return await _exchange(session, call, body, headers)
             # No proxies from the environment: the URL is exactly where it goes.
+            # Every address the host resolves to is checked as it is connected.
+            connector = aiohttp.TCPConnector(
+                resolver=GuardedResolver(call.destinations)
+            )
             async with aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=timeout), trust_env=False
+                connector=connector,
+                timeout=aiohttp.ClientTimeout(total=timeout),
+                trust_env=False,
             ) as own:
                 return await _exchange(own, call, body, headers)
     except TimeoutError as exc:
         raise _Failure(
             f"the {call.tool} tool did not answer within {timeout:g} seconds",
             TOOL_TIMEOUT,
+        ) from exc
+    except Refused as exc:
+        logger.warning(
+            "webhook tool %s: refused at connect (internal address)", call.tool
+        )
+        raise _Failure(
+            f"the {call.tool} tool is misconfigured (its URL is not allowed)"
         ) from exc
     except aiohttp.ClientError as exc:
         logger.debug("webhook tool %s: %r", call.tool, exc)

@@ -29,15 +29,15 @@ import pytest
 from aiohttp import web
 from standardwebhooks import Webhook
 
-from assistants.tools import WebhookTool
 from assistants.webhook_secrets import generate_secret
 from calls.callstate.actions import TOOL_ERROR, TOOL_OK, TOOL_TIMEOUT, RunTool
-from calls.tests.unit.test_simulator_realtime import (
+from calls.tests.support.realtime_client import (
     configure,
     open_session,
     recv_until,
     send_audio,
 )
+from calls.egress.addresses import Destinations
 from calls.tooling.simulators import audio
 from calls.tooling.simulators.realtime_server import RealtimeSimulator
 from calls.tooling.simulators.realtime_server.tool_script import ScriptedToolCall
@@ -50,10 +50,13 @@ from calls.tools.webhooks import (
     call_webhook,
     signed_headers,
 )
+from calls.vocabulary.tools import WebhookTool
 
 ROOT = Path(__file__).resolve().parents[3]
 SECRET = generate_secret()
 CALLER = "+15557654321"
+# The echo server listens on this machine: an internal address the tests allow.
+LOOPBACK = Destinations.from_entries(["127.0.0.1/32", "::1/128"])
 
 
 @pytest.fixture
@@ -76,6 +79,7 @@ def tools_for(url: str, *, secret: str = SECRET, timeout: int = 5) -> WebhookToo
         call_sid="CA123",
         assistant="Front desk",
         caller_number=CALLER,
+        destinations=LOOPBACK,
     )
 
 
@@ -93,6 +97,7 @@ def call(url: str, **overrides: Any) -> WebhookCall:
         "assistant": "Front desk",
         "caller_number": CALLER,
         "timeout_seconds": 5,
+        "destinations": LOOPBACK,
     }
     return WebhookCall(**(fields | overrides))
 
