@@ -3,59 +3,89 @@
 One module for every environment. With no variables at all it boots for local work:
 DEBUG on, a SQLite file database and the in-memory channel layer. Production sets
 ``DATABASE_URL`` (PostgreSQL), ``REDIS_URL`` (shared channel layer for several
-processes), ``SECRET_KEY``, ``PUBLIC_BASE_URL`` and the provider keys. Every variable
-is listed in ``.env.example``.
+processes), ``SECRET_KEY``, ``ALLOWED_HOSTS``, ``PUBLIC_BASE_URL`` and the engine
+keys. Every variable is listed in ``.env.example``.
+
+Sections: environment, Django core, database, channel layer, security, static files
+and storage, logging, then the product's own knobs (read by the code through the
+typed ``calls.conf.app_settings()``). A value that cannot be used is not raised here:
+``voiceassistant.environment`` records it and ``voiceassistant.checks`` reports it,
+one line per variable, when ``check``, ``migrate``, ``runserver`` or ``serve`` start.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import os
 from pathlib import Path
 
 import environ
-from django.core.exceptions import ImproperlyConfigured
 
+from calls.egress.addresses import Destinations
 from voiceassistant.channel_layers import in_memory_channel_layer, redis_channel_layer
+from voiceassistant.environment import Environment
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
-# An optional .env file beside manage.py; real environment variables win. Read
-# only when present: without one, the defaults serve local work, and serve_info
-# mentions the missing file only where it matters (no OPENAI_API_KEY).
-if (BASE_DIR / ".env").is_file():
-    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# --- Environment -------------------------------------------------------------------
 
-DEBUG = env.bool("DEBUG", default=True)
+env = Environment()
+# An optional file of variables beside manage.py; real environment variables win.
+# ENV_FILE names another one, relative to manage.py's folder (/dev/null: none, as
+# the tests that start a process with an environment of their own use).
+ENV_FILE = env.text("ENV_FILE", default=".env")
+if (BASE_DIR / ENV_FILE).is_file():
+    environ.Env.read_env(BASE_DIR / ENV_FILE, overwrite=False)
+elif ENV_FILE not in (".env", os.devnull):
+    env.problem("ENV_FILE", f"is {ENV_FILE!r}, which is not a file", ".env")
 
-SECRET_KEY = env.str("SECRET_KEY", default="")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "SECRET_KEY is not set. With DEBUG off the server refuses to start "
-            "without one: set SECRET_KEY to a long random string (see .env.example)."
-        )
-    SECRET_KEY = "insecure-development-key-do-not-use-in-production"
+# --- Django core -------------------------------------------------------------------
+
+# An unreadable DEBUG counts as off: the checks then stop a server that was meant
+# to be a development one, rather than start a production one with DEBUG on.
+DEBUG = env.flag("DEBUG", default=True, invalid=False)
+
 # Django's own deploy check wants 50+ characters; a short key signs sessions and
-# stream tokens that can be guessed, so production refuses it outright.
+# stream tokens that can be guessed, so production refuses it. A missing or short
+# key is reported by the checks and left empty, which Django refuses to use, so no
+# server can sign anything with it even when started without its checks.
 MIN_SECRET_KEY_LENGTH = 50
-if not DEBUG and len(SECRET_KEY) < MIN_SECRET_KEY_LENGTH:
-    raise ImproperlyConfigured(
-        f"SECRET_KEY is {len(SECRET_KEY)} characters long; with DEBUG off it must "
-        f"be at least {MIN_SECRET_KEY_LENGTH}. Generate one with: python -c "
-        '"import secrets; print(secrets.token_urlsafe(50))"'
+_KEY_EXAMPLE = '"$(python -c "import secrets; print(secrets.token_urlsafe(50))")"'
+SECRET_KEY = env.text("SECRET_KEY")
+if DEBUG and not SECRET_KEY:
+    SECRET_KEY = "insecure-development-key-do-not-use-in-production"
+elif not SECRET_KEY:
+    env.problem(
+        "SECRET_KEY",
+        "is not set; with DEBUG off it must be, to sign sessions and stream tokens",
+        _KEY_EXAMPLE,
     )
+elif not DEBUG and len(SECRET_KEY) < MIN_SECRET_KEY_LENGTH:
+    env.problem(
+        "SECRET_KEY",
+        f"is {len(SECRET_KEY)} characters long; with DEBUG off it must be at least "
+        f"{MIN_SECRET_KEY_LENGTH}",
+        _KEY_EXAMPLE,
+    )
+    SECRET_KEY = ""
 
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"] if DEBUG else [])
+# With DEBUG off and no hosts every request is refused (400): voiceassistant.checks
+# stops the server with the variable to set.
+ALLOWED_HOSTS = env.items("ALLOWED_HOSTS", default=["*"] if DEBUG else [])
 
 # The https origin Twilio uses to reach this server, e.g. https://voice.example.com.
 # Signatures are computed over it, and stream URLs are built from it, so it must be
 # the public address when the server sits behind a TLS-terminating proxy.
-PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="").rstrip("/")
+PUBLIC_BASE_URL = env.url(
+    "PUBLIC_BASE_URL",
+    default="",
+    schemes=("https", "http"),
+    example="https://voice.example.com",
+).rstrip("/")
 if PUBLIC_BASE_URL:
     CSRF_TRUSTED_ORIGINS = [PUBLIC_BASE_URL]
 
 INSTALLED_APPS = [
-    "daphne",  # must precede staticfiles so its runserver serves ASGI
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -64,19 +94,25 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "channels",
+    "voiceassistant.apps.VoiceAssistantConfig",
     "assistants",
     "calls",
 ]
+# daphne's app makes `manage.py runserver` serve ASGI (WebSockets included); it
+# must precede staticfiles. Only development runs runserver: `make run` starts the
+# daphne command and production `serve` runs uvicorn, neither needs the app.
+if DEBUG:
+    INSTALLED_APPS.insert(0, "daphne")
 # The dev-tools app (simulators, benchmark, demo commands): with DEBUG on unless
 # DEVTOOLS=false, or when DEVTOOLS=true; the production image has no copy of it.
-DEVTOOLS = env.bool("DEVTOOLS", default=DEBUG)
+DEVTOOLS = env.flag("DEVTOOLS", default=DEBUG)
 if DEVTOOLS:
     INSTALLED_APPS.append("calls.tooling.apps.DevToolsConfig")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # daphne serves no static files: WhiteNoise serves the admin's and ours, from
-    # the apps directly (no collectstatic needed for `make run`) or STATIC_ROOT.
+    # No server here serves static files: WhiteNoise serves the admin's and ours,
+    # from the apps directly (no collectstatic needed for `make run`) or STATIC_ROOT.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -108,19 +144,41 @@ TEMPLATES = [
     },
 ]
 
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+# The product's own sign-in page (voiceassistant/urls.py); after it, the call log.
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.text("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The port `make run`, serve and serve_info listen on.
+PORT = env.integer("PORT", default=8000, minimum=1, example=8000)
+
+# --- Database ----------------------------------------------------------------------
+
 # An empty DATABASE_URL counts as unset (the Makefile's SQLite pass clears it).
 DATABASES = {
-    "default": env.db_url_config(
-        env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+    "default": env.database(
+        "DATABASE_URL",
+        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        example="postgres://voice:password@db.example.com:5432/voice",
     )
 }
+TEST_DATABASE_NAME = env.text("TEST_DATABASE_NAME")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     (BASE_DIR / "var").mkdir(exist_ok=True)
     # Tests use a file too: database_sync_to_async runs on other threads, which an
     # in-memory SQLite database would not share.
     DATABASES["default"]["TEST"] = {
-        "NAME": env.str("TEST_DATABASE_NAME", default="")
-        or str(BASE_DIR / "var" / "test.sqlite3")
+        "NAME": TEST_DATABASE_NAME or str(BASE_DIR / "var" / "test.sqlite3")
     }
     # IMMEDIATE: every transaction takes the write lock when it begins, so a
     # read-then-write (call_finish) waits for the busy timeout instead of failing
@@ -128,107 +186,49 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     )
-else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+elif DATABASES["default"]["ENGINE"] != "django.db.backends.dummy":
+    DATABASES["default"]["CONN_MAX_AGE"] = env.integer(
+        "CONN_MAX_AGE", default=60, example=60
+    )
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    if env.str("TEST_DATABASE_NAME", default=""):
-        DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME")}
+    if TEST_DATABASE_NAME:
+        DATABASES["default"]["TEST"] = {"NAME": TEST_DATABASE_NAME}
 
-REDIS_URL = env.str("REDIS_URL", default="")
+# --- Channel layer -----------------------------------------------------------------
+
+# Redis, shared by every process (several processes need it); unset, each process
+# has its own in-memory layer.
+REDIS_URL = env.url(
+    "REDIS_URL",
+    default="",
+    schemes=("redis", "rediss", "unix"),
+    example="redis://127.0.0.1:6379/0",
+)
 CHANNEL_LAYERS = {
     "default": redis_channel_layer(REDIS_URL)
     if REDIS_URL
     else in_memory_channel_layer()
 }
 
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-]
-
-LANGUAGE_CODE = "en-us"
-TIME_ZONE = env.str("TIME_ZONE", default="UTC")
-USE_I18N = True
-USE_TZ = True
-
-STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
-# Call recordings are served only through an authenticated view, never a
-# public media URL (calls.review); MEDIA_URL is left unset for that reason.
-MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "media"))
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    "recordings": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(MEDIA_ROOT)},
-    },
-}
-# Recordings (assistants with recording_enabled): spooled here while the call
-# runs (a crash loses at most RECORDING_FLUSH_SECONDS), then saved to
-# STORAGES["recordings"]. RECORDING_CODEC: mulaw (0.96 MB a minute; Chromium and
-# Safari play it) or pcm16 (1.92 MB a minute; every browser).
-# Inside MEDIA_ROOT by default so the spool lives on the same (Docker) volume;
-# it is never served: recordings go out through the authenticated view only.
-RECORDING_SPOOL_DIR = env.path(
-    "RECORDING_SPOOL_DIR", default=str(MEDIA_ROOT) + "/spool"
-)
-RECORDING_CODEC = env.str("RECORDING_CODEC", default="mulaw")
-if RECORDING_CODEC not in ("mulaw", "pcm16"):
-    from django.core.exceptions import ImproperlyConfigured
-
-    raise ImproperlyConfigured("RECORDING_CODEC must be mulaw or pcm16")
-RECORDING_FLUSH_SECONDS = env.float("RECORDING_FLUSH_SECONDS", default=5.0)
-# S3-compatible storage for recordings instead of MEDIA_ROOT: set the bucket
-# (needs django-storages, pinned, and boto3, an optional install: pip install boto3).
-RECORDINGS_S3_BUCKET = env.str("RECORDINGS_S3_BUCKET", default="")
-if RECORDINGS_S3_BUCKET:
-    import importlib.util
-
-    if importlib.util.find_spec("storages") is None or (
-        importlib.util.find_spec("boto3") is None
-    ):
-        from django.core.exceptions import ImproperlyConfigured
-
-        raise ImproperlyConfigured(
-            "RECORDINGS_S3_BUCKET is set but django-storages or boto3 is not "
-            "installed: pip install django-storages==1.14.6 boto3"
-        )
-    STORAGES["recordings"] = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": RECORDINGS_S3_BUCKET,
-            "endpoint_url": env.str("RECORDINGS_S3_ENDPOINT_URL", default="") or None,
-            "region_name": env.str("RECORDINGS_S3_REGION", default="") or None,
-            "location": env.str("RECORDINGS_S3_PREFIX", default=""),
-            # Credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (boto3's own).
-            "default_acl": "private",
-            "file_overwrite": False,
-        },
-    }
-WHITENOISE_USE_FINDERS = True
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-
-# The product's own sign-in page (voiceassistant/urls.py); after it, the call log.
-LOGIN_URL = "/accounts/login/"
-LOGIN_REDIRECT_URL = "/"
-LOGOUT_REDIRECT_URL = "/accounts/login/"
+# --- Security ----------------------------------------------------------------------
 
 if not DEBUG:
     # Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
-    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
+    SESSION_COOKIE_SECURE = env.flag("SESSION_COOKIE_SECURE", default=True)
+    CSRF_COOKIE_SECURE = env.flag("CSRF_COOKIE_SECURE", default=True)
     # Plain-http requests the proxy forwards are redirected to https (Twilio and
     # browsers only ever use https; /healthz probes from the proxy are exempt).
-    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_SSL_REDIRECT = env.flag("SECURE_SSL_REDIRECT", default=True)
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     # Browsers remember to use https only; a year, as Django's deploy check asks.
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
+    SECURE_HSTS_SECONDS = env.integer(
+        "SECURE_HSTS_SECONDS", default=31_536_000, example=31_536_000
+    )
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.flag(
         "SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True
     )
-    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    SECURE_HSTS_PRELOAD = env.flag("SECURE_HSTS_PRELOAD", default=False)
     if not SECURE_HSTS_PRELOAD:
         # Preloading is a deliberate, hard-to-undo opt-in, not a default: the
         # deploy check's reminder about it (W021) is silenced until it is chosen.
@@ -236,7 +236,7 @@ if not DEBUG:
 
 # Content-Security-Policy (django-csp): the pages load scripts, styles, images and
 # the live view's WebSocket from this origin only; nothing may frame them.
-CSP_ENABLED = env.bool("CSP_ENABLED", default=True)
+CSP_ENABLED = env.flag("CSP_ENABLED", default=True)
 if CSP_ENABLED:
     INSTALLED_APPS.append("csp")
     MIDDLEWARE.insert(1, "csp.middleware.CSPMiddleware")
@@ -255,7 +255,53 @@ if CSP_ENABLED:
         }
     }
 
-LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# --- Static files, media and storage -----------------------------------------------
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+WHITENOISE_USE_FINDERS = True
+# Call recordings are served only through an authenticated view, never a
+# public media URL (calls.review); MEDIA_URL is left unset for that reason.
+MEDIA_ROOT = env.text("MEDIA_ROOT", default=str(BASE_DIR / "media"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "recordings": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(MEDIA_ROOT)},
+    },
+}
+# S3-compatible storage for recordings instead of MEDIA_ROOT: set the bucket
+# (needs django-storages, pinned, and boto3, an optional install: pip install boto3).
+RECORDINGS_S3_BUCKET = env.text("RECORDINGS_S3_BUCKET")
+if RECORDINGS_S3_BUCKET:
+    if importlib.util.find_spec("storages") is None or (
+        importlib.util.find_spec("boto3") is None
+    ):
+        env.problem(
+            "RECORDINGS_S3_BUCKET",
+            f"is {RECORDINGS_S3_BUCKET!r} but django-storages or boto3 is not "
+            "installed (pip install django-storages==1.14.6 boto3), or unset it",
+            "my-recordings",
+        )
+    STORAGES["recordings"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": RECORDINGS_S3_BUCKET,
+            "endpoint_url": env.text("RECORDINGS_S3_ENDPOINT_URL") or None,
+            "region_name": env.text("RECORDINGS_S3_REGION") or None,
+            "location": env.text("RECORDINGS_S3_PREFIX"),
+            # Credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (boto3's own).
+            "default_acl": "private",
+            "file_overwrite": False,
+        },
+    }
+
+# --- Logging -----------------------------------------------------------------------
+
+LOG_LEVEL = env.choice(
+    "LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), default="INFO"
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -354,6 +400,15 @@ ENGINE_WS_CLIENT = env.choice(
 # Play an assistant's greeting from a per-process cache of its audio at Twilio's
 # ``start`` (captured from its first call) instead of waiting for the engine.
 GREETING_CACHE = env.flag("GREETING_CACHE", default=True)
+# Webhook tools may not reach internal addresses (loopback, private, link-local,
+# metadata services) unless listed here: host names or CIDR networks, comma-
+# separated, e.g. "erp.internal,10.20.0.0/16" for a deployment's own services.
+WEBHOOK_ALLOW_INTERNAL = env.items("WEBHOOK_ALLOW_INTERNAL", default=())
+try:
+    Destinations.from_entries(WEBHOOK_ALLOW_INTERNAL)
+except ValueError as _exc:
+    env.problem("WEBHOOK_ALLOW_INTERNAL", str(_exc), '"erp.internal,10.20.0.0/16"')
+    WEBHOOK_ALLOW_INTERNAL = []
 # Twilio marks at most every this many ms of assistant audio (plus the first and
 # last of each answer). Each mark is one more frame each way; 0 marks every delta.
 MEDIA_MARK_INTERVAL_MS = env.integer("MEDIA_MARK_INTERVAL_MS", default=100, example=100)

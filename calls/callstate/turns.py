@@ -1,4 +1,4 @@
-"""Per-turn bookkeeping for the bridge: assistant playback and caller turns.
+"""Per-turn bookkeeping for the call state: assistant playback and caller turns.
 
 Audio amounts are tracked in mu-law bytes (8 bytes = 1 ms at 8 kHz), computed from
 base64 lengths without decoding. Marks are named ``"<item_id>:<ms sent so far>"`` so

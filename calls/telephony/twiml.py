@@ -23,7 +23,7 @@ NOT_IN_SERVICE_MESSAGE = (
 def connect_stream(
     *, stream_url: str, action_url: str, pre_connect_message: str
 ) -> str:
-    """Say the optional notice, then bridge the call to our media stream."""
+    """Say the optional notice, then connect the call to our media stream."""
     response = VoiceResponse()
     if pre_connect_message:
         response.say(pre_connect_message)

@@ -1,4 +1,4 @@
-"""Which WebSocket client opens the Realtime leg (``REALTIME_WS_CLIENT``). No Django."""
+"""Which WebSocket client opens the Realtime leg (``ENGINE_WS_CLIENT``). No Django."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ CLIENTS = ("auto", "websockets", "picows")
 
 
 def connector(name: str = "auto") -> ConnectFn:
-    """The connect function for a ``REALTIME_WS_CLIENT`` value.
+    """The connect function for an ``ENGINE_WS_CLIENT`` value.
 
     "websockets" is ``websockets_client.connect``; "picows" the faster
     ``picows_client.connect`` (ImportError if picows is missing); "auto" picows

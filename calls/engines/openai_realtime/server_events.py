@@ -1,4 +1,4 @@
-"""The OpenAI Realtime (GA) server events the bridge acts on, as dataclasses.
+"""The OpenAI Realtime (GA) server events the call state acts on, as dataclasses.
 
 Names, the typed events ``parser.parse`` produces (``Other(type)`` for the rest)
 and which error codes end a call. ``protocol`` turns them into the engine-neutral
@@ -169,7 +169,7 @@ class Error:
 
 @dataclass(frozen=True, slots=True)
 class Other:
-    """A valid event the bridge does not act on."""
+    """A valid event the call state does not act on."""
 
     type: str
 

@@ -117,7 +117,7 @@ def redirect(*, call_sid: str, twiml: str) -> str:
     """Make a live call run ``twiml`` next; its media stream ends first.
 
     Returns the status Twilio reports. Prefer answering the ``<Connect action>``
-    request when the bridge itself closes the stream: no credentials, no race.
+    request when the call runtime itself closes the stream: no credentials, no race.
     """
     check_call_sid(call_sid)
     _check_twiml(twiml)

@@ -1,4 +1,4 @@
-"""The bridge benchmark: `make bench`, `python -m calls.tooling.bench`
+"""The call-path benchmark: `make bench`, `python -m calls.tooling.bench`
 (README, Performance).
 
 ``__main__`` runs the scenarios and prints the table; ``server`` starts the server

@@ -7,7 +7,7 @@ speech to the first assistant frame it receives. Part of that is the simulator
 standing in for OpenAI: its VAD waits ``silence_ms`` of audio (which the caller
 sends in real time, counted from its last speech frame, which ends its speech)
 and then it waits ``first_audio_delay_ms`` before the first delta. The rest is
-ours: both legs' sockets, the bridge, daphne and the caller's own loop.
+ours: both legs' sockets, the call runtime, daphne and the caller's own loop.
 """
 
 from __future__ import annotations

@@ -214,7 +214,7 @@ def render(document: dict[str, Any]) -> str:
     settings = document["settings"]
     m = document["machine"]
     lines = [
-        f"Bridge benchmark, {document['when']}: {m['cores']} cores, {m['cpu']}, "
+        f"Call-path benchmark, {document['when']}: {m['cores']} cores, {m['cpu']}, "
         f"Python {m['python']}",
         f"{settings['seconds']:g} s measured per run, median of "
         f"{settings['repeats']} run(s); (lo-hi) = range across runs. Round trips "

@@ -76,7 +76,7 @@ class BenchEnvironment:
             "TWILIO_AUTH_TOKEN": self.auth_token,
             "OPENAI_API_KEY": "sk-bench",
             "OPENAI_REALTIME_URL": self.realtime_url,
-            "REALTIME_PROVIDER": "openai",
+            "REALTIME_PROVIDER": "",
             "REDIS_URL": self.redis_url,
             "LOG_LEVEL": "INFO",
             "MEDIA_ROOT": str(self.media),

@@ -2,7 +2,7 @@
 
 Each ``input_audio_buffer.append`` is answered with one ``response.output_audio.delta``
 carrying the same base64 payload, all in one long-lived response and item. No VAD,
-no transcripts, nothing logged or recorded per frame: the bridge, not this loop,
+no transcripts, nothing logged or recorded per frame: the call runtime, not this loop,
 must be what a benchmark measures. Other client events get minimal valid replies.
 """
 
