@@ -4,22 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from assistants.models import MODEL_SUGGESTIONS, Assistant, PhoneNumber
+from assistants.models import Assistant, PhoneNumber
+from calls.engines import registry
 from calls.models import Call
-
-
-@pytest.fixture
-def admin_client(client: Any, django_user_model: Any, db: Any) -> Any:
-    """A logged-in superuser, without pytest-django's slow password hashing."""
-    user = django_user_model.objects.create(
-        username="admin", is_staff=True, is_superuser=True
-    )
-    client.force_login(user)
-    return client
 
 
 def make_calls(assistant: Assistant, phone: PhoneNumber | None, count: int) -> None:
@@ -73,7 +63,7 @@ def test_it_renders_the_add_page_with_model_suggestions(admin_client: Any) -> No
     html = response.content.decode()
     assert 'list="id_model_suggestions"' in html
     assert '<datalist id="id_model_suggestions">' in html
-    for model in MODEL_SUGGESTIONS:
+    for model in registry.models():
         assert f'<option value="{model}">' in html
     assert 'list="id_transcription_model_suggestions"' in html
     for legend in ("Persona", "Voice and model", "Turn-taking", "Limits and status"):

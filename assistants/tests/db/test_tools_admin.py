@@ -14,15 +14,6 @@ from assistants.webhook_secrets import masked, secret_problem
 ADD_URL = "/admin/assistants/assistant/add/"
 
 
-@pytest.fixture
-def admin_client(client: Any, django_user_model: Any, db: Any) -> Any:
-    user = django_user_model.objects.create(
-        username="admin", is_staff=True, is_superuser=True
-    )
-    client.force_login(user)
-    return client
-
-
 def inlines(
     prefix: str, rows: list[dict[str, str]], initial: int = 0
 ) -> dict[str, str]:

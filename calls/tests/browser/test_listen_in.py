@@ -31,8 +31,8 @@ def test_it_listens_in_to_a_call_handled_by_another_process(
     let_a_server_process_log_in(staff_user)
     staff_user.user_permissions.add(Permission.objects.get(codename="listen_live_call"))
     simulator = e2e.start_simulator(realtime_factor=1.0)
-    viewer = e2e.start_daphne(simulator.url, REDIS_URL=redis_url)
-    handler = e2e.start_daphne(simulator.url, REDIS_URL=redis_url)
+    viewer = e2e.start_server(simulator.url, REDIS_URL=redis_url)
+    handler = e2e.start_server(simulator.url, REDIS_URL=redis_url)
     try:
         page = autoplay_browser.new_context(viewport=DESKTOP).new_page()
         log_in(page, viewer.base_url, "/calls/live/")

@@ -13,10 +13,10 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core.files.storage import FileSystemStorage
 
-from calls import services
 from calls.models import Recording, RecordingAccess
 from calls.recording.timeline import Timeline
 from calls.recording.writer import SpoolWriter
+from calls.services.recordings import recording_save
 from calls.tests.support.browser import DESKTOP, log_in, shoot
 from calls.tests.support.review_helpers import CONVERSATION, make_call
 
@@ -47,7 +47,7 @@ def recorded_call(
     monkeypatch.setattr(field, "storage", FileSystemStorage(tmp_path / "media"))
     call = make_call(assistant=assistant, entries=CONVERSATION)
     path = tone_wav(tmp_path)
-    services.recording_save(
+    recording_save(
         call_sid=call.call_sid,
         path=str(path),
         format="wav-mulaw",

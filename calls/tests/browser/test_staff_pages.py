@@ -336,8 +336,8 @@ def test_it_watches_a_simulated_call_handled_by_another_process(
 
     let_a_server_process_log_in(staff_user)
     simulator = e2e.start_simulator(realtime_factor=1.0)
-    viewer = e2e.start_daphne(simulator.url, REDIS_URL=redis_url)
-    handler = e2e.start_daphne(simulator.url, REDIS_URL=redis_url)
+    viewer = e2e.start_server(simulator.url, REDIS_URL=redis_url)
+    handler = e2e.start_server(simulator.url, REDIS_URL=redis_url)
     reports: list[Any] = []
     try:
         page = browser.new_context(viewport=DESKTOP).new_page()
@@ -455,7 +455,7 @@ def test_it_fits_the_admin_call_list_in_1400_px(
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")
     page.wait_for_url(live_server.url + "/admin/calls/call/")
-    assert page.get_by_text("Realtime connection dropped").first.is_visible()
+    assert page.get_by_text("Voice engine connection dropped").first.is_visible()
     shoot(page, "admin-call-list-1400")
     assert fits_the_screen(page), "the admin call list is wider than 1400 px"
     # The admin scrolls a wide table inside its results box: it must not need to.

@@ -9,17 +9,7 @@ from django.contrib.auth.models import Permission
 
 from assistants.models import PhoneNumber
 from calls.models import Call, CallDirection, CallStatus, TranscriptEntry
-from calls.review.masking import shown_numbers
-
-
-@pytest.fixture
-def admin_client(client: Any, django_user_model: Any, db: Any) -> Any:
-    """A logged-in superuser, without pytest-django's slow password hashing."""
-    user = django_user_model.objects.create(
-        username="admin", is_staff=True, is_superuser=True
-    )
-    client.force_login(user)
-    return client
+from calls.privacy.masking import shown_numbers
 
 
 @pytest.fixture
@@ -241,7 +231,7 @@ def test_it_shows_and_filters_the_outcome(admin_client: Any, call: Call) -> None
     )
     listing = admin_client.get("/admin/calls/call/").content.decode()
     assert ">Failed</span>" in listing
-    assert "Realtime API error" in listing
+    assert "Voice engine error" in listing
     filtered = admin_client.get("/admin/calls/call/?outcome__exact=answered")
     assert call.call_sid[:8] not in filtered.content.decode()
     assert (

@@ -14,15 +14,14 @@ from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
-from django.db import connections
 from django.urls import path
 from websockets.asyncio.server import ServerConnection, serve
 
-from calls import services
 from calls.callstate import CallState
 from calls.models import Call, TranscriptEntry
 from calls.runtime.media_consumer import MediaStreamConsumer
 from calls.runtime.runner import CallRunner
+from calls.services.routing import call_route
 from calls.telephony import stream_token
 from calls.tests.support.frames import (
     CALL_SID,
@@ -47,7 +46,10 @@ from calls.tests.support.frames import (
 from calls.tests.support.frames.fakes import FakeConnector, FakeLeg
 from calls.tests.support.twilio_signing import twilio_signature
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("close_thread_connections"),
+]
 
 GREETING = "Thanks for calling ACME Dental, how can I help?"
 USAGE = {
@@ -81,17 +83,9 @@ async def settled(check: Callable[[CallState], bool]) -> None:
     await current.wait_until(lambda: check(current.state))
 
 
-@pytest.fixture(autouse=True)
-async def close_thread_connections() -> Any:
-    """database_sync_to_async keeps a connection open in its worker thread
-    (CONN_MAX_AGE on PostgreSQL), which would block dropping the test database."""
-    yield
-    await database_sync_to_async(connections.close_all)()
-
-
 @pytest.fixture
 def call(phone_number: Any) -> Call:
-    return services.call_route(
+    return call_route(
         call_sid=CALL_SID, from_number="+15557654321", to_number="+15550000001"
     ).call
 
@@ -163,7 +157,7 @@ async def test_it_runs_a_call_and_records_it(call: Call) -> None:
         (
             "wss://api.openai.com/v1/realtime?model=gpt-realtime-2.1",
             {"Authorization": "Bearer sk-test"},
-            settings.REALTIME_CONNECT_TIMEOUT,
+            settings.ENGINE_CONNECT_TIMEOUT,
         )
     ]
     await leg.wait_for("response.create")  # the greeting
@@ -276,7 +270,7 @@ async def test_it_refuses_a_reused_token(call: Call) -> None:
 async def test_it_refuses_a_start_for_another_call(
     call: Call, early: bool, settings: Any
 ) -> None:
-    settings.REALTIME_CONNECT_ON_UPGRADE = early
+    settings.ENGINE_CONNECT_ON_UPGRADE = early
     connector = FakeConnector()
     comm = communicator(connector)
     connected, _ = await comm.connect()
@@ -294,7 +288,7 @@ async def test_it_refuses_a_start_for_another_call(
 async def test_it_opens_the_leg_at_start_when_told_to_wait(
     call: Call, settings: Any
 ) -> None:
-    settings.REALTIME_CONNECT_ON_UPGRADE = False
+    settings.ENGINE_CONNECT_ON_UPGRADE = False
     # The deprecated deployment-wide choice, for an assistant that picks no engine.
     settings.REALTIME_PROVIDER = "azure"
     assert call.assistant is not None

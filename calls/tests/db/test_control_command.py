@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from io import StringIO
 from typing import Any
 
@@ -21,7 +21,6 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connections
 from django.utils import timezone
 
 from calls.management.commands import calls as calls_command
@@ -29,14 +28,10 @@ from calls.models import Call
 from calls.runtime.bus import control
 from calls.tests.support.review_helpers import make_call
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-async def _close_worker_connections() -> AsyncIterator[None]:
-    """Close the connections the command opened on its worker thread."""
-    yield
-    await database_sync_to_async(connections.close_all)()
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("close_thread_connections"),
+]
 
 
 @pytest.fixture
@@ -75,11 +70,6 @@ async def start_runner(
         await asyncio.wait_for(task, timeout=2)
 
     return received, stop
-
-
-@pytest.fixture
-def live_call(assistant: Any) -> Call:
-    return make_call(assistant=assistant, live=True)
 
 
 async def test_it_hangs_up_through_the_runner_and_prints_its_reply(

@@ -15,11 +15,6 @@ from calls.tests.support.review_helpers import make_call
 
 
 @pytest.fixture
-def live_call(assistant: Any) -> Call:
-    return make_call(assistant=assistant, live=True)
-
-
-@pytest.fixture
 def controller(db: Any, django_user_model: Any) -> Any:
     user = django_user_model.objects.create_user("controller", is_staff=True)
     user.user_permissions.add(

@@ -71,15 +71,6 @@ def test_it_carries_model_name_warnings(assistant: Assistant) -> None:
     assert any('"gpt-realtme"' in w for w in result.warnings)
 
 
-@pytest.fixture
-def admin_client(client: Any, django_user_model: Any, db: Any) -> Any:
-    user = django_user_model.objects.create(
-        username="admin", is_staff=True, is_superuser=True
-    )
-    client.force_login(user)
-    return client
-
-
 def test_it_reports_both_ways_from_the_admin_action(
     admin_client: Any, assistant: Assistant, simulator: SimulatorThread
 ) -> None:

@@ -24,11 +24,6 @@ def export(*args: str) -> str:
     return out.getvalue()
 
 
-@pytest.fixture
-def call(assistant: Any) -> Any:
-    return make_call(assistant=assistant, entries=CONVERSATION, **USAGE)
-
-
 def test_it_exports_calls_as_json(call: Any) -> None:
     [data] = json.loads(export())
     assert {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -13,7 +12,6 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from channels_redis.core import RedisChannelLayer
 from django.contrib.auth.models import AnonymousUser, Permission
-from django.db import connections
 from django.test import Client
 
 from calls.models import TranscriptEntry
@@ -23,33 +21,10 @@ from calls.runtime.bus.live_events import call_payload, entry_payload
 from calls.tests.support.live_view import PATH, open_socket
 from calls.tests.support.review_helpers import CONVERSATION, make_call
 
-pytestmark = pytest.mark.django_db(transaction=True)
-PATH = "/ws/calls/live/"
-
-
-@pytest.fixture(autouse=True)
-async def _close_worker_connections() -> AsyncIterator[None]:
-    """Close the connections opened on database_sync_to_async's thread.
-
-    With CONN_MAX_AGE they would outlive the test and keep PostgreSQL from
-    dropping the test database.
-    """
-    yield
-    await database_sync_to_async(connections.close_all)()
-
-
-async def open_socket(user: Any) -> tuple[WebsocketCommunicator, bool]:
-    communicator = WebsocketCommunicator(LiveCallsConsumer.as_asgi(), PATH)
-    # AuthMiddlewareStack's key, set directly as Channels' testing docs do; the
-    # stubs' test scope TypedDict does not list it.
-    communicator.scope["user"] = user  # type: ignore[typeddict-unknown-key]
-    connected, _ = await communicator.connect()
-    return communicator, connected
-
-
-@pytest.fixture
-def live_call(assistant: Any) -> Any:
-    return make_call(assistant=assistant, live=True, entries=CONVERSATION[:2])
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("close_thread_connections"),
+]
 
 
 async def test_it_sends_staff_a_snapshot_then_call_events(

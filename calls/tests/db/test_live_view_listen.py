@@ -3,14 +3,12 @@ transcript deltas reaching a subscribed viewer."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.contrib.auth.models import Permission
-from django.db import connections
 
 from calls.runtime import listen
 from calls.runtime.bus import control, live_events
@@ -18,18 +16,10 @@ from calls.runtime.bus.listen import publish_to_group
 from calls.tests.support.live_view import open_socket
 from calls.tests.support.review_helpers import make_call
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-async def _close_worker_connections() -> AsyncIterator[None]:
-    yield
-    await database_sync_to_async(connections.close_all)()
-
-
-@pytest.fixture
-def live_call(assistant: Any) -> Any:
-    return make_call(assistant=assistant, live=True, entries=CONVERSATION[:2])
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("close_thread_connections"),
+]
 
 
 def grant_listen(user: Any) -> None:

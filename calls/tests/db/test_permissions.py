@@ -13,17 +13,7 @@ from django.db import connections
 from django.test import Client
 
 from calls.review.live import LiveCallsConsumer
-from calls.tests.support.review_helpers import CONVERSATION, make_call
-
-
-@pytest.fixture
-def call(assistant: Any) -> Any:
-    return make_call(assistant=assistant, entries=CONVERSATION)
-
-
-@pytest.fixture
-def live_call(assistant: Any) -> Any:
-    return make_call(assistant=assistant, live=True)
+from calls.tests.support.review_helpers import make_call
 
 
 def user_with(django_user_model: Any, *codenames: str, staff: bool = False) -> Any:

@@ -14,11 +14,12 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from calls import outcomes, pricing
+from calls import pricing
 from calls.models import CallAssistant, EndReason, TranscriptEntry
 from calls.review import exports, tool_rows
 from calls.runtime.bus.live_events import entry_payload
 from calls.tests.support.review_helpers import make_call
+from calls.vocabulary import outcomes
 
 DESTINATION = "+15559876543"
 MASKED_DESTINATION = "+1555•••6543"
@@ -234,15 +235,6 @@ def test_it_publishes_tool_fields_on_tool_rows_only(tool_call: Any) -> None:
     }
     assert tool["tool_arguments"] == TOOL_ARGUMENTS
     assert json.loads(json.dumps(tool)) == tool  # goes over the channel layer
-
-
-@pytest.fixture
-def admin_client(client: Client, django_user_model: Any, db: Any) -> Client:
-    user = django_user_model.objects.create(
-        username="admin", is_staff=True, is_superuser=True
-    )
-    client.force_login(user)
-    return client
 
 
 def test_it_shows_tools_and_spans_in_the_admin(

@@ -10,8 +10,6 @@ from typing import Any
 import pytest
 
 from assistants.models import Assistant, PhoneNumber
-from assistants.persona import Persona
-from calls import services
 from calls.callstate import CallState
 from calls.callstate import actions as a
 from calls.engines.base import EngineSettings
@@ -19,7 +17,7 @@ from calls.engines.openai_realtime import OpenAIRealtimeEngine
 from calls.models import Call, CallAssistant, EndReason
 from calls.runtime.assembly import build_personas, build_tools
 from calls.runtime.runner import CallRunner
-from calls.tests.db.test_webhooks import STREAM_ENDED, VOICE, parse, verbs
+from calls.services.routing import call_assistant_add
 from calls.tests.support.frames import (
     CALL_SID,
     rt_response_created,
@@ -28,9 +26,11 @@ from calls.tests.support.frames import (
     tw_start,
 )
 from calls.tests.support.frames.fakes import FakeConnector
+from calls.tests.support.runner import FakeTwilio, ListRecorder
+from calls.tests.support.tools import rt_call, tools_snapshot
 from calls.tests.support.twilio_signing import call_params, signed_post
-from calls.tests.unit.test_callstate_tools import rt_call, tools_snapshot
-from calls.tests.unit.test_runner import FakeTwilio, ListRecorder
+from calls.tests.support.twiml import STREAM_ENDED, VOICE, parse, verbs
+from calls.vocabulary.persona import Persona
 
 
 def make_runner(**kwargs: Any) -> tuple[CallRunner, FakeConnector, ListRecorder]:
@@ -148,10 +148,10 @@ def test_it_records_who_answered_and_counts_handoffs(
 ) -> None:
     signed_post(client, VOICE, call_params())
     sid = call_params()["CallSid"]
-    services.call_assistant_add(
+    call_assistant_add(
         call_sid=sid, assistant_id=phone_number.assistant.pk, name="Front desk"
     )
-    services.call_assistant_add(
+    call_assistant_add(
         call_sid=sid,
         assistant_id=other_assistant.pk,
         name="After hours",

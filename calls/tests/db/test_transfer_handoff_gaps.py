@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,13 +18,12 @@ from django.conf import settings
 from django.db import connections
 from django.urls import path
 
-from calls import services
 from calls.callstate import actions as a
 from calls.callstate.continuation import TRANSFER_UNANSWERED, resume_note
-from calls.runtime.bus import live_events
-from calls.runtime.log_writer import CallLogWriter
 from calls.models import Call, CallStatus, EndReason
 from calls.review.live import LiveCallsConsumer
+from calls.runtime.bus import live_events
+from calls.runtime.log_writer import CallLogWriter
 from calls.runtime.media_consumer import MediaStreamConsumer
 from calls.services.lifecycle import (
     call_claim_stream,
@@ -56,35 +54,33 @@ DIAL_ACTION = "/twilio/dial-action/"
 def transfer_and_reopen(*, handoff_to: Any = None) -> int | None:
     """A call's first stream ran, (optionally) handed off, ended in a transfer
     nobody answered; the number of the stream that may open next."""
-    services.call_route(
-        call_sid=CALL_SID, from_number="+15557654321", to_number="+15550000001"
-    )
-    services.call_claim_stream(call_sid=CALL_SID)
-    services.call_mark_started(call_sid=CALL_SID, stream_sid="MZ" + "1" * 32)
+    call_route(call_sid=CALL_SID, from_number="+15557654321", to_number="+15550000001")
+    call_claim_stream(call_sid=CALL_SID)
+    call_mark_started(call_sid=CALL_SID, stream_sid="MZ" + "1" * 32)
     call = Call.objects.get(call_sid=CALL_SID)
-    services.call_assistant_add(
+    call_assistant_add(
         call_sid=CALL_SID, assistant_id=call.assistant_id, name="Front desk"
     )
-    services.transcript_entry_add(
+    transcript_entry_add(
         call_sid=CALL_SID, seq=1, role="assistant", text="Hello, ACME Dental."
     )
     if handoff_to is not None:
-        services.call_assistant_add(
+        call_assistant_add(
             call_sid=CALL_SID,
             assistant_id=handoff_to.pk,
             name=handoff_to.name,
             offset_ms=2000,
             handoff=True,
         )
-    services.call_record_control(
+    call_record_control(
         call_sid=CALL_SID,
         end_reason=EndReason.TRANSFERRED,
         ended_by="ops",
         transfer_to=TRANSFER_TO,
         stream=1,
     )
-    services.call_finish(call_sid=CALL_SID, end_reason=EndReason.TRANSFERRED, stream=1)
-    return services.call_record_dial(call_sid=CALL_SID, dial_status="no-answer")
+    call_finish(call_sid=CALL_SID, end_reason=EndReason.TRANSFERRED, stream=1)
+    return call_record_dial(call_sid=CALL_SID, dial_status="no-answer")
 
 
 def open_call() -> tuple[str, Any, str]:
@@ -100,11 +96,9 @@ def test_it_ignores_the_old_streams_finish_before_the_next_stream_is_claimed(
     phone_number: Any, caplog: Any
 ) -> None:
     assert transfer_and_reopen() == 2
-    caplog.set_level(logging.INFO, logger="calls.services")
+    caplog.set_level(logging.INFO, logger="calls.services.lifecycle")
 
-    late = services.call_finish(
-        call_sid=CALL_SID, end_reason=EndReason.CALLER_HUNG_UP, stream=1
-    )
+    late = call_finish(call_sid=CALL_SID, end_reason=EndReason.CALLER_HUNG_UP, stream=1)
 
     assert late is None
     assert open_call() == (CallStatus.IN_PROGRESS, None, "")
@@ -116,20 +110,18 @@ def test_it_ignores_the_old_streams_end_once_the_next_stream_runs(
     phone_number: Any,
 ) -> None:
     transfer_and_reopen()
-    services.call_claim_stream(call_sid=CALL_SID, stream=2)
+    call_claim_stream(call_sid=CALL_SID, stream=2)
 
-    services.call_record_end_reason(
+    call_record_end_reason(
         call_sid=CALL_SID, end_reason=EndReason.REALTIME_ERROR, stream=1
     )
     assert (
-        services.call_finish(
-            call_sid=CALL_SID, end_reason=EndReason.REALTIME_ERROR, stream=1
-        )
+        call_finish(call_sid=CALL_SID, end_reason=EndReason.REALTIME_ERROR, stream=1)
         is None
     )
     assert open_call() == (CallStatus.IN_PROGRESS, None, "")
 
-    ended = services.call_finish(
+    ended = call_finish(
         call_sid=CALL_SID, end_reason=EndReason.CALLER_HUNG_UP, stream=2
     )
     assert ended is not None
@@ -147,7 +139,7 @@ def test_a_finish_without_a_stream_number_still_ends_the_call(
     # ``calls close-stale`` finalises whatever stream the call is on.
     transfer_and_reopen()
 
-    call = services.call_finish(
+    call = call_finish(
         call_sid=CALL_SID, end_reason=EndReason.NO_STREAM, final_status="failed"
     )
 
@@ -190,9 +182,7 @@ def test_it_resumes_with_the_assistant_the_call_was_handed_to(
     other_assistant.instructions = "You take messages. Changed since the handoff."
     other_assistant.save()
 
-    resumed = services.call_continuation(
-        call_sid=CALL_SID, stream=2, reason=TRANSFER_UNANSWERED
-    )
+    resumed = call_continuation(call_sid=CALL_SID, stream=2, reason=TRANSFER_UNANSWERED)
 
     assert resumed.persona is not None
     assert resumed.persona.assistant_id == other_assistant.pk
@@ -208,7 +198,7 @@ def test_it_resumes_with_the_calls_own_assistant_if_the_other_was_deleted(
     transfer_and_reopen(handoff_to=other_assistant)
     other_assistant.delete()
 
-    resumed = services.call_continuation(call_sid=CALL_SID, stream=2)
+    resumed = call_continuation(call_sid=CALL_SID, stream=2)
 
     assert resumed.persona is None  # the consumer uses the call's snapshot
 
@@ -219,7 +209,7 @@ def test_a_call_never_handed_off_resumes_from_its_snapshot(
 ) -> None:
     transfer_and_reopen()
 
-    assert services.call_continuation(call_sid=CALL_SID, stream=2).persona is None
+    assert call_continuation(call_sid=CALL_SID, stream=2).persona is None
 
 
 def communicator(connector: FakeConnector, token: str) -> WebsocketCommunicator:
@@ -232,12 +222,6 @@ def communicator(connector: FakeConnector, token: str) -> WebsocketCommunicator:
         (b"x-twilio-signature", signature.encode()),
     ]
     return WebsocketCommunicator(URLRouter([route]), url_path, headers=headers)
-
-
-@pytest.fixture
-async def close_thread_connections() -> AsyncIterator[None]:
-    yield
-    await database_sync_to_async(connections.close_all)()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -290,15 +274,15 @@ def test_the_dial_action_tells_live_viewers_the_call_is_in_progress_again(
 
     sid = call_params()["CallSid"]
     signed_post(client, "/twilio/voice/", call_params())
-    services.call_claim_stream(call_sid=sid)
-    services.call_mark_started(call_sid=sid, stream_sid="MZ" + "1" * 32)
-    services.call_record_control(
+    call_claim_stream(call_sid=sid)
+    call_mark_started(call_sid=sid, stream_sid="MZ" + "1" * 32)
+    call_record_control(
         call_sid=sid,
         end_reason=EndReason.TRANSFERRED,
         ended_by="ops",
         transfer_to=TRANSFER_TO,
     )
-    services.call_finish(call_sid=sid, end_reason=EndReason.TRANSFERRED)
+    call_finish(call_sid=sid, end_reason=EndReason.TRANSFERRED)
     monkeypatch.setattr(live_events, "publish_call", publish)
 
     signed_post(
@@ -355,12 +339,10 @@ def test_a_resume_for_another_reason_does_not_repeat_the_no_answer_note(
 ) -> None:
     transfer_and_reopen()  # transfer_status "no-answer" stays on the call
 
-    assert services.call_continuation(call_sid=CALL_SID, stream=2).note == ""
-    unknown = services.call_continuation(call_sid=CALL_SID, stream=2, reason="deploy")
+    assert call_continuation(call_sid=CALL_SID, stream=2).note == ""
+    unknown = call_continuation(call_sid=CALL_SID, stream=2, reason="deploy")
     assert (unknown.note, unknown.reason) == ("", "")
-    resumed = services.call_continuation(
-        call_sid=CALL_SID, stream=2, reason=TRANSFER_UNANSWERED
-    )
+    resumed = call_continuation(call_sid=CALL_SID, stream=2, reason=TRANSFER_UNANSWERED)
     assert resumed.reason == TRANSFER_UNANSWERED
     assert resumed.note == resume_note(TRANSFER_UNANSWERED, "")
     assert "nobody at that line answered" in resumed.instructions
@@ -372,15 +354,15 @@ def test_the_dial_actions_token_names_the_reason(
 ) -> None:
     sid = call_params()["CallSid"]
     signed_post(client, "/twilio/voice/", call_params())
-    services.call_claim_stream(call_sid=sid)
-    services.call_mark_started(call_sid=sid, stream_sid="MZ" + "1" * 32)
-    services.call_record_control(
+    call_claim_stream(call_sid=sid)
+    call_mark_started(call_sid=sid, stream_sid="MZ" + "1" * 32)
+    call_record_control(
         call_sid=sid,
         end_reason=EndReason.TRANSFERRED,
         ended_by="ops",
         transfer_to=TRANSFER_TO,
     )
-    services.call_finish(call_sid=sid, end_reason=EndReason.TRANSFERRED)
+    call_finish(call_sid=sid, end_reason=EndReason.TRANSFERRED)
 
     response = signed_post(
         client,

@@ -11,25 +11,24 @@ from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
-from django.db import connections
 from django.urls import path
 
-from calls import services
 from calls.callstate.continuation import TRANSFER_UNANSWERED
 from calls.models import Call, EndReason
 from calls.runtime.media_consumer import MediaStreamConsumer
+from calls.services.lifecycle import call_claim_stream, call_finish, call_mark_started
+from calls.services.routing import call_route
+from calls.services.transcript import transcript_entry_add
+from calls.services.transfer import call_record_control, call_record_dial
 from calls.telephony import stream_token
 from calls.tests.support.frames import CALL_SID, tw_connected, tw_start, tw_stop
 from calls.tests.support.frames.fakes import FakeConnector
 from calls.tests.support.twilio_signing import twilio_signature
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-async def close_thread_connections() -> Any:
-    yield
-    await database_sync_to_async(connections.close_all)()
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("close_thread_connections"),
+]
 
 
 def mint(stream: int) -> str:
@@ -59,25 +58,23 @@ def communicator(connector: FakeConnector, token: str) -> WebsocketCommunicator:
 
 @database_sync_to_async
 def transferred_and_not_answered(phone_number: Any) -> int | None:
-    services.call_route(
-        call_sid=CALL_SID, from_number="+15557654321", to_number="+15550000001"
-    )
-    services.call_claim_stream(call_sid=CALL_SID)
-    services.call_mark_started(call_sid=CALL_SID, stream_sid="MZ" + "1" * 32)
-    services.transcript_entry_add(
+    call_route(call_sid=CALL_SID, from_number="+15557654321", to_number="+15550000001")
+    call_claim_stream(call_sid=CALL_SID)
+    call_mark_started(call_sid=CALL_SID, stream_sid="MZ" + "1" * 32)
+    transcript_entry_add(
         call_sid=CALL_SID, seq=1, role="assistant", text="Hello, ACME Dental."
     )
-    services.transcript_entry_add(
+    transcript_entry_add(
         call_sid=CALL_SID, seq=2, role="caller", text="A person, please."
     )
-    services.call_record_control(
+    call_record_control(
         call_sid=CALL_SID,
         end_reason=EndReason.TRANSFERRED,
         ended_by="ops",
         transfer_to="+15550002222",
     )
-    services.call_finish(call_sid=CALL_SID, end_reason=EndReason.TRANSFERRED)
-    return services.call_record_dial(call_sid=CALL_SID, dial_status="no-answer")
+    call_finish(call_sid=CALL_SID, end_reason=EndReason.TRANSFERRED)
+    return call_record_dial(call_sid=CALL_SID, dial_status="no-answer")
 
 
 async def test_it_opens_the_second_stream_once_seeded_with_the_conversation(

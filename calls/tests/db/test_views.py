@@ -21,11 +21,6 @@ PAGES = ("/calls/", "/calls/live/", "/dashboard/")
 
 
 @pytest.fixture
-def call(assistant: Any) -> Any:
-    return make_call(assistant=assistant, entries=CONVERSATION, **USAGE)
-
-
-@pytest.fixture
 def user_client(db: Any, django_user_model: Any) -> Client:
     client = Client()
     client.force_login(django_user_model.objects.create_user("someone"))
@@ -379,7 +374,10 @@ def test_it_counts_only_answered_calls_and_breaks_failures_down(
     assert (context["failed_calls"], context["failure_rate"]) == (3, 0.6)
     assert context["answer_rate"] == 0.2
     failures = context["failures"]
-    assert failures.labels == ["Realtime connection dropped", "Realtime API error"]
+    assert failures.labels == [
+        "Voice engine connection dropped",
+        "Voice engine error",
+    ]
     assert [row.counts for row in failures.rows] == [(2, 1)]
     html = response.content.decode()
     assert "<dd>20%</dd>" in html and "<dd>60%</dd>" in html
@@ -394,7 +392,7 @@ def test_it_shows_the_outcome_badge_and_filters_by_it(
     html = staff_client.get("/calls/").content.decode()
     assert 'class="badge outcome-failed"' in html
     assert 'class="badge outcome-answered"' in html
-    assert "Realtime connection dropped" in html  # the end reason column
+    assert "Voice engine connection dropped" in html  # the end reason column
     failed = staff_client.get("/calls/?outcome=failed").context["calls"]
     assert [c.call_sid for c in failed] == [dropped.call_sid]
     by_reason = staff_client.get("/calls/?end_reason=caller_hung_up").context["calls"]

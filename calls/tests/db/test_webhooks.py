@@ -20,24 +20,13 @@ from calls.tests.support.twilio_signing import (
     signed_post,
     twilio_signature,
 )
+from calls.tests.support.twiml import STREAM_ENDED, VOICE, parse, verbs
 from conftest import TEST_PUBLIC_BASE_URL
 
-VOICE = "/twilio/voice/"
 STATUS = "/twilio/status/"
-STREAM_ENDED = "/twilio/stream-ended/"
 
 
 UNKNOWN_SID = "CA" + "a0" * 16
-
-
-def parse(response: Any) -> ET.Element:
-    assert response.status_code == 200
-    assert response["Content-Type"].startswith("text/xml")
-    return ET.fromstring(response.content)
-
-
-def verbs(root: ET.Element) -> list[str]:
-    return [child.tag for child in root]
 
 
 def find(root: ET.Element, path: str) -> ET.Element:

@@ -1,25 +1,24 @@
-"""End to end over real sockets: daphne + the Realtime simulator + simulated Twilio.
+"""End to end over real sockets: a server + the Realtime simulator + simulated Twilio.
 
-daphne serves the project in a subprocess on the test database; each test places a
-call with the Twilio simulator and then checks the caller's report, the
-simulator's record of the Realtime leg, and the rows the server wrote.
+The production server serves the project in a subprocess on the test database;
+each test places a call with the Twilio simulator and then checks the caller's
+report, the simulator's record of the Realtime leg, and the rows the server
+wrote.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from calls.models import CallOutcome, CallStatus, EndReason, TranscriptRole
 from calls.tests.support import e2e
-from calls.tooling.simulators.local_server import DaphneProcess
+from calls.tooling.simulators.local_server import ServerProcess
 from calls.tooling.simulators.realtime_server import (
     DEFAULT_ANSWERS,
     DEFAULT_CALLER_LINES,
     ConnectionRecord,
-    Faults,
     SimulatorThread,
 )
 from calls.tooling.simulators.twilio_caller import (
@@ -32,36 +31,7 @@ from calls.tooling.simulators.twilio_caller import (
     WaitForReply,
 )
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def simulator() -> Iterator[SimulatorThread]:
-    thread = e2e.start_simulator()
-    yield thread
-    thread.stop()
-
-
-@pytest.fixture(scope="module", params=e2e.SERVERS)
-def server(
-    request: pytest.FixtureRequest,
-    django_db_setup: Any,
-    django_db_blocker: Any,
-    simulator: SimulatorThread,
-) -> Iterator[DaphneProcess]:
-    """Every test runs on daphne and on the production server."""
-    daphne = e2e.start_daphne(simulator.url, server=request.param)
-    yield daphne
-    daphne.stop()
-
-
-@pytest.fixture(autouse=True)
-def _reset_simulator(simulator: SimulatorThread) -> Iterator[None]:
-    config = simulator.simulator.config
-    saved = (config.realtime_factor, config.ms_per_char, config.api_key)
-    yield
-    config.faults = Faults()
-    config.realtime_factor, config.ms_per_char, config.api_key = saved
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def new_connections(simulator: SimulatorThread, before: int) -> list[ConnectionRecord]:
@@ -72,8 +42,9 @@ def entries(call: Any, role: str) -> list[Any]:
     return [e for e in call.transcript_entries.all() if e.role == role]
 
 
+@pytest.mark.also_daphne
 def test_it_completes_a_normal_call(
-    server: DaphneProcess, simulator: SimulatorThread, phone_number: Any
+    server: ServerProcess, simulator: SimulatorThread, phone_number: Any
 ) -> None:
     before = len(simulator.simulator.connections)
     report = e2e.run_call(e2e.caller_options(server))
@@ -105,7 +76,7 @@ def test_it_completes_a_normal_call(
 
 
 def test_it_handles_a_barge_in(
-    server: DaphneProcess, simulator: SimulatorThread, phone_number: Any
+    server: ServerProcess, simulator: SimulatorThread, phone_number: Any
 ) -> None:
     config = simulator.simulator.config
 
@@ -143,7 +114,7 @@ def test_it_handles_a_barge_in(
 
 
 def test_it_refuses_a_stream_with_a_bad_signature(
-    server: DaphneProcess, simulator: SimulatorThread, phone_number: Any
+    server: ServerProcess, simulator: SimulatorThread, phone_number: Any
 ) -> None:
     before = len(simulator.simulator.connections)
     report = e2e.run_call(e2e.caller_options(server, tamper_signature=True))
@@ -156,7 +127,7 @@ def test_it_refuses_a_stream_with_a_bad_signature(
 
 
 def test_it_refuses_a_stream_with_a_bad_token(
-    server: DaphneProcess, simulator: SimulatorThread, phone_number: Any
+    server: ServerProcess, simulator: SimulatorThread, phone_number: Any
 ) -> None:
     before = len(simulator.simulator.connections)
     report = e2e.run_call(e2e.caller_options(server, tamper_token=True))
@@ -169,7 +140,7 @@ def test_it_refuses_a_stream_with_a_bad_token(
 
 
 def test_it_ends_the_call_when_openai_refuses_the_key(
-    server: DaphneProcess, simulator: SimulatorThread, phone_number: Any
+    server: ServerProcess, simulator: SimulatorThread, phone_number: Any
 ) -> None:
     simulator.simulator.faults.reject_all_keys = True
     report = e2e.run_call(e2e.caller_options(server))
@@ -183,7 +154,7 @@ def test_it_ends_the_call_when_openai_refuses_the_key(
 
 
 def test_it_keeps_the_transcript_when_openai_drops_mid_call(
-    server: DaphneProcess, simulator: SimulatorThread, phone_number: Any
+    server: ServerProcess, simulator: SimulatorThread, phone_number: Any
 ) -> None:
     def drop() -> None:
         simulator.call(simulator.simulator.drop_all)
@@ -210,7 +181,7 @@ def test_it_keeps_the_transcript_when_openai_drops_mid_call(
 
 
 def test_it_counts_malformed_frames_and_carries_on(
-    server: DaphneProcess, simulator: SimulatorThread, phone_number: Any
+    server: ServerProcess, simulator: SimulatorThread, phone_number: Any
 ) -> None:
     script = [
         WaitForReply(300),
@@ -236,7 +207,7 @@ def test_it_counts_malformed_frames_and_carries_on(
 
 
 def test_it_closes_the_realtime_leg_when_the_caller_hangs_up_mid_answer(
-    server: DaphneProcess, simulator: SimulatorThread, phone_number: Any
+    server: ServerProcess, simulator: SimulatorThread, phone_number: Any
 ) -> None:
     simulator.simulator.config.realtime_factor = 1.0
     before = len(simulator.simulator.connections)

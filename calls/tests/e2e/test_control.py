@@ -1,22 +1,17 @@
-"""Call control end to end: hang up and transfer across two daphne processes on
+"""Call control end to end: hang up and transfer across two server processes on
 Redis, and SIGTERM ending a process's calls cleanly.
 
-The call streams to daphne B; the command runs in this test process and the
-staff page is served by daphne A, so every command crosses the channel layer to
+The call streams to server B; the command runs in this test process and the
+staff page is served by server A, so every command crosses the channel layer to
 the process that holds the call. The Twilio simulator follows the
 ``<Connect action>`` answer like Twilio and reports ``<Dial>`` / ``<Hangup/>``.
 """
 
 from __future__ import annotations
 
-import re
 import signal
-import threading
 import time
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator
-from http.cookiejar import CookieJar
 from typing import Any
 
 import pytest
@@ -26,88 +21,33 @@ from django.core.management import call_command
 
 from calls.models import Call, CallStatus, EndReason, TranscriptEntry
 from calls.tests.support import e2e
-from calls.tooling.simulators.local_server import DaphneProcess
+from calls.tests.support.live_call import LiveCall, StaffSession
+from calls.tooling.simulators.local_server import ServerProcess
 from calls.tooling.simulators.realtime_server import SimulatorThread
-from calls.tooling.simulators.twilio_caller import CallReport, Pause, WaitForReply
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 TRANSFER_TO = "+15550002222"
 PASSWORD = "control-pass-123"
 
 
 @pytest.fixture
-def simulator() -> Iterator[SimulatorThread]:
-    thread = e2e.start_simulator()
-    yield thread
-    thread.stop()
-
-
-@pytest.fixture(params=e2e.SERVERS)
 def two_servers(
-    request: pytest.FixtureRequest,
+    server_kind: str,
     simulator: SimulatorThread,
     redis_url: str,
     phone_number: Any,
-) -> Iterator[tuple[DaphneProcess, DaphneProcess]]:
-    """Two processes of one server kind (each test runs on daphne and on the
-    production server), joined by Redis."""
-    kind = request.param
-    page_server = e2e.start_daphne(simulator.url, server=kind, REDIS_URL=redis_url)
-    call_server = e2e.start_daphne(simulator.url, server=kind, REDIS_URL=redis_url)
+) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    """Two processes of one server kind, joined by Redis."""
+    page_server = e2e.start_server(
+        simulator.url, server=server_kind, REDIS_URL=redis_url
+    )
+    call_server = e2e.start_server(
+        simulator.url, server=server_kind, REDIS_URL=redis_url
+    )
     yield page_server, call_server
     call_server.stop()
     page_server.stop()
-
-
-@pytest.fixture
-def redis_layer(settings: Any, redis_url: str) -> None:
-    """This process's channel layer is the servers' Redis, like a deployment's."""
-    from voiceassistant.channel_layers import redis_channel_layer
-
-    settings.CHANNEL_LAYERS = {"default": redis_channel_layer(redis_url)}
-
-
-class LiveCall:
-    """A simulated call on a thread that stays on the line until the server ends
-    it (or 30 s pass)."""
-
-    def __init__(self, server: DaphneProcess) -> None:
-        script = [WaitForReply(optional=True, timeout_s=10), Pause(30_000)]
-        self.options = e2e.caller_options(server, script=script)
-        self.call_sid = self.options.call_sid
-        self.reports: list[CallReport] = []
-        self.thread = threading.Thread(
-            target=lambda: self.reports.append(e2e.run_call(self.options)),
-            daemon=True,
-        )
-
-    def __enter__(self) -> LiveCall:
-        self.thread.start()
-        self.wait_in_progress()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.thread.join(timeout=40)
-
-    def wait_in_progress(self, timeout_s: float = 15) -> None:
-        """Until the stream started and the greeting row is written."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            call = Call.objects.filter(call_sid=self.call_sid).first()
-            if (
-                call is not None
-                and call.status == CallStatus.IN_PROGRESS
-                and call.transcript_entries.exists()
-            ):
-                return
-            time.sleep(0.05)
-        raise AssertionError(f"call {self.call_sid} never got going")
-
-    def report(self) -> CallReport:
-        self.thread.join(timeout=40)
-        assert self.reports, "the simulated call did not finish"
-        return self.reports[0]
 
 
 def system_rows(call: Call) -> list[str]:
@@ -120,7 +60,7 @@ def system_rows(call: Call) -> list[str]:
 
 @pytest.mark.redis
 def test_it_hangs_up_a_call_on_another_process_from_the_command_line(
-    two_servers: tuple[DaphneProcess, DaphneProcess], redis_layer: None, capsys: Any
+    two_servers: tuple[ServerProcess, ServerProcess], redis_layer: None, capsys: Any
 ) -> None:
     _, call_server = two_servers
     with LiveCall(call_server) as live:
@@ -139,7 +79,7 @@ def test_it_hangs_up_a_call_on_another_process_from_the_command_line(
 
 @pytest.mark.redis
 def test_it_transfers_a_call_on_another_process_after_the_message(
-    two_servers: tuple[DaphneProcess, DaphneProcess], redis_layer: None
+    two_servers: tuple[ServerProcess, ServerProcess], redis_layer: None
 ) -> None:
     _, call_server = two_servers
     with LiveCall(call_server) as live:
@@ -175,7 +115,7 @@ def test_it_transfers_a_call_on_another_process_after_the_message(
 
 @pytest.mark.redis
 def test_it_hangs_up_from_the_staff_page_served_by_another_process(
-    two_servers: tuple[DaphneProcess, DaphneProcess], staff_user: Any
+    two_servers: tuple[ServerProcess, ServerProcess], staff_user: Any
 ) -> None:
     page_server, call_server = two_servers
     # The servers hash with Django's defaults, not the tests' fast MD5 hasher.
@@ -202,22 +142,20 @@ def test_it_says_a_call_that_is_not_live_is_not_live(
 ) -> None:
     from django.core.management.base import CommandError
 
-    from calls import services
+    from calls.services.routing import call_route
 
     sid = "CA" + "e" * 32
-    services.call_route(
-        call_sid=sid, from_number="+15557654321", to_number="+15550000001"
-    )
+    call_route(call_sid=sid, from_number="+15557654321", to_number="+15550000001")
     Call.objects.filter(call_sid=sid).update(status=CallStatus.IN_PROGRESS)
     with pytest.raises(CommandError, match="not live on any server process"):
         call_command("calls", "hangup", sid)
 
 
-@pytest.mark.parametrize("server_kind", e2e.SERVERS)
+@pytest.mark.also_daphne
 def test_it_ends_its_calls_cleanly_on_sigterm(
     simulator: SimulatorThread, phone_number: Any, server_kind: str
 ) -> None:
-    server = e2e.start_daphne(simulator.url, server=server_kind)
+    server = e2e.start_server(simulator.url, server=server_kind)
     try:
         with LiveCall(server) as live:
             started = time.monotonic()
@@ -240,38 +178,3 @@ def test_it_ends_its_calls_cleanly_on_sigterm(
         ("say", phone_number.assistant.unavailable_message),
         ("hangup",),
     ]
-
-
-class StaffSession:
-    """A logged-in staff browser session over plain HTTP (cookies and CSRF)."""
-
-    def __init__(self, base_url: str, username: str, password: str) -> None:
-        self.base_url = base_url
-        self.cookies = CookieJar()
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(self.cookies)
-        )
-        login = self.get("/admin/login/")
-        self.post(
-            "/admin/login/?next=/calls/",
-            login,
-            {"username": username, "password": password},
-        )
-
-    def get(self, path: str) -> str:
-        with self.opener.open(self.base_url + path, timeout=10) as response:
-            return str(response.read().decode())
-
-    def post(
-        self, path: str, form_page: str, fields: dict[str, str] | None = None
-    ) -> str:
-        match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form_page)
-        assert match, "no CSRF token on the form page"
-        data = {"csrfmiddlewaretoken": match.group(1), **(fields or {})}
-        request = urllib.request.Request(
-            self.base_url + path,
-            data=urllib.parse.urlencode(data).encode(),
-            headers={"Referer": self.base_url + path},
-        )
-        with self.opener.open(request, timeout=15) as response:
-            return str(response.read().decode())

@@ -1,6 +1,7 @@
 """End to end: calls that fail loudly, and latency as the simulated caller felt it.
 
-daphne + the Realtime simulator + the Twilio call simulator, over real sockets.
+The production server + the Realtime simulator + the Twilio call simulator, over
+real sockets.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ import pytest
 
 from calls.models import EndReason, TranscriptRole
 from calls.tests.support import e2e
-from calls.tooling.simulators.local_server import DaphneProcess
-from calls.tooling.simulators.realtime_server import Faults, SimulatorThread
+from calls.tooling.simulators.local_server import ServerProcess
+from calls.tooling.simulators.realtime_server import SimulatorThread
 from calls.tooling.simulators.twilio_caller import HangUp, Speak, WaitForReply
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 # The known delays: the VAD's silence wait (the persona's, 500 ms by default),
 # the VAD's processing on top (the simulator's knob) and the model's first audio.
@@ -31,24 +32,8 @@ def simulator() -> Iterator[SimulatorThread]:
     thread.stop()
 
 
-@pytest.fixture(scope="module")
-def server(
-    django_db_setup: Any, django_db_blocker: Any, simulator: SimulatorThread
-) -> Iterator[DaphneProcess]:
-    daphne = e2e.start_daphne(simulator.url)
-    yield daphne
-    daphne.stop()
-
-
-@pytest.fixture(autouse=True)
-def _reset_simulator(simulator: SimulatorThread) -> Iterator[None]:
-    yield
-    simulator.simulator.config.faults = Faults()
-    simulator.simulator.config.vad_delay_ms = 0
-
-
 def test_it_ends_the_call_within_2_s_when_the_session_update_is_rejected(
-    server: DaphneProcess, simulator: SimulatorThread, phone_number: Any
+    server: ServerProcess, simulator: SimulatorThread, phone_number: Any
 ) -> None:
     simulator.simulator.faults.reject_session_update = True
     script = [Speak(800), WaitForReply(300, timeout_s=5, optional=True), HangUp()]
@@ -66,7 +51,7 @@ def test_it_ends_the_call_within_2_s_when_the_session_update_is_rejected(
 
 
 def test_it_stores_the_latency_the_caller_measured(
-    server: DaphneProcess, simulator: SimulatorThread, phone_number: Any
+    server: ServerProcess, simulator: SimulatorThread, phone_number: Any
 ) -> None:
     simulator.simulator.config.vad_delay_ms = VAD_DELAY_MS
     script = [

@@ -1,4 +1,4 @@
-"""End to end with GPT-Live: daphne + the GPT-Live simulator + simulated Twilio.
+"""End to end with GPT-Live: the server + the GPT-Live simulator + simulated Twilio.
 
 The same call as test_e2e_calls.py's, to an assistant whose engine is
 ``openai-live``: the greeting, two caller turns answered, a barge-in that clears
@@ -18,13 +18,13 @@ from calls import pricing
 from calls.models import CallStatus, EndReason, TranscriptRole
 from calls.tests.support import e2e
 from calls.tooling.simulators.live_server import LiveSimulatorThread
-from calls.tooling.simulators.local_server import DaphneProcess
+from calls.tooling.simulators.local_server import ServerProcess
 from calls.tooling.simulators.realtime_server import (
     DEFAULT_ANSWERS,
     DEFAULT_CALLER_LINES,
 )
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(scope="module")
@@ -44,15 +44,15 @@ def live() -> Iterator[LiveSimulatorThread]:
 @pytest.fixture(scope="module")
 def server(
     django_db_setup: Any, django_db_blocker: Any, live: LiveSimulatorThread
-) -> Iterator[DaphneProcess]:
+) -> Iterator[ServerProcess]:
     # The Realtime URL points nowhere: this call must not use it.
-    daphne = e2e.start_daphne("ws://127.0.0.1:9/v1/realtime", OPENAI_LIVE_URL=live.url)
+    daphne = e2e.start_server("ws://127.0.0.1:9/v1/realtime", OPENAI_LIVE_URL=live.url)
     yield daphne
     daphne.stop()
 
 
 def test_it_completes_a_gpt_live_call_with_a_barge_in(
-    server: DaphneProcess, live: LiveSimulatorThread, phone_number: Any
+    server: ServerProcess, live: LiveSimulatorThread, phone_number: Any
 ) -> None:
     Assistant.objects.filter(pk=phone_number.assistant_id).update(
         engine="openai-live", model="gpt-live-1.1", voice="vesper"

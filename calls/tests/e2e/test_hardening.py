@@ -1,6 +1,6 @@
-"""Faults end to end through daphne and the simulators: callers aborting the
-upgrade, a server killed mid-call, PostgreSQL paused mid-call, a logged-out live
-socket."""
+"""Faults end to end through the production server and the simulators: callers
+aborting the upgrade, a server killed mid-call, PostgreSQL paused mid-call, a
+logged-out live socket."""
 
 from __future__ import annotations
 
@@ -32,18 +32,20 @@ from django.utils import timezone
 
 import conftest
 from calls.models import Call, CallStatus, EndReason
-from calls.tests.e2e.test_control import LiveCall, StaffSession
 from calls.tests.support import e2e
+from calls.tests.support.live_call import LiveCall, StaffSession
 from calls.tests.support.twilio_signing import call_params, twilio_signature
-from calls.tooling.simulators.local_server import DaphneProcess, free_port
+from calls.tooling.simulators.local_server import ServerProcess, free_port
 from calls.tooling.simulators.realtime_server import SimulatorThread
 from calls.tooling.simulators.twilio_caller.webhook import new_sid, parse_twiml
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 PASSWORD = "hardening-pass-123"
 
 
+# A simulator per test, not the level's per module: these tests count the
+# sessions it has open and the legs it saw.
 @pytest.fixture
 def simulator() -> Iterator[SimulatorThread]:
     thread = e2e.start_simulator()
@@ -55,7 +57,7 @@ def open_realtime_sessions(simulator: SimulatorThread) -> int:
     return len(simulator.simulator._live)
 
 
-def voice_webhook(server: DaphneProcess, call_sid: str) -> str:
+def voice_webhook(server: ServerProcess, call_sid: str) -> str:
     """POST the signed voice webhook; the stream URL's path from its TwiML."""
     params = call_params(CallSid=call_sid)
     url = conftest.TEST_PUBLIC_BASE_URL + "/twilio/voice/"
@@ -68,7 +70,7 @@ def voice_webhook(server: DaphneProcess, call_sid: str) -> str:
         return urlsplit(parse_twiml(response.read().decode()).stream_url).path
 
 
-def abort_upgrade(server: DaphneProcess, stream_path: str, after_s: float) -> None:
+def abort_upgrade(server: ServerProcess, stream_path: str, after_s: float) -> None:
     """Send a signed stream upgrade, then reset the connection (RST, no FIN)."""
     signature = twilio_signature("wss://voice.example.com" + stream_path, {})
     request = (
@@ -88,7 +90,8 @@ def abort_upgrade(server: DaphneProcess, stream_path: str, after_s: float) -> No
 def test_it_leaks_no_realtime_session_when_callers_abort_the_upgrade(
     simulator: SimulatorThread, phone_number: Any, client: str
 ) -> None:
-    server = e2e.start_daphne(simulator.url, REALTIME_WS_CLIENT=client)
+    # daphne: the assertions read its access log's lines.
+    server = e2e.start_server(simulator.url, server="daphne", ENGINE_WS_CLIENT=client)
     sids = [new_sid("CA") for _ in range(40)]
     try:
         for n, call_sid in enumerate(sids):
@@ -126,7 +129,7 @@ def test_it_leaks_no_realtime_session_when_callers_abort_the_upgrade(
 def test_a_killed_servers_calls_are_closed_by_another_servers_sweep(
     simulator: SimulatorThread, phone_number: Any
 ) -> None:
-    doomed = e2e.start_daphne(simulator.url)
+    doomed = e2e.start_server(simulator.url)
     with LiveCall(doomed) as live:
         assert Call.objects.get(call_sid=live.call_sid).heartbeat_at is not None
         assert doomed._process is not None
@@ -135,7 +138,7 @@ def test_a_killed_servers_calls_are_closed_by_another_servers_sweep(
         # Its heartbeat stops; move it 31 s into the past instead of waiting.
         stale = timezone.now() - dt.timedelta(seconds=31)
         Call.objects.filter(call_sid=live.call_sid).update(heartbeat_at=stale)
-        survivor = e2e.start_daphne(simulator.url, CALLS_SWEEP_SECONDS="0.5")
+        survivor = e2e.start_server(simulator.url, CALLS_SWEEP_SECONDS="0.5")
         try:
             call = e2e.finished_call(live.call_sid, timeout_s=10)
         finally:
@@ -158,7 +161,7 @@ def test_a_logged_out_live_socket_is_closed_at_once(
     staff_user.password = PBKDF2PasswordHasher().encode(PASSWORD, "hardening", 1000)
     staff_user.save(update_fields=["password"])
     staff_user.user_permissions.add(Permission.objects.get(codename="view_live_call"))
-    server = e2e.start_daphne(simulator.url)
+    server = e2e.start_server(simulator.url)
     try:
         browser = StaffSession(server.base_url, "staff", PASSWORD)
         cookie = "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
@@ -335,7 +338,7 @@ def test_the_transcript_survives_postgres_stopping_mid_call(
     }
     assistants.write_text(json.dumps({"assistants": [front_desk]}))
     manage("assistants", "import", str(assistants), database_url=url)
-    server = e2e.start_daphne(simulator.url, DATABASE_URL=url)
+    server = e2e.start_server(simulator.url, DATABASE_URL=url)
     server.keep_log = True
     try:
         options = e2e.caller_options(server, script=e2e.quick_script(turns=6))

@@ -14,18 +14,11 @@ import pytest
 
 from calls.models import Recording
 from calls.tests.support import e2e
-from calls.tooling.simulators.local_server import DaphneProcess
+from calls.tooling.simulators.local_server import ServerProcess
 from calls.tooling.simulators.realtime_server import SimulatorThread
 from calls.tooling.simulators.twilio_caller import Hook
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def simulator() -> Iterator[SimulatorThread]:
-    thread = e2e.start_simulator()
-    yield thread
-    thread.stop()
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(scope="module")
@@ -33,17 +26,17 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("media")
 
 
-@pytest.fixture(scope="module", params=e2e.SERVERS)
+@pytest.fixture(scope="module")
 def server(
-    request: pytest.FixtureRequest,
+    server_kind: str,
     django_db_setup: Any,
     django_db_blocker: Any,
     simulator: SimulatorThread,
     media: Path,
-) -> Iterator[DaphneProcess]:
-    daphne = e2e.start_daphne(
+) -> Iterator[ServerProcess]:
+    daphne = e2e.start_server(
         simulator.url,
-        server=request.param,
+        server=server_kind,
         MEDIA_ROOT=str(media),
         RECORDING_SPOOL_DIR=str(media / "spool"),
         RECORDING_FLUSH_SECONDS="0.5",
@@ -59,7 +52,7 @@ def channel_energy(frames: bytes, which: int) -> int:
 
 
 def test_it_records_both_sides_of_a_call(
-    server: DaphneProcess, media: Path, phone_number: Any
+    server: ServerProcess, media: Path, phone_number: Any
 ) -> None:
     assistant = phone_number.assistant
     assistant.recording_enabled = True
@@ -99,7 +92,7 @@ def _wait_for_recording(call_sid: str, timeout_s: float = 10.0) -> Recording:
 
 
 def test_it_leaves_what_a_barge_in_cleared_out_of_the_recording(
-    server: DaphneProcess, simulator: SimulatorThread, media: Path, phone_number: Any
+    server: ServerProcess, simulator: SimulatorThread, media: Path, phone_number: Any
 ) -> None:
     assistant = phone_number.assistant
     assistant.recording_enabled = True

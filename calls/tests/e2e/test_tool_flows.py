@@ -5,9 +5,8 @@ transfer_call -> ``<Dial>`` after the message played; keypad 0 -> ``<Dial>``
 without the model; silence -> one reprompt then ``<Hangup/>``; failing webhooks
 (timeout, 500, bad signature) -> an error output and the call goes on; a
 webhook's output is spoken; handoff -> the next ``session.update`` carries the
-other assistant's instructions. The light tests run on daphne and the
-production server; the webhook and silence ones, which wait on timers, on
-daphne only (the server makes no difference to them; they keep the file short).
+other assistant's instructions. All run on the production server; the transfer
+also on daphne.
 """
 
 from __future__ import annotations
@@ -26,22 +25,20 @@ from assistants.models import (
     WebhookTool,
 )
 from calls.models import CallAssistant, EndReason, TranscriptRole
-from calls.tests.e2e.test_tools import EchoThread
 from calls.tests.support import e2e
-from calls.tooling.simulators.local_server import DaphneProcess
+from calls.tests.support.echo import EchoThread
+from calls.tooling.simulators.local_server import ServerProcess
 from calls.tooling.simulators.realtime_server import SimulatorThread
 from calls.tooling.simulators.realtime_server.records import ConnectionRecord
 from calls.tooling.simulators.realtime_server.tool_script import ScriptedToolCall
 from calls.tooling.simulators.twilio_caller import Dtmf, Pause, WaitForReply
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 RECEPTION = "+15550003333"
 TRANSFER_MESSAGE = "Let me put you through to reception."
 # Quicker speech than e2e's default (15): the tool outputs read out are long.
 MS_PER_CHAR = 8
-ALL_SERVERS = pytest.mark.parametrize("server", e2e.SERVERS, indirect=True)
-DAPHNE_ONLY = pytest.mark.parametrize("server", ["daphne"], indirect=True)
 
 
 @pytest.fixture(scope="module")
@@ -49,25 +46,6 @@ def simulator() -> Iterator[SimulatorThread]:
     thread = e2e.start_simulator(ms_per_char=MS_PER_CHAR)
     yield thread
     thread.stop()
-
-
-@pytest.fixture(scope="module")
-def server(
-    request: pytest.FixtureRequest,
-    django_db_setup: Any,
-    django_db_blocker: Any,
-    simulator: SimulatorThread,
-) -> Iterator[DaphneProcess]:
-    """One process per server name, shared by the tests that ask for it."""
-    process = e2e.start_daphne(simulator.url, server=request.param)
-    yield process
-    process.stop()
-
-
-@pytest.fixture(autouse=True)
-def _no_scripted_calls(simulator: SimulatorThread) -> Iterator[None]:
-    yield
-    simulator.simulator.config.tool_calls = []
 
 
 def script_calls(simulator: SimulatorThread, *calls: ScriptedToolCall) -> None:
@@ -100,9 +78,9 @@ def played_ms(marks: list[str], item_id: str) -> int:
     return max(ms, default=-1)
 
 
-@ALL_SERVERS
+@pytest.mark.also_daphne
 def test_it_transfers_to_the_destination_after_the_message_played(
-    server: DaphneProcess, simulator: SimulatorThread, phone_number: Any
+    server: ServerProcess, simulator: SimulatorThread, phone_number: Any
 ) -> None:
     add_reception(phone_number.assistant_id)
     script_calls(
@@ -132,9 +110,8 @@ def test_it_transfers_to_the_destination_after_the_message_played(
     ), report.marks_returned
 
 
-@ALL_SERVERS
 def test_it_transfers_on_keypad_0_without_the_model(
-    server: DaphneProcess, simulator: SimulatorThread, phone_number: Any
+    server: ServerProcess, simulator: SimulatorThread, phone_number: Any
 ) -> None:
     add_reception(phone_number.assistant_id)
     Assistant.objects.filter(pk=phone_number.assistant_id).update(
@@ -162,9 +139,8 @@ def test_it_transfers_on_keypad_0_without_the_model(
     assert any(TRANSFER_MESSAGE in r.text for r in rows(call, TranscriptRole.ASSISTANT))
 
 
-@DAPHNE_ONLY
 def test_it_reprompts_a_silent_caller_once_then_hangs_up(
-    server: DaphneProcess, simulator: SimulatorThread, phone_number: Any
+    server: ServerProcess, simulator: SimulatorThread, phone_number: Any
 ) -> None:
     # Below the admin's minimums (2 and 3 s) would be quicker, but these are
     # the shortest a staff member can set, so they are what runs.
@@ -201,10 +177,9 @@ WEBHOOK_FAILURES: dict[str, tuple[dict[str, Any], int, bool, str, str]] = {
 }
 
 
-@DAPHNE_ONLY
 @pytest.mark.parametrize("failure", list(WEBHOOK_FAILURES))
 def test_it_tells_the_model_a_webhook_failed_and_the_call_goes_on(
-    server: DaphneProcess,
+    server: ServerProcess,
     simulator: SimulatorThread,
     phone_number: Any,
     failure: str,
@@ -247,9 +222,8 @@ def test_it_tells_the_model_a_webhook_failed_and_the_call_goes_on(
     assert any(not r.text.startswith("The result is:") for r in after), after
 
 
-@DAPHNE_ONLY
 def test_it_speaks_a_webhooks_output(
-    server: DaphneProcess, simulator: SimulatorThread, phone_number: Any
+    server: ServerProcess, simulator: SimulatorThread, phone_number: Any
 ) -> None:
     tool = WebhookTool.objects.create(
         assistant_id=phone_number.assistant_id,
@@ -274,9 +248,8 @@ def test_it_speaks_a_webhooks_output(
     assert any(r.text == spoken for r in rows(call, TranscriptRole.ASSISTANT))
 
 
-@ALL_SERVERS
 def test_it_hands_the_call_off_to_another_assistant(
-    server: DaphneProcess,
+    server: ServerProcess,
     simulator: SimulatorThread,
     phone_number: Any,
     other_assistant: Any,

@@ -1,14 +1,11 @@
-"""End to end: the model ends the call with ``end_call`` (daphne, the Realtime
+"""End to end: the model ends the call with ``end_call`` (the server, the Realtime
 simulator scripted to call it, simulated Twilio); the goodbye plays, the stream
 closes and the ``<Connect action>`` answers ``<Hangup/>``."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
-import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,33 +13,17 @@ import pytest
 from assistants.models import Assistant, WebhookTool
 from calls.models import EndReason, TranscriptRole
 from calls.tests.support import e2e
-from calls.tooling.simulators.local_server import DaphneProcess
+from calls.tests.support.echo import EchoThread
+from calls.tooling.simulators.local_server import ServerProcess
 from calls.tooling.simulators.realtime_server import SimulatorThread
 from calls.tooling.simulators.realtime_server.tool_script import ScriptedToolCall
-from calls.tooling.simulators.tool_echo_server import EchoServer, EchoSettings
 
 logger = logging.getLogger(__name__)
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def simulator() -> Iterator[SimulatorThread]:
-    thread = e2e.start_simulator()
-    yield thread
-    thread.stop()
-
-
-@pytest.fixture(scope="module")
-def server(
-    django_db_setup: Any, django_db_blocker: Any, simulator: SimulatorThread
-) -> Iterator[DaphneProcess]:
-    daphne = e2e.start_daphne(simulator.url)
-    yield daphne
-    daphne.stop()
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_the_model_ends_the_call_and_twilio_hangs_up(
-    server: DaphneProcess, simulator: SimulatorThread, phone_number: Any
+    server: ServerProcess, simulator: SimulatorThread, phone_number: Any
 ) -> None:
     Assistant.objects.filter(pk=phone_number.assistant_id).update(
         end_call_enabled=True, end_call_goodbye="Thanks for calling, goodbye!"
@@ -66,31 +47,12 @@ def test_the_model_ends_the_call_and_twilio_hangs_up(
     assert spans == [phone_number.assistant.name]
 
 
-class EchoThread:
-    """H3's webhook echo server on its own loop (the caller runs its own)."""
-
-    def __init__(self, secret: str, delay: float) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.server = EchoServer(EchoSettings(secret=secret, delay=delay))
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-
-    def __enter__(self) -> EchoServer:
-        self.thread.start()
-        asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(5)
-        return self.server
-
-    def __exit__(self, *exc: object) -> None:
-        asyncio.run_coroutine_threadsafe(self.server.stop(), self.loop).result(5)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-
-
 TIMING = re.compile(r"tool 'lookup_order' ok: started (\d+) ms after the call")
 ANSWER = re.compile(r"tool result -> first answer audio in (\d+) ms")
 
 
 def test_a_webhook_tool_answers_and_the_model_speaks_its_result(
-    server: DaphneProcess, simulator: SimulatorThread, phone_number: Any
+    server: ServerProcess, simulator: SimulatorThread, phone_number: Any
 ) -> None:
     tool = WebhookTool.objects.create(
         assistant_id=phone_number.assistant_id,

@@ -1,7 +1,7 @@
 """A staff transfer nobody answers, end to end: ``<Dial action>`` -> no-answer ->
 the caller is back with the assistant on a second stream of the same call.
 
-The call streams to a server (daphne and the production one) that shares Redis
+The call streams to the production server that shares Redis
 with this test process, so ``manage.py calls transfer`` reaches it. The Twilio
 simulator follows the ``<Connect action>``, answers the ``<Dial action>`` as
 Twilio would for a dial nobody picked up, and opens the new stream it is given.
@@ -19,35 +19,24 @@ from django.core.management import call_command
 
 from calls.models import Call, CallStatus, EndReason
 from calls.tests.support import e2e
-from calls.tooling.simulators.local_server import DaphneProcess
+from calls.tooling.simulators.local_server import ServerProcess
 from calls.tooling.simulators.realtime_server import SimulatorThread
 from calls.tooling.simulators.twilio_caller import CallReport, Pause, WaitForReply
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 TRANSFER_TO = "+15550002222"
 
 
 @pytest.fixture
-def simulator() -> Iterator[SimulatorThread]:
-    thread = e2e.start_simulator()
-    yield thread
-    thread.stop()
-
-
-@pytest.fixture(params=e2e.SERVERS)
 def server(
-    request: pytest.FixtureRequest,
+    server_kind: str,
     simulator: SimulatorThread,
     redis_url: str,
     phone_number: Any,
-    settings: Any,
-) -> Iterator[DaphneProcess]:
-    from voiceassistant.channel_layers import redis_channel_layer
-
-    # This process's layer is the server's Redis, like a deployment's.
-    settings.CHANNEL_LAYERS = {"default": redis_channel_layer(redis_url)}
-    process = e2e.start_daphne(simulator.url, server=request.param, REDIS_URL=redis_url)
+    redis_layer: None,
+) -> Iterator[ServerProcess]:
+    process = e2e.start_server(simulator.url, server=server_kind, REDIS_URL=redis_url)
     yield process
     process.stop()
 
@@ -64,7 +53,7 @@ def wait_for(predicate: Any, what: str, timeout_s: float = 15) -> Call:
 
 @pytest.mark.redis
 def test_it_brings_the_caller_back_when_nobody_answers_the_transfer(
-    server: DaphneProcess,
+    server: ServerProcess,
 ) -> None:
     script = [WaitForReply(optional=True, timeout_s=10), Pause(30_000)]
     options = e2e.caller_options(server, script=script, dial_outcome="no-answer")

@@ -1,11 +1,11 @@
-"""Harness for the end-to-end tests: daphne, the Realtime simulator, simulated calls.
+"""Harness for the end-to-end tests: a server, the Realtime simulator, simulated calls.
 
-daphne serves the project as a subprocess on a free 127.0.0.1 port, configured
-through its environment to use the *test* database (so rows written with
-``django_db(transaction=True)`` are shared both ways), the in-process Realtime
-simulator (running on its own thread and loop), and the test Twilio credentials
-from ``conftest``. ``place_call`` runs one simulated call and waits for the server
-to finalise it.
+A server (the production one, or daphne) serves the project as a subprocess on a
+free 127.0.0.1 port, configured through its environment to use the *test*
+database (so rows written with ``django_db(transaction=True)`` are shared both
+ways), the in-process Realtime simulator (running on its own thread and loop),
+and the test Twilio credentials from ``conftest``. ``run_call`` places one
+simulated call; ``finished_call`` waits for the server to finalise it.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from django.db import connections
 import conftest
 from calls.models import Call
 from calls.ops.servers import PRODUCTION_SERVER
-from calls.tooling.simulators.local_server import DaphneProcess
+from calls.tooling.simulators.local_server import ServerProcess
 from calls.tooling.simulators.realtime_server import SimulatorThread
 from calls.tooling.simulators.twilio_caller import (
     CallerOptions,
@@ -32,13 +32,19 @@ from calls.tooling.simulators.twilio_caller import (
 )
 
 SIM_API_KEY = "sk-simulated"
-# Every server the project runs on: daphne (`make run`) and the production one
-# (`manage.py serve`); the end-to-end tests run on both so neither can rot.
-# E2E_SERVERS=granian,hypercorn runs them on candidates instead (README, Performance).
-SERVERS = tuple(filter(None, os.environ.get("E2E_SERVERS", "").split(","))) or (
-    "daphne",
-    PRODUCTION_SERVER,
-)
+# E2E_SERVERS=granian,hypercorn runs every test on candidates instead (the bench's
+# servers).
+CANDIDATES = tuple(filter(None, os.environ.get("E2E_SERVERS", "").split(",")))
+
+
+def servers(*, also_daphne: bool = False) -> tuple[str, ...]:
+    """The servers a test runs on: the production one; daphne too for the few
+    tests that prove ``make run``'s server still works."""
+    if CANDIDATES:
+        return CANDIDATES
+    return (PRODUCTION_SERVER, "daphne") if also_daphne else (PRODUCTION_SERVER,)
+
+
 SECRET_KEY = "e2e-secret-key-not-for-production"
 
 
@@ -68,11 +74,11 @@ def start_simulator(**overrides: Any) -> SimulatorThread:
     return thread
 
 
-def start_daphne(
-    realtime_url: str, *, server: str = "daphne", **env: str
-) -> DaphneProcess:
-    """A server (daphne by default) on the test database, the simulator and the
-    test Twilio settings."""
+def start_server(
+    realtime_url: str, *, server: str = PRODUCTION_SERVER, **env: str
+) -> ServerProcess:
+    """A server (the production one unless told) on the test database, the
+    simulator and the test Twilio settings."""
     environment = {
         "DJANGO_SETTINGS_MODULE": "voiceassistant.settings",
         "DATABASE_URL": database_url(),
@@ -84,12 +90,14 @@ def start_daphne(
         "PUBLIC_BASE_URL": conftest.TEST_PUBLIC_BASE_URL,
         "OPENAI_API_KEY": SIM_API_KEY,
         "OPENAI_REALTIME_URL": realtime_url,
-        "REALTIME_PROVIDER": "openai",
-        "REALTIME_CONNECT_TIMEOUT": "5",
+        "REALTIME_PROVIDER": "",
+        "ENGINE_CONNECT_TIMEOUT": "5",
         "LOG_LEVEL": "INFO",
+        # The webhook tests' receivers listen on this machine.
+        "WEBHOOK_ALLOW_INTERNAL": "127.0.0.1/32,localhost",
         **env,
     }
-    return DaphneProcess(environment, server=server).start()
+    return ServerProcess(environment, server=server).start()
 
 
 def quick_script(*, turns: int = 2, barge_in: bool = False) -> list[Step]:
@@ -97,7 +105,7 @@ def quick_script(*, turns: int = 2, barge_in: bool = False) -> list[Step]:
     return default_script(turns=turns, barge_in=barge_in, speech_ms=800, quiet_ms=300)
 
 
-def caller_options(server: DaphneProcess, **kwargs: Any) -> CallerOptions:
+def caller_options(server: ServerProcess, **kwargs: Any) -> CallerOptions:
     kwargs.setdefault("script", quick_script())
     # No status callback: the stream's own end is what these tests check, and the
     # callback (tested with the webhooks) would race it to finalise the call.

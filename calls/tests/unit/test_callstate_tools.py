@@ -6,14 +6,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from assistants.persona import Persona
 from calls.callstate import EndCall, SaveTranscript, StartTimer
 from calls.callstate import actions as a
 from calls.callstate.actions import ToolResult
 from calls.callstate.call import GENERIC_GOODBYE, SAY_EXACTLY
 from calls.tests.support.frames import (
-    dumps,
-    load,
     rt_audio_done,
     rt_delta,
     rt_error,
@@ -28,67 +25,12 @@ from calls.tests.support.frames import (
 )
 from calls.tests.support.frames.harness import Harness, of_type, realtime_out, snapshot
 from calls.tests.support.live_frames import LiveHarness, live_snapshot, lv_tool_call
-
-TOOLS: dict[str, Any] = {
-    "end_call": {"enabled": True, "goodbye": "Thanks for calling, bye!"},
-    "transfer": [
-        {
-            "name": "billing",
-            "number": "+15550001111",
-            "description": "Invoices and payments",
-            "message": "Putting you through to billing.",
-        },
-        {"name": "front desk", "number": "+15550002222"},
-    ],
-    "handoff": [
-        {"assistant": "Spanish", "description": "Callers who speak Spanish"},
-    ],
-    "keypad": {"0": {"transfer": "front desk"}, "9": {"end_call": True}},
-    "silence": {
-        "reprompt_after_seconds": 8,
-        "hang_up_after_seconds": 20,
-        "reprompt": "Are you still there?",
-    },
-    "webhooks": [
-        {
-            "name": "lookup_order",
-            "description": "Look up an order by its number.",
-            "url": "https://hooks.example.com/orders",
-            "parameters": {
-                "type": "object",
-                "properties": {"order": {"type": "string"}},
-                "required": ["order"],
-            },
-        }
-    ],
-}
-
-
-def tools_snapshot(**changes: Any) -> dict[str, Any]:
-    tools = {**TOOLS, **changes}
-    tools["handoff"] = [{**h, "assistant_id": 7} for h in tools["handoff"]]
-    return snapshot(tools=tools)
+from calls.tests.support.tools import rt_call, tools_snapshot
+from calls.vocabulary.persona import Persona
 
 
 def harness(**changes: Any) -> Harness:
     return Harness(tools_snapshot(**changes)).ready()
-
-
-def rt_call(
-    name: str,
-    arguments: dict[str, Any] | None = None,
-    call_id: str = "call_1",
-    response_id: str = "resp_2",
-) -> str:
-    event = load("realtime_function_call_arguments_done")
-    event.update(
-        name=name,
-        call_id=call_id,
-        response_id=response_id,
-        item_id=f"item_{call_id}",
-        arguments=json.dumps(arguments or {}),
-    )
-    return dumps(event)
 
 
 def sent_types(actions: list[a.Action]) -> list[str]:

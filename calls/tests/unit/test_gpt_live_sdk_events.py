@@ -10,15 +10,10 @@ required keys such as ``delegation_id``. (Reference §6.)
 
 from __future__ import annotations
 
-import collections.abc
-import json
-import typing
 from typing import Annotated, Any
 
 import pytest
-from openai.types.live import ClientEvent, ClientEventParam, ServerEvent
-from openai.types.responses import ResponseStreamEvent
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 
 from calls.callstate import SendEngine
 from calls.callstate.call import DTMF_NOTE, GREETING_INSTRUCTIONS, MAX_DURATION_GOODBYE
@@ -26,6 +21,11 @@ from calls.engines.openai_live import LiveProtocol
 from calls.engines.openai_live import events as live
 from calls.tests.support.frames import tw_dtmf, tw_mark, tw_media, tw_start
 from calls.tests.support.frames.harness import persona
+from calls.tests.support.gpt_live_sdk import (
+    ClientTA,
+    check_client,
+    check_server,
+)
 from calls.tests.support.live_frames import (
     SILENCE,
     SPEECH,
@@ -42,63 +42,6 @@ from calls.tests.support.live_frames import (
     lv_usage,
 )
 
-
-def tagged(union: Any) -> TypeAdapter[Any]:
-    """The SDK's union with its PropertyInfo swapped for pydantic's discriminator."""
-    members: Any = typing.get_args(union)[0]
-    tagged_union: Any = Annotated[members, Field(discriminator="type")]
-    return TypeAdapter(tagged_union)
-
-
-ClientTA = tagged(ClientEvent)
-ServerTA = tagged(ServerEvent)
-ClientWireTA: TypeAdapter[Any] = TypeAdapter(
-    Annotated[ClientEventParam, Field(discriminator="type")]
-)
-NestedTA = tagged(ResponseStreamEvent)
-
-
-def extras(model: Any, path: str = "") -> list[str]:
-    """Keys the SDK models accepted without knowing them (extra="allow")."""
-    if isinstance(model, BaseModel):
-        found = [f"{path}.{k}" for k in (model.model_extra or {})]
-        for name in type(model).model_fields:
-            found += extras(getattr(model, name), f"{path}.{name}")
-        return found
-    if isinstance(model, list | tuple):
-        return [e for i, v in enumerate(model) for e in extras(v, f"{path}[{i}]")]
-    if isinstance(model, dict):
-        return [e for k, v in model.items() for e in extras(v, f"{path}.{k}")]
-    return []
-
-
-def force(value: Any) -> Any:
-    """TypedDict Iterable fields validate lazily: walk them."""
-    if isinstance(value, dict):
-        return {k: force(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | collections.abc.Iterator):
-        return [force(v) for v in value]
-    return value
-
-
-def check_client(text: str) -> str:
-    data = json.loads(text)
-    model = ClientTA.validate_python(data)
-    force(ClientWireTA.validate_python(data))
-    assert extras(model) == [], text
-    return type(model).__name__
-
-
-def check_server(text: str) -> str:
-    data = json.loads(text)
-    model = ServerTA.validate_python(data)
-    bad = extras(model)
-    if data["type"] == "response.event":
-        bad += extras(NestedTA.validate_python(data["event"]), ".event")
-    assert bad == [], text
-    return type(model).__name__
-
-
 SNAPSHOTS = [
     live_snapshot(),
     live_snapshot(voice="vesper", instructions="", backend_instructions=""),
@@ -108,7 +51,7 @@ SNAPSHOTS = [
 
 @pytest.mark.parametrize("snap", SNAPSHOTS)
 def test_it_starts_a_valid_session_with_no_unknown_fields(snap: dict[str, Any]) -> None:
-    from assistants.persona import Persona
+    from calls.vocabulary.persona import Persona
 
     text = live.session_start(Persona.from_snapshot(snap))
     assert check_client(text) == "SessionStartEvent"

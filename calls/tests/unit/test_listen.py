@@ -21,7 +21,7 @@ from calls.tests.support.frames import (
     tw_media,
 )
 from calls.tests.support.frames.harness import Harness, of_type
-from calls.tests.unit.test_runner import make_runner, started
+from calls.tests.support.runner import make_runner, started
 
 FRAME = mulaw_b64(160)
 

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import pytest
-from openai.types.realtime import RealtimeClientEvent, RealtimeServerEvent
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import ValidationError
 
-from assistants.persona import Persona
 from calls.callstate import SendEngine
 from calls.callstate.call import GREETING_INSTRUCTIONS, MAX_DURATION_GOODBYE
 from calls.engines import openai_realtime as realtime
@@ -39,26 +37,14 @@ from calls.tests.support.frames import (
     tw_start,
 )
 from calls.tests.support.frames.harness import Harness, snapshot
-
-ClientTA: TypeAdapter[Any] = TypeAdapter(
-    Annotated[RealtimeClientEvent, Field(discriminator="type")]
+from calls.tests.support.realtime_sdk import (
+    BETA_KEYS,
+    BETA_TOP_LEVEL,
+    ClientTA,
+    ServerTA,
+    all_keys,
 )
-ServerTA: TypeAdapter[Any] = TypeAdapter(
-    Annotated[RealtimeServerEvent, Field(discriminator="type")]
-)
-
-# Beta-only session fields (dead since 2026-05-12); the GA server rejects them.
-BETA_KEYS = {
-    "temperature",
-    "modalities",
-    "input_audio_format",
-    "output_audio_format",
-    "input_audio_transcription",
-    "input_audio_noise_reduction",
-    "max_response_output_tokens",
-}
-# Legal inside audio.input/audio.output, beta-only at the session's top level.
-BETA_TOP_LEVEL = {"turn_detection", "voice"}
+from calls.vocabulary.persona import Persona
 
 SNAPSHOTS = [
     snapshot(),
@@ -71,17 +57,6 @@ SNAPSHOTS = [
     ),
     snapshot(temperature=1.3, instructions=""),
 ]
-
-
-def all_keys(value: Any) -> set[str]:
-    if isinstance(value, dict):
-        keys = set(value)
-        for child in value.values():
-            keys |= all_keys(child)
-        return keys
-    if isinstance(value, list):
-        return set().union(*(all_keys(v) for v in value)) if value else set()
-    return set()
 
 
 @pytest.mark.parametrize("snap", SNAPSHOTS)

@@ -6,26 +6,26 @@ session.close/closed and the faults; and our engine's connection saying
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from assistants.persona import Persona
 from calls.engines.base import EngineSettings
 from calls.engines.openai_live import OpenAILiveEngine
 from calls.engines.openai_live import events as live
-from calls.tests.support.live_frames import live_snapshot
+from calls.tests.support.gpt_live_client import (
+    KEY,
+    PERSONA,
+    frames,
+    open_leg,
+    started,
+    until,
+)
 from calls.tooling.simulators import audio
 from calls.tooling.simulators.live_server import LiveConfig, LiveSimulator
 from calls.tooling.simulators.realtime_server import Faults
-
-KEY = "sk-live-sim"
-PERSONA = Persona.from_snapshot(live_snapshot(greeting="Hello there!"))
 
 
 @pytest.fixture
@@ -43,31 +43,6 @@ async def simulator() -> AsyncIterator[LiveSimulator]:
     await sim.start()
     yield sim
     await sim.stop()
-
-
-async def open_leg(sim: LiveSimulator, **kwargs: Any) -> ClientConnection:
-    return await connect(
-        sim.url, additional_headers={"Authorization": f"Bearer {KEY}"}, **kwargs
-    )
-
-
-async def until(ws: ClientConnection, kind: str, wait_s: float = 3.0) -> dict[str, Any]:
-    async with asyncio.timeout(wait_s):
-        while True:
-            event = json.loads(await ws.recv())
-            if event["type"] == kind:
-                return event
-
-
-async def started(sim: LiveSimulator) -> ClientConnection:
-    ws = await open_leg(sim)
-    await ws.send(live.session_start(PERSONA))
-    await until(ws, "session.started")
-    return ws
-
-
-def frames(data: bytes) -> list[str]:
-    return [base64.b64encode(f).decode() for f in audio.frames(data)]
 
 
 async def test_it_refuses_bad_keys_and_query_strings(simulator: LiveSimulator) -> None:

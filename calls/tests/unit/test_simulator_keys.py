@@ -1,6 +1,6 @@
 """Key presses of the Twilio call simulator: ``--press 0@2000``, ``press_keys``.
 
-Against the fake Twilio-side server of ``test_simulator_caller``: presses are
+Against the fake Twilio-side server of ``support.fake_twilio``: presses are
 ``dtmf`` frames at their time after the stream opened, alongside the script.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from calls.tests.unit.test_simulator_caller import options, running_fake
+from calls.tests.support.fake_twilio import options, running_fake
 from calls.tooling.simulators.twilio_caller import (
     HangUp,
     Hook,

@@ -19,8 +19,8 @@ from openai.types.responses import ResponseStreamEvent
 from pydantic import Field, TypeAdapter
 
 from calls.engines.openai_live import events as live_events
-from calls.tests.unit import test_simulator_gpt_live as live_tests
-from calls.tests.unit.test_simulator_realtime import (
+from calls.tests.support import gpt_live_client
+from calls.tests.support.realtime_client import (
     ServerEvents,
     configure,
     open_session,
@@ -208,7 +208,7 @@ def test_it_refuses_bad_tool_call_specs(
 async def test_gpt_live_delegates_the_scripted_turn_and_says_the_output() -> None:
     sim = LiveSimulator(
         LiveConfig(
-            api_key=live_tests.KEY,
+            api_key=gpt_live_client.KEY,
             first_audio_delay_ms=20,
             transcription_delay_ms=10,
             ms_per_char=5,
@@ -220,11 +220,11 @@ async def test_gpt_live_delegates_the_scripted_turn_and_says_the_output() -> Non
     )
     await sim.start()
     try:
-        ws = await live_tests.started(sim)
-        speech = live_tests.frames(audio.speech_like(800) + audio.silence(700))
+        ws = await gpt_live_client.started(sim)
+        speech = gpt_live_client.frames(audio.speech_like(800) + audio.silence(700))
         for payload in speech:
             await ws.send(live_events.audio_append(payload))
-        created = await live_tests.until(ws, "session.delegation.created")
+        created = await gpt_live_client.until(ws, "session.delegation.created")
         nested: list[dict[str, Any]] = []
         spoken = ""
 

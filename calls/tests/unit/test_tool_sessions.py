@@ -6,17 +6,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from assistants.persona import Persona
-from assistants.tools import Tools
 from calls.engines import openai_realtime as realtime
 from calls.engines.openai_live import LiveProtocol
 from calls.engines.openai_live import events as live
 from calls.engines.openai_realtime import RealtimeProtocol
 from calls.engines.tools import function_tools
+from calls.tests.support.gpt_live_sdk import check_client
 from calls.tests.support.live_frames import live_snapshot
-from calls.tests.unit.test_callstate_tools import tools_snapshot
-from calls.tests.unit.test_gpt_live_sdk_events import check_client
-from calls.tests.unit.test_sdk_events import BETA_KEYS, ClientTA, all_keys
+from calls.tests.support.realtime_sdk import BETA_KEYS, ClientTA, all_keys
+from calls.tests.support.tools import tools_snapshot
+from calls.vocabulary.persona import Persona
+from calls.vocabulary.tools import Tools
 
 
 def persona() -> Persona:

@@ -31,13 +31,13 @@ from standardwebhooks import Webhook
 
 from assistants.webhook_secrets import generate_secret
 from calls.callstate.actions import TOOL_ERROR, TOOL_OK, TOOL_TIMEOUT, RunTool
+from calls.egress.addresses import Destinations
 from calls.tests.support.realtime_client import (
     configure,
     open_session,
     recv_until,
     send_audio,
 )
-from calls.egress.addresses import Destinations
 from calls.tooling.simulators import audio
 from calls.tooling.simulators.realtime_server import RealtimeSimulator
 from calls.tooling.simulators.realtime_server.tool_script import ScriptedToolCall
