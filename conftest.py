@@ -45,16 +45,39 @@ def level_of(path: Path) -> str:
     return ""
 
 
+# The fixtures (pytest-django's and ours) through which a test reaches the database.
+DATABASE_FIXTURES = {
+    *("db", "transactional_db", "django_db_setup", "client", "async_client"),
+    *("admin_client", "admin_user", "django_user_model", "live_server"),
+}
+
+
+def touches_the_database(item: Any) -> bool:
+    fixtures = set(getattr(item, "fixturenames", ()))
+    return item.get_closest_marker("django_db") is not None or bool(
+        fixtures & DATABASE_FIXTURES
+    )
+
+
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     on_postgres = django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    misplaced = []
     for item in items:
-        marker = FOLDER_MARKERS.get(level_of(Path(item.path)))
+        level = level_of(Path(item.path))
+        marker = FOLDER_MARKERS.get(level)
         if marker is not None:
             item.add_marker(getattr(pytest.mark, marker))
+        if level == "unit" and touches_the_database(item):
+            misplaced.append(item.nodeid)
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(
                 pytest.mark.skip(reason="runs in the PostgreSQL pass (make test)")
             )
+    if misplaced:
+        raise pytest.UsageError(
+            "unit tests touch no database; move these to the db level (tests/db/):\n  "
+            + "\n  ".join(misplaced)
+        )
 
 
 @pytest.fixture(autouse=True)
@@ -142,4 +165,14 @@ def staff_user(db: Any, django_user_model: Any) -> Any:
 @pytest.fixture
 def staff_client(client: Any, staff_user: Any) -> Any:
     client.force_login(staff_user)
+    return client
+
+
+@pytest.fixture
+def admin_client(client: Any, django_user_model: Any, db: Any) -> Any:
+    """A logged-in superuser, without pytest-django's slow password hashing."""
+    user = django_user_model.objects.create(
+        username="admin", is_staff=True, is_superuser=True
+    )
+    client.force_login(user)
     return client
