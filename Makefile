@@ -34,7 +34,7 @@ help:
 	@echo "make typecheck        mypy"
 	@echo "make fmt              ruff check --fix and ruff format"
 	@echo "make migrations-check fail when a model change has no migration"
-	@echo "make bench            the bridge benchmark (see README, Performance)"
+	@echo "make bench            the call-path benchmark (see README, Performance)"
 	@echo "make bench-connect    time to the greeting, engine leg opened at the upgrade vs at start"
 	@echo "make bench-greeting   Twilio's start to the first greeting audio, greeting cache on vs off"
 	@echo "make install          create .venv and install the runtime requirements"

@@ -136,7 +136,7 @@ def deployment_engine() -> str:
     Deprecated path, kept so deployments configured with ``REALTIME_PROVIDER=azure``
     keep working; choose the engine on the assistant instead.
     """
-    provider = getattr(settings, "REALTIME_PROVIDER", "openai")
+    provider = settings.REALTIME_PROVIDER
     return AZURE_REALTIME if provider == "azure" else OPENAI_REALTIME
 
 

@@ -1,6 +1,6 @@
 """Admin for calls: a read-only record, with the transcript inline.
 
-Calls are written only by the webhooks and the media bridge, so nobody can add or
+Calls are written only by the webhooks and the call runtime, so nobody can add or
 edit one here; staff with the view permission can browse, search and open them
 (the change page renders read-only). Callers' numbers follow the staff pages' rule
 (``calls.review.masking``): unless ``CALLS_MASK_NUMBERS`` is off or the user has

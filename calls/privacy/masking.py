@@ -28,7 +28,7 @@ def mask_number(number: str) -> str:
 
 def can_see_numbers(user: Any) -> bool:
     """Whether ``user`` sees callers' numbers in full (may query permissions)."""
-    if not getattr(settings, "CALLS_MASK_NUMBERS", True):
+    if not settings.CALLS_MASK_NUMBERS:
         return True
     if not user.is_authenticated:
         return False

@@ -19,12 +19,12 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from assistants.models import Assistant
+from calls.conf import app_settings
 from calls.models import Call, Recording, TranscriptEntry
 
 logger = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ def _retention_groups(field_name: str, default_days: int | None) -> list[tuple[i
 def due_recordings(*, now: dt.datetime) -> list[Due]:
     due = []
     for days, calls in _retention_groups(
-        "recording_retention_days", settings.RECORDING_RETENTION_DAYS
+        "recording_retention_days", app_settings().recording_retention_days
     ):
         cutoff = now - dt.timedelta(days=days)
         old_calls = Call.objects.filter(calls, created_at__lt=cutoff)
@@ -114,7 +114,7 @@ def due_transcripts(*, now: dt.datetime) -> list[Due]:
     due = []
     entries = TranscriptEntry.objects.filter(call=OuterRef("pk"))
     for days, calls in _retention_groups(
-        "transcript_retention_days", settings.TRANSCRIPT_RETENTION_DAYS
+        "transcript_retention_days", app_settings().transcript_retention_days
     ):
         cutoff = now - dt.timedelta(days=days)
         rows = (

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from channels.db import database_sync_to_async as db
@@ -21,6 +20,7 @@ from calls.callstate.greeting_cache import GreetingCache, GreetingKey
 from calls.callstate.actions import RunTool, ToolResult
 from calls.callstate.continuation import Continuation
 from calls.callstate.greeting_replay import GreetingReplay
+from calls.conf import app_settings
 from calls.engines import registry
 from calls.engines.base import ConnectFn, Engine, EngineProtocol, EngineSettings
 from calls.models import Call
@@ -49,8 +49,8 @@ def engine_settings(engine: str = OPENAI_REALTIME) -> EngineSettings:
         api_key=api_key,
         url=url,
         provider=provider,
-        ws_client=settings.REALTIME_WS_CLIENT,
-        connect_timeout=settings.REALTIME_CONNECT_TIMEOUT,
+        ws_client=app_settings().engine_ws_client,
+        connect_timeout=app_settings().engine_connect_timeout,
     )
 
 
@@ -85,7 +85,7 @@ def build_runner(
 ) -> CallRunner:
     engine = build_engine(persona, connect)
     if mark_interval_ms is None:
-        mark_interval_ms = settings.MEDIA_MARK_INTERVAL_MS
+        mark_interval_ms = app_settings().media_mark_interval_ms
     protocol = engine.protocol(persona)
     state = CallState(
         call_sid=call_sid,
@@ -93,7 +93,7 @@ def build_runner(
         protocol=protocol,
         engine_label=engine.label,
         mark_interval_ms=mark_interval_ms,
-        connect_on_upgrade=settings.REALTIME_CONNECT_ON_UPGRADE,
+        connect_on_upgrade=app_settings().engine_connect_on_upgrade,
         continuation=continuation,
         greeting_replay=(
             None if continuation else build_greeting_replay(persona, protocol)
@@ -115,7 +115,7 @@ def build_runner(
         recording=build_recording(
             call_sid, persona, continuation.offset_ms if continuation else 0
         ),
-        connect_timeout=settings.REALTIME_CONNECT_TIMEOUT,
+        connect_timeout=app_settings().engine_connect_timeout,
     )
 
 
@@ -129,10 +129,10 @@ def build_recording(
     try:
         return CallRecording(
             call_sid,
-            Path(str(settings.RECORDING_SPOOL_DIR)),
-            codec=settings.RECORDING_CODEC,
+            app_settings().recording_spool_dir,
+            codec=app_settings().recording_codec,
             offset_ms=offset_ms,
-            flush_seconds=settings.RECORDING_FLUSH_SECONDS,
+            flush_seconds=app_settings().recording_flush_seconds,
         )
     except (OSError, ValueError):
         # A recording that cannot start must not cost the caller their call.

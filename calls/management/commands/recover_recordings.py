@@ -17,10 +17,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from calls import services
+from calls.conf import app_settings
 from calls.models import Call
 from calls.recording.writer import SpoolWriter, spooled_calls, wav_frames
 
@@ -43,7 +43,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        directory = Path(str(settings.RECORDING_SPOOL_DIR))
+        directory = app_settings().recording_spool_dir
         saved = 0
         for call_sid in spooled_calls(directory):
             files = list(directory.glob(f"{call_sid}.*"))
@@ -66,7 +66,7 @@ class Command(BaseCommand):
         spool = directory / f"{call_sid}.caller.raw"
         if spool.exists() or not wav.exists():  # a spool: finish it first
             writer = SpoolWriter(
-                directory, call_sid, settings.RECORDING_CODEC, resume=True
+                directory, call_sid, app_settings().recording_codec, resume=True
             )
             result = writer.finish(0)
             codec, path = result.codec, result.path

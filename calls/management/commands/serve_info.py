@@ -22,6 +22,8 @@ from django.db import DatabaseError
 from django.http.request import validate_host
 from django.urls import reverse
 
+from calls.conf import app_settings
+
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "0.0.0.0")
 
 
@@ -103,7 +105,7 @@ class Command(BaseCommand):
                 f"Realtime simulator (or another local server) at {url} "
                 "(OPENAI_REALTIME_URL): nothing reaches OpenAI."
             )
-        provider = getattr(settings, "REALTIME_PROVIDER", "openai")
+        provider = app_settings().realtime_provider
         name = "Azure OpenAI" if provider == "azure" else "OpenAI"
         return f"{name} Realtime at {url} (OPENAI_REALTIME_URL)."
 

@@ -1,4 +1,4 @@
-"""``python -m calls.tooling.bench`` (``make bench``): the bridge benchmark, as a table.
+"""``python -m calls.tooling.bench`` (``make bench``): the call-path benchmark table.
 
 Runs the project as in production (daphne, DEBUG off, signatures checked) against
 the Realtime simulator in echo mode, with N simulated Twilio callers in another

@@ -1,6 +1,6 @@
 """What opening the Realtime leg at the upgrade saves: time to the greeting.
 
-With ``REALTIME_CONNECT_ON_UPGRADE`` on, the consumer opens the Realtime connection
+With ``ENGINE_CONNECT_ON_UPGRADE`` on, the consumer opens the Realtime connection
 as soon as Twilio's upgrade is authorised; off, only when Twilio's ``start`` frame
 arrives. The saving is bounded by the gap between the two, so the caller simulator
 waits ``start_delay_ms`` between them, and the Realtime stand-in takes
@@ -64,7 +64,7 @@ def measure(*, calls: int, delays: list[int], slow_start_ms: int) -> list[dict]:
     with StandIn(mode="conversation", log_dir=log_dir, options=options) as sim:
         env.realtime_url = sim.url
         for early in (True, False):
-            env.extra = {"REALTIME_CONNECT_ON_UPGRADE": "true" if early else "false"}
+            env.extra = {"ENGINE_CONNECT_ON_UPGRADE": "true" if early else "false"}
             with ServerGroup(env, kind="daphne", workers=1) as group:
                 for delay in delays:
                     samples = [

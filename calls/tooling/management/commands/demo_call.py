@@ -115,7 +115,7 @@ class Command(BaseCommand):
             daphne.env.update(
                 DEBUG="true",
                 OPENAI_API_KEY="sim-key",
-                REALTIME_PROVIDER="openai",
+                REALTIME_PROVIDER="",
                 TWILIO_AUTH_TOKEN=token,
                 PUBLIC_BASE_URL=daphne.base_url,
                 **{url_setting: simulator.url},

@@ -82,7 +82,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=MODES,
         default="conversation",
         help="conversation: transcripts and scripted answers; echo: every audio "
-        "chunk straight back, to measure the bridge (default: %(default)s)",
+        "chunk straight back, to measure the call runtime (default: %(default)s)",
     )
     parser.add_argument(
         "--api-key", default=None, help="accept only this key (default: any)"
