@@ -3,7 +3,7 @@
 Runs the project as in production (daphne, DEBUG off, signatures checked) against
 the Realtime simulator in echo mode, with N simulated Twilio callers in another
 process; then measures one conversation-mode call's first-reply delay. Writes the
-results as JSON to ``bench-results/`` (see README, Performance, for the flags).
+results as JSON to ``bench-results/`` (docs/performance.md explains the flags).
 """
 
 from __future__ import annotations
@@ -138,7 +138,10 @@ def main(argv: list[str]) -> int:
         log_dir=options.out / "logs",
     )
     env.extra = dict(item.split("=", 1) for item in options.set)
-    say = lambda text: print(f"[bench] {text}", file=sys.stderr, flush=True)  # noqa: E731, T201
+
+    def say(text: str) -> None:
+        print(f"[bench] {text}", file=sys.stderr, flush=True)  # noqa: T201
+
     say(f"preparing the database {env.database_url}")
     prepare_database(env, record_conversation=options.recording == "on")
     settings = RunSettings(

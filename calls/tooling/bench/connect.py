@@ -19,6 +19,7 @@ import statistics
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from calls.tooling.bench.server import (
     CONVERSATION_NUMBER,
@@ -53,7 +54,9 @@ async def _greeting_delay(base_url: str, token: str, start_delay_ms: int) -> flo
     return report.first_audio_ms + start_delay_ms
 
 
-def measure(*, calls: int, delays: list[int], slow_start_ms: int) -> list[dict]:
+def measure(
+    *, calls: int, delays: list[int], slow_start_ms: int
+) -> list[dict[str, Any]]:
     log_dir = Path(tempfile.mkdtemp(prefix="bench-connect-"))
     env = BenchEnvironment(
         database_url=f"sqlite:///{log_dir / 'bench.sqlite3'}", log_dir=log_dir

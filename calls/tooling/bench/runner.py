@@ -131,7 +131,8 @@ def run_loadgen(options: LoadOptions) -> dict[str, Any]:
     if completed.returncode != 0 or not lines:
         detail = completed.stderr.strip().splitlines()[-1:] or ["no output"]
         return failed_run(options, f"the load generator failed: {detail[0]}")
-    return json.loads(lines[-1])
+    result: dict[str, Any] = json.loads(lines[-1])
+    return result
 
 
 def failed_run(options: LoadOptions, error: str) -> dict[str, Any]:

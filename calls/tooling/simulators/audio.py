@@ -71,13 +71,13 @@ def _encode_table() -> bytes:
     return bytes(_encode_sample(s - 65536 if s >= 32768 else s) for s in range(65536))
 
 
-def encode(samples: array | list[int]) -> bytes:
+def encode(samples: array[int] | list[int]) -> bytes:
     """16-bit linear PCM samples -> mu-law bytes."""
     table = _encode_table()
     return bytes(table[s & 0xFFFF] for s in samples)
 
 
-def decode(data: bytes) -> array:
+def decode(data: bytes) -> array[int]:
     """Mu-law bytes -> 16-bit linear PCM samples (an ``array('h')``)."""
     table = DECODE_TABLE
     return array("h", (table[b] for b in data))
@@ -176,7 +176,7 @@ def read_wav(path: str | Path) -> bytes:
     return encode(resample(mono, rate, SAMPLE_RATE))
 
 
-def _downmix(samples: array, channels: int) -> array:
+def _downmix(samples: array[int], channels: int) -> array[int]:
     if channels <= 1:
         return samples
     frames_count = len(samples) // channels
@@ -189,7 +189,7 @@ def _downmix(samples: array, channels: int) -> array:
     )
 
 
-def resample(samples: array, rate_in: int, rate_out: int) -> array:
+def resample(samples: array[int], rate_in: int, rate_out: int) -> array[int]:
     """Linear-interpolation resampler: plenty for test speech, not for music."""
     if rate_in == rate_out or not samples:
         return array("h", samples)

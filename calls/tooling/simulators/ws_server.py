@@ -76,7 +76,8 @@ class WebSocketSimulator(Generic[C]):
         if self._server is None:
             raise RuntimeError("the simulator is not started")
         # websockets types it Iterable[socket]; asyncio's Server gives a tuple.
-        return next(iter(self._server.sockets)).getsockname()[1]
+        port: int = next(iter(self._server.sockets)).getsockname()[1]
+        return port
 
     @property
     def url(self) -> str:

@@ -1,4 +1,4 @@
-"""docker-compose.yml, the Dockerfile, .env.example and the README agree with settings.
+"""docker-compose.yml, the Dockerfile, .env.example and the docs agree with settings.
 
 The image holds the product only: .dockerignore leaves the tests and the dev-tools
 app out, the Dockerfile copies none of them in, and the image's settings install
@@ -50,7 +50,8 @@ def env_example() -> dict[str, tuple[str, bool]]:
 
 @pytest.fixture(scope="module")
 def compose() -> dict[str, Any]:
-    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    loaded: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    return loaded
 
 
 def test_it_finds_the_settings_variables() -> None:
@@ -283,8 +284,8 @@ def test_it_documents_every_setting_in_env_example() -> None:
             )
 
 
-def test_it_documents_every_setting_in_the_readme() -> None:
-    readme = (ROOT / "README.md").read_text()
+def test_it_documents_every_setting_in_the_configuration_page() -> None:
+    readme = (ROOT / "docs" / "configuration.md").read_text()
 
     missing = [name for name in settings_variables() if f"`{name}`" not in readme]
     assert missing == []
@@ -314,7 +315,8 @@ def test_it_boots_with_the_env_example_values() -> None:
             text=True,
             check=True,
         )
-        return json.loads(result.stdout.strip().splitlines()[-1])
+        booted: dict[str, str] = json.loads(result.stdout.strip().splitlines()[-1])
+        return booted
 
     assert active, ".env.example should have some active (empty) lines"
     assert boot(active) == boot({})

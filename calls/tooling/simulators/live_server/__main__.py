@@ -8,6 +8,7 @@ import contextlib
 import dataclasses
 import logging
 import sys
+from typing import Any
 
 from calls.tooling.simulators.live_server.config import LiveConfig
 from calls.tooling.simulators.live_server.server import LiveSimulator
@@ -17,7 +18,7 @@ from calls.tooling.simulators.realtime_server.config import (
 )
 
 
-async def serve(options: dict) -> None:
+async def serve(options: dict[str, Any]) -> None:
     base = config_from_options(options)
     config = LiveConfig(
         **dataclasses.asdict(base)

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import sys
+from typing import Any
 
 from calls.tooling.simulators.realtime_server.config import (
     add_arguments,
@@ -15,7 +16,7 @@ from calls.tooling.simulators.realtime_server.config import (
 from calls.tooling.simulators.realtime_server.server import RealtimeSimulator
 
 
-async def serve(options: dict) -> None:
+async def serve(options: dict[str, Any]) -> None:
     simulator = RealtimeSimulator(config_from_options(options))
     await simulator.start()
     print(  # noqa: T201 - a CLI entry point

@@ -141,7 +141,8 @@ class SessionConnection:
 
     @property
     def output_format(self) -> str:
-        return self.session["audio"]["output"]["format"]["type"]
+        kind: str = self.session["audio"]["output"]["format"]["type"]
+        return kind
 
     async def sleep_ms(self, ms: float) -> None:
         if ms > 0:

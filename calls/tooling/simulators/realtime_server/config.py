@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass, field
+from typing import Any
 
 from calls.tooling.simulators.realtime_server.tool_script import (
     ScriptedToolCall,
@@ -200,7 +201,7 @@ def _tool_call_spec(spec: str) -> str:
     return spec
 
 
-def tool_calls_from_options(options: dict) -> list[ScriptedToolCall]:
+def tool_calls_from_options(options: dict[str, Any]) -> list[ScriptedToolCall]:
     """``--tool-call`` specs as scripted calls: the first answers caller turn
     ``--tool-call-after`` (default 1), each further one the turn after."""
     first = options.get("tool_call_after") or 1
@@ -210,7 +211,7 @@ def tool_calls_from_options(options: dict) -> list[ScriptedToolCall]:
     ]
 
 
-def config_from_options(options: dict) -> SimulatorConfig:
+def config_from_options(options: dict[str, Any]) -> SimulatorConfig:
     """A config from parsed flags (argparse namespace ``vars()`` or Django options)."""
     return SimulatorConfig(
         host=options["host"],

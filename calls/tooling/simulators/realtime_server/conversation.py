@@ -53,7 +53,8 @@ class Conversation(ItemEvents):
 
     @property
     def turn_detection(self) -> dict[str, Any] | None:
-        return self.session["audio"]["input"]["turn_detection"]
+        vad: dict[str, Any] | None = self.session["audio"]["input"]["turn_detection"]
+        return vad
 
     def session_changed(self) -> None:
         self.vad.configure(self.turn_detection)
