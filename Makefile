@@ -34,7 +34,7 @@ help:
 	@echo "make typecheck        mypy"
 	@echo "make fmt              ruff check --fix and ruff format"
 	@echo "make migrations-check fail when a model change has no migration"
-	@echo "make bench            the call-path benchmark (see README, Performance)"
+	@echo "make bench            the call-path benchmark (docs/performance.md)"
 	@echo "make bench-connect    time to the greeting, engine leg opened at the upgrade vs at start"
 	@echo "make bench-greeting   Twilio's start to the first greeting audio, greeting cache on vs off"
 	@echo "make install          create .venv and install the runtime requirements"
@@ -71,7 +71,7 @@ run: migrate
 
 # The production server (manage.py serve: uvicorn); WORKERS=N runs N processes on
 # consecutive ports, sharing Redis as the channel layer.
-# Put a WebSocket-capable load balancer in front (see README, Scaling).
+# Put a WebSocket-capable load balancer in front (docs/operations.md).
 serve: migrate
 	$(PY) manage.py serve --workers $(WORKERS) --port $(PORT) --server $(SERVER)
 
@@ -141,7 +141,7 @@ bench-connect: install-dev
 	$(PY) -m calls.tooling.bench.connect $(BENCH_ARGS)
 
 # Twilio's start to the first greeting audio, Realtime stand-in 300 ms to accept
-# and 300 ms to first audio (README, Performance).
+# and 300 ms to first audio (docs/performance.md).
 bench-greeting: install-dev
 	$(PY) -m calls.tooling.bench.greeting $(BENCH_ARGS)
 

@@ -3,7 +3,7 @@
 Each call sends and receives 50 audio messages a second on this leg. With
 ``websockets`` every message goes through its pure-Python framing, an
 assembler and a reader task; picows frames in C and calls us back per frame, so
-the leg costs about a third of the CPU (see README, Performance). Optional:
+the leg costs much less CPU (docs/performance-results.md). Optional:
 ``connector.connector()`` uses it when ``picows`` is installed (``ENGINE_WS_CLIENT``
 "auto" or "picows") and ``websockets`` otherwise. No Django.
 """

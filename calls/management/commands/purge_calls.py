@@ -1,6 +1,6 @@
 """``manage.py purge_calls``: delete recordings and transcripts past retention.
 
-Run once a day (README, Retention and privacy). The rules and the deleting are in
+Run once a day (docs/recordings-and-privacy.md, Retention). The rules and the deleting are in
 ``calls.retention``; this prints what was (or, with ``--dry-run``, would be) done.
 """
 

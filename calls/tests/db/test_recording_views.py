@@ -193,7 +193,7 @@ def test_it_shows_the_player_and_seekable_turns_on_the_call_page(
 
 
 def test_it_refuses_a_recordings_bucket_without_boto3() -> None:
-    # boto3 is an optional install (README, Configuration): say so at start-up.
+    # boto3 is an optional install (docs/configuration.md): say so at start-up.
     pytest.importorskip("storages")
     if importlib.util.find_spec("boto3") is not None:
         pytest.skip("boto3 is installed")

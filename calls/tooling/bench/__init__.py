@@ -1,5 +1,5 @@
 """The call-path benchmark: `make bench`, `python -m calls.tooling.bench`
-(README, Performance).
+(docs/performance.md says what it measures and how).
 
 ``__main__`` runs the scenarios and prints the table; ``server`` starts the server
 processes and the Realtime stand-ins; ``loadgen`` (with ``calls``, ``wsclient``,

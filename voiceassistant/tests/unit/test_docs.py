@@ -91,7 +91,9 @@ def test_readme_links_into_the_docs() -> None:
 
 
 # A parent-directory path, or an absolute path on someone's machine.
-OUTSIDE = re.compile(r"(?<![\w.])\.\./|(?<![\w:/.])/(?:work|home|tmp|Users|mnt)/|file:/")
+OUTSIDE = re.compile(
+    r"(?<![\w.])\.\./|(?<![\w:/.])/(?:work|home|tmp|Users|mnt)/|file:/"
+)
 
 
 @pytest.mark.parametrize("path", markdown_files(), ids=lambda p: p.name)
