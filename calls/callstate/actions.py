@@ -73,7 +73,8 @@ class CallStarted:
 @dataclass(slots=True)
 class SaveTranscript:
     """Write (or, same ``seq``, rewrite) one transcript row; see
-    ``services.transcript_entry_add``, whose keyword arguments these are."""
+    ``calls.services.transcript.transcript_entry_add``, whose keyword arguments
+    these are."""
 
     seq: int
     role: str
@@ -162,7 +163,8 @@ class LoadPersona:
 @dataclass(slots=True)
 class AssistantJoined:
     """An assistant took the call (at its start, or by a handoff): see
-    ``services.call_assistant_add``, whose keyword arguments these are."""
+    ``calls.services.routing.call_assistant_add``, whose keyword arguments these
+    are."""
 
     assistant_id: int | None
     name: str
@@ -185,7 +187,7 @@ class ToolResult:
 
 @dataclass(slots=True)
 class EndCall:
-    """Close both legs and finalise the call (``services.call_finish``).
+    """Close both legs and finalise the call (``calls.services.lifecycle.call_finish``).
 
     ``close_code`` is for the Twilio socket (None: a normal close, after which
     Twilio runs the ``<Connect action>`` TwiML). ``ended_by`` and ``transfer_to``

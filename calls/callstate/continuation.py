@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from assistants.persona import Persona
+from calls.vocabulary.persona import Persona
 
 # Why a later stream continues the call: named by whoever reopened it (in the
 # stream's token), never inferred from the call's row, so a note said once for

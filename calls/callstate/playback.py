@@ -28,6 +28,10 @@ class TwilioPlayback:
         self.turns: dict[str, AssistantTurn] = {}
         self.live: list[AssistantTurn] = []  # turns not yet fully played
 
+    def start(self, stream_sid: str) -> None:
+        """Twilio's stream started: audio and marks go to it from now on."""
+        self.stream_sid = stream_sid
+
     def add(self, turn: AssistantTurn) -> None:
         self.turns[turn.item_id] = turn
         self.live.append(turn)

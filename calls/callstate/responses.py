@@ -1,37 +1,17 @@
-"""Who asked for which response, and the goodbye that ends a call politely.
+"""Who asked for which response.
 
-Responses we request (greeting, goodbye, the answer after a tool) are told apart
-from the model's own answers by order: the engine starts responses in the order
-we requested them (an engine guarantee). A goodbye carries the ``EndCall`` it
-leads to, so the same machinery ends a call at max duration or after a transfer
-message. No engine types, no Django.
+Responses we request (greeting, goodbye, the answer after a tool, a reprompt)
+are told apart from the model's own answers by order: the engine starts
+responses in the order we requested them (an engine guarantee). No engine types,
+no Django.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
-from enum import Enum
-
-from calls.callstate.actions import EndCall
 
 GREETING, GOODBYE, TOOL = "greeting", "goodbye", "tool"
 REPROMPT = "reprompt"  # the silence reprompt
-
-
-class GoodbyeStage(Enum):
-    PENDING = "pending"  # waiting for the current answer to finish
-    REQUESTED = "requested"  # asked for; not generated yet
-    GENERATED = "generated"  # all its audio came; the call ends once it played
-
-
-@dataclass(slots=True)
-class Goodbye:
-    """The last thing the assistant says, and how the call ends after it."""
-
-    instructions: str
-    end: EndCall
-    stage: GoodbyeStage = GoodbyeStage.PENDING
 
 
 class Responses:
@@ -41,19 +21,15 @@ class Responses:
         self.own_requests: deque[str] = deque()
         self.response_purpose: dict[str, str] = {}
         self.labeled: dict[str, str] = {}  # purpose -> response it was matched to
-        self.goodbye: Goodbye | None = None
 
     @property
-    def goodbye_stage(self) -> str:
-        return self.goodbye.stage.value if self.goodbye else ""
+    def active(self) -> bool:
+        return self.active_response_id is not None
 
     @property
-    def saying_goodbye(self) -> bool:
-        """The goodbye is on its way: the caller cannot barge in on it."""
-        return self.goodbye is not None and self.goodbye.stage in (
-            GoodbyeStage.REQUESTED,
-            GoodbyeStage.GENERATED,
-        )
+    def busy(self) -> bool:
+        """A response is active, or one we asked for has not started."""
+        return self.active_response_id is not None or bool(self.own_requests)
 
     def requested(self, purpose: str) -> None:
         """We sent a request for a response with this purpose (also its tag)."""
@@ -80,16 +56,9 @@ class Responses:
         """Our request tagged ``tag`` was refused: no response of ours will come.
 
         If a response was already matched to it, that response was the model's
-        own one, started while our request was in flight: unlabel it. A refused
-        goodbye is retried after the active response.
+        own one, started while our request was in flight: unlabel it.
         """
         if tag in self.own_requests:
             self.own_requests.remove(tag)
         elif tag in self.labeled:
             self.response_purpose.pop(self.labeled.pop(tag), None)
-        if (
-            tag == GOODBYE
-            and self.goodbye is not None
-            and self.goodbye.stage is GoodbyeStage.REQUESTED
-        ):
-            self.goodbye.stage = GoodbyeStage.PENDING

@@ -4,17 +4,38 @@ The clock runs only while nobody speaks: the caller is not talking, no assistant
 audio is being generated or playing, no tool is running. Each time it starts it
 gets a new generation and a timer named after it, so a timer from an earlier
 stretch (the caller spoke since) is recognised as stale and ignored. The reprompt
-is said once per silence; the caller speaking resets that. No Django.
+is said once per silence; the caller speaking resets that; the hang-up ends the
+call after the configured goodbye. No Django.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
-from assistants.tools import Silence
-from calls.callstate.actions import TIMER_SILENCE
+from calls.callstate import actions as a
+from calls.callstate.actions import (
+    TIMER_SILENCE,
+    Action,
+    EndCall,
+    StartTimer,
+)
+from calls.callstate.goodbye import (
+    GENERIC_GOODBYE,
+    SAY_EXACTLY,
+    Ending,
+    SayGoodbye,
+    goodbye_words,
+)
+from calls.callstate.responses import REPROMPT as PROMPT_PURPOSE
+from calls.callstate.view import CallView, Request
+from calls.vocabulary.tools import Silence
+
+logger = logging.getLogger(__name__)
 
 REPROMPT, HANG_UP = "reprompt", "hang_up"
+# When the reprompt has no words of its own configured.
+GENERIC_REPROMPT = "The caller has been silent. Ask briefly if they are still there."
 
 
 @dataclass(slots=True)
@@ -69,3 +90,50 @@ def next_due(silence: Silence, reprompted: bool) -> tuple[str, int] | None:
 
 def configured(silence: Silence) -> bool:
     return bool(silence.reprompt_after_seconds or silence.hang_up_after_seconds)
+
+
+class SilenceWatch:
+    """The call's silence handling: when the clock runs, and what its timers do."""
+
+    def __init__(self, view: CallView, request: Request) -> None:
+        self.view = view
+        self.request = request
+        self.clock = SilenceClock()
+
+    @property
+    def on(self) -> bool:
+        return configured(self.view.persona.tools.silence)
+
+    @property
+    def reprompted(self) -> bool:
+        return self.clock.reprompted
+
+    def caller_spoke(self) -> None:
+        """The caller speaking resets the reprompt: a new silence gets its own."""
+        self.clock.reprompted = False
+
+    def check(self, idle: bool) -> list[Action]:
+        """Start the clock when nobody speaks (``idle``); stop it when anybody does."""
+        if not idle:
+            self.clock.disarm()
+            return []
+        if self.clock.armed:
+            return []
+        timer = self.clock.arm(self.view.persona.tools.silence)
+        return [] if timer is None else [StartTimer(*timer)]
+
+    def fired(self, name: str) -> tuple[list[Action], Ending | None]:
+        """A silence timer: the reprompt, or the hang-up (a stale one: nothing)."""
+        kind = self.clock.fired(name)
+        silence = self.view.persona.tools.silence
+        if kind == REPROMPT:
+            self.clock.reprompted = True
+            logger.info("call %s: caller silent; reprompting", self.view.call_sid)
+            text = silence.reprompt
+            said = SAY_EXACTLY.format(message=text) if text else GENERIC_REPROMPT
+            return [self.request(PROMPT_PURPOSE, said)], None
+        if kind == HANG_UP:
+            logger.info("call %s: caller silent; hanging up", self.view.call_sid)
+            words = goodbye_words(self.view.persona) or GENERIC_GOODBYE
+            return [], SayGoodbye(words, EndCall(a.SILENCE_TIMEOUT))
+        return [], None  # stale: somebody spoke since

@@ -24,18 +24,25 @@ INAUDIBLE = "[inaudible]"
 
 
 class Transcript:
-    def __init__(self, *, transcribes_caller: bool) -> None:
+    def __init__(
+        self, *, transcribes_caller: bool, first_seq: int = 1, origin_ms: int = 0
+    ) -> None:
         self.transcribes_caller = transcribes_caller
-        self.next_seq = 1
+        # A later stream of a call (continued after a transfer nobody answered)
+        # continues its rows: ``seq`` after the last one, and ``origin_ms``
+        # where this stream starts on the call's timeline (0 for the first).
+        self.next_seq = first_seq
         self.started_ms: int | None = None  # when Twilio's stream started
-        # Where this stream starts on the call's timeline (a later stream of a
-        # call continued after a transfer nobody answered); 0 for the first.
-        self.origin_ms = 0
+        self.origin_ms = origin_ms
         self.caller_turns: dict[str, CallerTurn] = {}
         # When the caller last stopped speaking (their last audio reached us) and
         # when the engine's end-of-speech event came, until an answer claims them.
         self.last_stopped_ms: int | None = None
         self.last_vad_ms: int | None = None
+
+    def start(self, now_ms: int) -> None:
+        """Twilio's stream started: offsets count from now."""
+        self.started_ms = now_ms
 
     def reserve_seq(self) -> int:
         seq = self.next_seq

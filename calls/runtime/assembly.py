@@ -24,6 +24,7 @@ from calls.conf import app_settings
 from calls.engines import registry
 from calls.engines.base import ConnectFn, Engine, EngineProtocol, EngineSettings
 from calls.models import Call
+from calls.runtime.call_audio import CallAudio
 from calls.runtime.log_writer import CallLogWriter
 from calls.runtime.recording import CallRecording
 from calls.runtime.runner import CallRunner, PersonaFn, ToolFn, TwilioSide, no_tools
@@ -87,6 +88,11 @@ def build_runner(
     if mark_interval_ms is None:
         mark_interval_ms = app_settings().media_mark_interval_ms
     protocol = engine.protocol(persona)
+    recording = build_recording(
+        call_sid, persona, continuation.offset_ms if continuation else 0
+    )
+    # The state's one audio observer: the recording, and any listen-in later.
+    audio = CallAudio(recording)
     state = CallState(
         call_sid=call_sid,
         persona=persona,
@@ -98,6 +104,7 @@ def build_runner(
         greeting_replay=(
             None if continuation else build_greeting_replay(persona, protocol)
         ),
+        audio=audio,
     )
     return CallRunner(
         state=state,
@@ -112,9 +119,8 @@ def build_runner(
             # Its end must not end the call once a later stream has it.
             stream=continuation.stream if continuation else 1,
         ),
-        recording=build_recording(
-            call_sid, persona, continuation.offset_ms if continuation else 0
-        ),
+        recording=recording,
+        audio=audio,
         connect_timeout=app_settings().engine_connect_timeout,
     )
 

@@ -24,6 +24,7 @@ from calls.callstate.tool_calls import output
 from calls.engines.base import Engine, EngineConnection
 from calls.runtime.bus import control
 from calls.runtime.bus.listen import Publish, publish_to_group
+from calls.runtime.call_audio import CallAudio
 from calls.runtime.listen import AudioRelay, Listening
 from calls.runtime.log_writer import Write
 from calls.runtime.recording import CallRecording
@@ -107,11 +108,14 @@ class CallRunner:
         heartbeat_seconds: float = HEARTBEAT_SECONDS,
         publish_audio: Publish = publish_to_group,
         recording: CallRecording | None = None,
+        audio: CallAudio | None = None,
     ) -> None:
         self.state = state
         # The call's audio recording (``calls.runtime.recording``), if kept.
         self.recording = recording
-        state.recording = recording
+        # The audio observer ``state`` was built with (its recording's, if any):
+        # a listen-in relay attaches to it.
+        self.audio = audio if audio is not None else CallAudio(recording)
         self.call_sid = state.call_sid
         self.engine = engine
         self.twilio = twilio
@@ -184,7 +188,7 @@ class CallRunner:
         self.listening.update(listener, on)
 
     def _set_tap(self, tap: AudioRelay | None) -> None:
-        self.state.tap = tap
+        self.audio.listen(tap)
 
     async def shut_down(self) -> None:
         """The process is stopping: end the call and wait until it is recorded."""

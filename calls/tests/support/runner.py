@@ -10,6 +10,7 @@ from calls.callstate import CallState, EndCall
 from calls.callstate import actions as a
 from calls.engines.base import EngineSettings
 from calls.engines.openai_realtime import OpenAIRealtimeEngine
+from calls.runtime.call_audio import CallAudio
 from calls.runtime.runner import CallRunner
 from calls.tests.support.frames import (
     CALL_SID,
@@ -67,11 +68,13 @@ def make_runner(
         EngineSettings(api_key="sk-test", url="wss://realtime.test/v1/realtime"),
         connect=connector,
     )
+    audio = CallAudio()
     state = CallState(
         call_sid=CALL_SID,
         persona=persona,
         protocol=engine.protocol(persona),
         connect_on_upgrade=True,
+        audio=audio,
     )
     twilio, recorder = FakeTwilio(), ListRecorder()
     runner = CallRunner(
@@ -80,6 +83,7 @@ def make_runner(
         twilio=twilio,
         call_log=recorder,
         connect_timeout=3,
+        audio=audio,
         **kwargs,
     )
     return runner, connector, twilio, recorder

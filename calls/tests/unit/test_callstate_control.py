@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from calls.callstate import EndCall, OpenEngine, SaveTranscript, StartTimer
 from calls.callstate.playback import TwilioPlayback
-from calls.callstate.responses import GOODBYE, GREETING, Goodbye, Responses
+from calls.callstate.responses import GOODBYE, GREETING, Responses
 from calls.callstate.transcript import Transcript
 from calls.callstate.turns import AssistantTurn
 from calls.tests.support.frames import (
@@ -169,7 +169,7 @@ def test_it_asks_to_open_the_engine_leg_once() -> None:
 
 def test_playback_marks_and_tracks_what_was_heard() -> None:
     playback = TwilioPlayback(mark_interval_ms=100)
-    playback.stream_sid = STREAM_SID
+    playback.start(STREAM_SID)
     turn = AssistantTurn("item_1", "resp_1", seq=1, offset_ms=0)
     playback.add(turn)
     first = playback.audio(turn, mulaw_b64(400), json_safe=True)  # 50 ms
@@ -187,7 +187,7 @@ def test_playback_marks_and_tracks_what_was_heard() -> None:
 
 def test_transcript_orders_rows_by_when_turns_began() -> None:
     transcript = Transcript(transcribes_caller=True)
-    transcript.started_ms = 1_000
+    transcript.start(1_000)
     transcript.speech_started("item_U1", None, 3_000)
     transcript.speech_stopped(4_000)
     answer = transcript.assistant_turn("item_A1", "resp_1", 4_300, answers_caller=True)
@@ -213,7 +213,6 @@ def test_responses_match_our_requests_in_order_and_forget_refused_ones() -> None
     assert responses.purpose("resp_model") == GREETING
     responses.refused(GREETING)  # so ours was refused after all
     assert not responses.is_ours("resp_model")
-    responses.goodbye = Goodbye("Say bye", EndCall("max_duration"))
     responses.requested(GOODBYE)
     responses.started("resp_bye")
     assert responses.purpose("resp_bye") == GOODBYE

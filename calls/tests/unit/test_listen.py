@@ -10,6 +10,7 @@ from typing import Any
 from calls.callstate import TranscriptDelta
 from calls.runtime import listen
 from calls.runtime.bus.listen import listen_group, parse_listen
+from calls.runtime.call_audio import CallAudio
 from calls.runtime.listen import AudioRelay
 from calls.tests.support.frames import (
     mulaw_b64,
@@ -51,10 +52,11 @@ def test_it_passes_assistant_words_on_as_they_are_generated() -> None:
 
 
 def test_it_taps_both_sides_only_while_a_tap_is_set() -> None:
-    h = Harness().ready()
+    audio = CallAudio()
+    h = Harness(audio=audio).ready()
     h.tw(tw_media(FRAME))  # nobody listens: nothing collected anywhere
     relay = AudioRelay("CA1")
-    h.state.tap = relay
+    audio.listen(relay)
     h.tw(tw_media(FRAME))
     h.rt(rt_response_created())
     h.rt(rt_item_added())
@@ -78,11 +80,11 @@ async def test_it_relays_batches_only_while_someone_listens() -> None:
     await started(runner, connector)
     await runner.twilio_text(tw_media(FRAME))
     await asyncio.sleep(0.3)
-    assert runner.state.tap is None and published == []
+    assert runner.audio.listener is None and published == []
 
     runner.listen("viewer-1", True)
     runner.listen("viewer-2", True)
-    assert runner.listening.count == 2 and runner.state.tap is not None
+    assert runner.listening.count == 2 and runner.audio.listener is not None
     for _ in range(5):
         await runner.twilio_text(tw_media(FRAME))
     await asyncio.sleep(listen.BATCH_SECONDS * 1.5)
@@ -91,9 +93,9 @@ async def test_it_relays_batches_only_while_someone_listens() -> None:
     assert message["type"] == "listen.audio" and len(message["caller"]) == 5
 
     runner.listen("viewer-1", False)
-    assert runner.state.tap is not None  # viewer-2 still listens
+    assert runner.audio.listener is not None  # viewer-2 still listens
     runner.listen("viewer-2", False)
-    assert runner.state.tap is None and runner.listening.task is None
+    assert runner.audio.listener is None and runner.listening.task is None
     await runner.twilio_text(tw_media(FRAME))
     await asyncio.sleep(listen.BATCH_SECONDS * 1.5)
     assert len(published) == 1
@@ -106,7 +108,7 @@ async def test_it_expires_a_listener_that_stops_renewing() -> None:
     await started(runner, connector)
     runner.listen("viewer-1", True)
     await asyncio.sleep(0.5)
-    assert runner.listening.count == 0 and runner.state.tap is None
+    assert runner.listening.count == 0 and runner.audio.listener is None
 
 
 async def test_it_stops_listening_when_the_call_ends() -> None:
@@ -114,7 +116,7 @@ async def test_it_stops_listening_when_the_call_ends() -> None:
     await started(runner, connector)
     runner.listen("viewer-1", True)
     await runner.twilio_closed()
-    assert runner.listening.task is None and runner.state.tap is None
+    assert runner.listening.task is None and runner.audio.listener is None
     runner.listen("viewer-2", True)  # too late
     assert runner.listening.count == 0
 

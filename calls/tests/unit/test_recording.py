@@ -10,6 +10,7 @@ from pathlib import Path
 
 from calls.recording.timeline import ASSISTANT, CALLER, Timeline
 from calls.recording.writer import PCM16, SpoolWriter, ulaw_to_pcm16, wav_header
+from calls.runtime.call_audio import CallAudio
 from calls.tests.support.frames import (
     mulaw_b64,
     rt_delta,
@@ -136,20 +137,20 @@ def test_it_decodes_mulaw_like_g711() -> None:
 
 
 class _Tap(Timeline):
-    """The timeline as the call state's recording tap, on the harness' clock."""
+    """The timeline as the call state's recording, on the harness' clock."""
 
-    def __init__(self, harness: Harness) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.harness = harness
+        self.harness: Harness | None = None
 
     def assistant_cleared(self, now_ms: int | None = None) -> None:
-        super().assistant_cleared(self.harness.now)
+        super().assistant_cleared(self.harness.now if self.harness else 0)
 
 
 def test_it_records_what_the_call_state_played_and_cuts_at_the_barge_in() -> None:
-    h = Harness()
-    tap = _Tap(h)
-    h.state.recording = tap
+    tap = _Tap()
+    h = Harness(audio=CallAudio(tap))
+    tap.harness = h
     h.ready()  # the stream started at 0
     h.tw(tw_media(mulaw_b64(160, 0x22)))  # the fixture's frame: timestamp 40 ms
     h.now = 100
