@@ -76,6 +76,12 @@ WEBHOOK_KEYS = (
 )
 
 
+# Bounds of one document, checked before anything else (before any query, too):
+# an import is one transaction, and every text is copied into each call's record.
+MAX_ENTRIES = 1000
+MAX_DEPTH = 32
+
+
 class ConfigError(Exception):
     """The document was refused; ``errors`` lists every reason, one per line."""
 
@@ -168,7 +174,14 @@ def check_document(data: Any) -> tuple[list[EntrySpec], list[str]]:
     """
     if not isinstance(data, dict) or not isinstance(data.get("assistants"), list):
         return [], ['The document must be an object: {"assistants": [...]}.']
-    errors: list[str] = []
+    if len(data["assistants"]) > MAX_ENTRIES:
+        return [], [
+            f"The document has {len(data['assistants'])} assistants; at most "
+            f"{MAX_ENTRIES} are imported at once (split the file)."
+        ]
+    errors = _document_problems(data["assistants"])
+    if errors:
+        return [], errors
     extra = sorted(set(data) - {"assistants"})
     if extra:
         errors.append(f"Unknown top-level key(s): {_quoted(extra)}.")
@@ -179,6 +192,44 @@ def check_document(data: Any) -> tuple[list[EntrySpec], list[str]]:
     ]
     _check_duplicates(entries, errors)
     return entries, errors
+
+
+def _document_problems(entries: list[Any]) -> list[str]:
+    """NUL characters (no database stores them) and nesting deeper than any
+    setting needs, each named by entry and path; found without recursion."""
+    problems: list[str] = []
+    for index, raw in enumerate(entries):
+        where = entry_label(index, raw.get("name") if isinstance(raw, dict) else None)
+        where = where.replace("\x00", "\\x00")
+        stack: list[tuple[Any, str, int]] = [(raw, "", 0)]
+        too_deep = False
+        while stack:
+            value, path, depth = stack.pop()
+            if isinstance(value, str):
+                if "\x00" in value:
+                    problems.append(
+                        f"{where}: {path or 'name'}: must not contain a NUL character."
+                    )
+                continue
+            if depth >= MAX_DEPTH and isinstance(value, dict | list) and value:
+                too_deep = True
+                continue
+            if isinstance(value, dict):
+                for key, item in value.items():
+                    if "\x00" in key:
+                        problems.append(
+                            f"{where}: {path}: a key contains a NUL character."
+                        )
+                    stack.append((item, f"{path}.{key}" if path else key, depth + 1))
+            elif isinstance(value, list):
+                for position, item in enumerate(value):
+                    stack.append((item, f"{path}[{position}]", depth + 1))
+        if too_deep:
+            problems.append(
+                f"{where}: is nested more than {MAX_DEPTH} levels deep; no setting "
+                "needs that."
+            )
+    return problems
 
 
 def _parse_entry(index: int, raw: Any, errors: list[str]) -> EntrySpec | None:

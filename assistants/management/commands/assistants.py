@@ -17,9 +17,12 @@ from django.core.management.base import BaseCommand, CommandError
 
 from assistants.checks import recording_notice_problem
 from assistants.config import ConfigError
+from assistants.engine_rules import persona_warnings
 from assistants.models import Assistant
 from assistants.services import assistants_export, assistants_import
-from calls.engines.model_names import persona_warnings
+
+# The largest file an import reads: far above any real set of assistants.
+MAX_FILE_BYTES = 5_000_000
 
 FORMAT_HELP = (
     'The format is {"assistants": [{"name": "...", "instructions": "...", '
@@ -106,11 +109,27 @@ class Command(BaseCommand):
 
     def _read(self, name: str) -> Any:
         try:
-            text = sys.stdin.read() if name == "-" else Path(name).read_text("utf-8")
+            if name == "-":
+                text = sys.stdin.read(MAX_FILE_BYTES + 1)
+                size = len(text)
+            else:
+                with Path(name).open("rb") as file:
+                    raw = file.read(MAX_FILE_BYTES + 1)
+                size = len(raw)
+                text = "" if size > MAX_FILE_BYTES else raw.decode("utf-8")
+            if size > MAX_FILE_BYTES:
+                raise CommandError(
+                    f"{name} is larger than {MAX_FILE_BYTES // 1_000_000} MB, the most "
+                    "an import reads; split it. Nothing was changed."
+                )
         except (OSError, UnicodeDecodeError) as exc:
             raise CommandError(f"Cannot read {name}: {exc}") from exc
         try:
             return json.loads(text)
+        except RecursionError as exc:
+            raise CommandError(
+                f"{name} is nested too deeply to read; nothing was changed."
+            ) from exc
         except json.JSONDecodeError as exc:
             where = "stdin" if name == "-" else name
             raise CommandError(
