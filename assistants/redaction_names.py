@@ -1,8 +1,8 @@
 """The kinds of personal data transcripts can be redacted for.
 
 The names the assistants JSON's ``"redact"`` list and the admin accept; the
-detectors themselves live in ``calls.redaction``, which imports this tuple so
-that the two never disagree. Pure module: no Django.
+detectors themselves live in ``calls.privacy.redaction``, which imports this tuple
+so that the two never disagree. Pure module: no Django.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Calls are written only by the webhooks and the call runtime, so nobody can add or
 edit one here; staff with the view permission can browse, search and open them
 (the change page renders read-only). Callers' numbers follow the staff pages' rule
-(``calls.review.masking``): unless ``CALLS_MASK_NUMBERS`` is off or the user has
+(``calls.privacy.masking``): unless ``CALLS_MASK_NUMBERS`` is off or the user has
 ``calls.view_caller_number``, the other party's number is masked in the list and on
 the change page, and such users can neither search nor filter by number (a match
 would confirm a masked number).
@@ -23,9 +23,9 @@ from django.utils.timezone import localtime
 
 from calls.admin_forget import forget_caller
 from calls.models import Call, CallAssistant, EndReason, TranscriptEntry
-from calls.review.masking import can_see_numbers, mask_number, shown_numbers
+from calls.privacy.masking import can_see_numbers, mask_number, shown_numbers
 from calls.review.recording_player import recording_data
-from calls.usage import USAGE_FIELDS
+from calls.vocabulary.usage import USAGE_FIELDS
 
 if TYPE_CHECKING:
     # django-stubs makes these generic; at run time Django's classes are not.

@@ -1,4 +1,4 @@
-"""The call admin's "Forget this caller" action (``calls.forget``), and the
+"""The call admin's "Forget this caller" action (``calls.privacy.forget``), and the
 read-only list of what was forgotten.
 
 Select one or more calls; the confirmation page lists each of their callers
@@ -16,8 +16,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
-from calls import forget
 from calls.models import Call, ForgetRequest
+from calls.privacy import forget
 
 if TYPE_CHECKING:
     CallAdminBase = admin.ModelAdmin[Call]
@@ -71,7 +71,7 @@ def forget_caller(
 
 @admin.register(ForgetRequest)
 class ForgetRequestAdmin(ForgetRequestAdminBase):
-    """The record of what was forgotten: written by ``calls.forget`` only."""
+    """The record of what was forgotten: written by ``calls.privacy.forget`` only."""
 
     list_display = (
         "created_at",

@@ -12,8 +12,8 @@ from django.db import models
 from django.urls import reverse
 
 from assistants.models import Assistant, PhoneNumber
-from calls import outcomes
-from calls.review.masking import mask_number
+from calls.privacy.masking import mask_number
+from calls.vocabulary import outcomes
 
 
 class CallStatus(models.TextChoices):

@@ -20,7 +20,6 @@ import logging
 import re
 from dataclasses import dataclass
 
-from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -32,8 +31,8 @@ from calls.models import (
     Recording,
     TranscriptEntry,
 )
-from calls.retention import note_appended
-from calls.review.masking import mask_number
+from calls.privacy.masking import mask_number
+from calls.services.erasure import caller_erase
 
 logger = logging.getLogger(__name__)
 
@@ -107,34 +106,15 @@ def caller_forget(*, number: str, requested_by: str) -> ForgetRequest:
     its calls, and record the request."""
     number = _checked(number)
     now = timezone.now()
-    call_ids = list(caller_calls(number).values_list("id", flat=True))
-    recordings = list(Recording.objects.filter(call_id__in=call_ids))
-    for recording in recordings:
-        recording.file.delete(save=False)
-    recorded = {r.call_id for r in recordings}
-    transcribed = set(
-        TranscriptEntry.objects.filter(call_id__in=call_ids).values_list(
-            "call_id", flat=True
-        )
+    request = caller_erase(
+        number=number,
+        call_ids=list(caller_calls(number).values_list("id", flat=True)),
+        number_masked=mask_number(number),
+        number_hash=number_hash(number),
+        requested_by=requested_by,
+        sentence=f"caller's data deleted on request on {timezone.localdate(now)}",
+        now=now,
     )
-    sentence = f"caller's data deleted on request on {timezone.localdate(now)}"
-    with transaction.atomic():
-        Recording.objects.filter(call_id__in=call_ids).delete()
-        entries, _ = TranscriptEntry.objects.filter(call_id__in=call_ids).delete()
-        for call in Call.objects.select_for_update().filter(id__in=call_ids):
-            if call.id in recorded:
-                call.recording_purged_at = now
-            if call.id in transcribed:
-                call.transcript_purged_at = now
-            _blank(call, number, sentence)
-        request = ForgetRequest.objects.create(
-            number_masked=mask_number(number),
-            number_hash=number_hash(number),
-            requested_by=requested_by,
-            calls=len(call_ids),
-            recordings=len(recordings),
-            transcript_entries=entries,
-        )
     logger.info(
         "forgot caller %s: %d calls, %d recordings, %d transcript rows",
         request.number_masked,
@@ -143,20 +123,3 @@ def caller_forget(*, number: str, requested_by: str) -> ForgetRequest:
         request.transcript_entries,
     )
     return request
-
-
-def _blank(call: Call, number: str, sentence: str) -> None:
-    if call.from_number == number:
-        call.from_number = ""
-    if call.to_number == number:
-        call.to_number = ""
-    call.purge_note = note_appended(call.purge_note, sentence)
-    call.save(
-        update_fields=[
-            "from_number",
-            "to_number",
-            "recording_purged_at",
-            "transcript_purged_at",
-            "purge_note",
-        ]
-    )

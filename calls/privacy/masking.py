@@ -4,8 +4,8 @@ The one masking policy for the staff pages, the live view, the exports, the admi
 and ``Call.__str__``. Numbers are masked unless ``CALLS_MASK_NUMBERS`` is off or the
 user has ``calls.view_caller_number`` (superusers have every permission).
 
-This module imports nothing from ``calls.models`` so that ``calls.models`` can use
-``mask_number`` without an import cycle.
+This module imports nothing of ``calls`` (only Django's settings) so that
+``calls.models`` can use ``mask_number`` without an import cycle.
 """
 
 from __future__ import annotations

@@ -5,12 +5,9 @@ empty means the deployment's ``RECORDING_RETENTION_DAYS`` /
 ``TRANSCRIPT_RETENTION_DAYS``, and empty there means keep. A call's age counts from
 ``Call.created_at``. ``manage.py purge_calls`` runs ``purge_due`` once a day.
 
-The call row itself stays: its outcome, duration and cost keep the statistics
-truthful, and ``recording_purged_at`` / ``transcript_purged_at`` / ``purge_note``
-say what went and why. Purging is idempotent: what is gone is not found again.
-A recording's file goes first, through its storage, then its row: a row whose
-file failed to delete is found again tomorrow, a file without a row would be an
-orphan nobody finds.
+The call row itself stays (``calls.services.erasure`` deletes, file first, and
+says on the call what went and why). Purging is idempotent: what is gone is not
+found again, and a recording whose file failed to delete is found again tomorrow.
 """
 
 from __future__ import annotations
@@ -19,20 +16,18 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
-from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from assistants.models import Assistant
 from calls.conf import app_settings
 from calls.models import Call, Recording, TranscriptEntry
+from calls.services.erasure import recording_erase, transcript_erase
 
 logger = logging.getLogger(__name__)
 
 RECORDING = "recording"
 TRANSCRIPT = "transcript"
-# Call.purge_note's max_length.
-NOTE_MAX_LENGTH = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,12 +61,6 @@ class PurgeReport:
 def purge_sentence(what: str, days: int, now: dt.datetime) -> str:
     """ "recording deleted after 30 days on 2026-12-02" """
     return f"{what} deleted after {days} days on {timezone.localdate(now).isoformat()}"
-
-
-def note_appended(note: str, sentence: str) -> str:
-    """``note`` with ``sentence`` added, within ``Call.purge_note``'s length."""
-    combined = f"{note}; {sentence}" if note else sentence
-    return combined[:NOTE_MAX_LENGTH]
 
 
 def _retention_groups(field_name: str, default_days: int | None) -> list[tuple[int, Q]]:
@@ -130,35 +119,14 @@ def due_transcripts(*, now: dt.datetime) -> list[Due]:
 
 def recording_purge(*, call_id: int, days: int, now: dt.datetime) -> bool:
     """Delete one call's recording (file, then row); False if it is already gone."""
-    recording = Recording.objects.filter(call_id=call_id).first()
-    if recording is None:
-        return False
-    recording.file.delete(save=False)
-    with transaction.atomic():
-        recording.delete()
-        _mark(call_id, purge_sentence(RECORDING, days, now), recording_purged_at=now)
-    return True
+    sentence = purge_sentence(RECORDING, days, now)
+    return recording_erase(call_id=call_id, sentence=sentence, now=now)
 
 
 def transcript_purge(*, call_id: int, days: int, now: dt.datetime) -> int:
     """Delete one call's transcript rows; how many there were."""
-    with transaction.atomic():
-        deleted, _ = TranscriptEntry.objects.filter(call_id=call_id).delete()
-        if deleted:
-            _mark(
-                call_id,
-                purge_sentence(TRANSCRIPT, days, now),
-                transcript_purged_at=now,
-            )
-    return deleted
-
-
-def _mark(call_id: int, sentence: str, **when: dt.datetime) -> None:
-    call = Call.objects.select_for_update().get(pk=call_id)
-    call.purge_note = note_appended(call.purge_note, sentence)
-    for name, value in when.items():
-        setattr(call, name, value)
-    call.save(update_fields=["purge_note", *when])
+    sentence = purge_sentence(TRANSCRIPT, days, now)
+    return transcript_erase(call_id=call_id, sentence=sentence, now=now)
 
 
 def purge_due(*, now: dt.datetime | None = None, dry_run: bool = False) -> PurgeReport:

@@ -14,8 +14,8 @@ from assistants.models import Engine
 from assistants.persona import Persona
 from calls import pricing
 from calls.models import Call, TranscriptEntry
+from calls.privacy.masking import shown_numbers
 from calls.review import selectors
-from calls.review.masking import shown_numbers
 from calls.review.percentiles import percentile
 from calls.review.tool_rows import dial_label, shown_transfer_to, was_transferred
 from calls.usage import USAGE_FIELDS

@@ -19,6 +19,7 @@ from django.db.models import Prefetch, QuerySet
 
 from calls import pricing
 from calls.models import Call, CallAssistant, TranscriptEntry, TranscriptRole
+from calls.privacy.masking import shown_numbers
 from calls.review.display import (
     assistant_name,
     engine_latency,

@@ -32,7 +32,8 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.contrib.auth.models import AnonymousUser, User
 
 from calls.models import Call
-from calls.review import live_sessions, masking, permissions, selectors
+from calls.privacy import masking
+from calls.review import live_sessions, permissions, selectors
 from calls.review.tool_rows import shown_transfer_to
 from calls.runtime.bus import control, listen
 from calls.runtime.bus.live_events import LIVE_CALLS_GROUP, call_group

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from calls.models import EndReason, TranscriptRole
-from calls.review.masking import mask_number
+from calls.privacy.masking import mask_number
 
 # Twilio's DialCallStatus values, as staff read them.
 DIAL_LABELS = {

@@ -23,11 +23,11 @@ from assistants.models import Assistant, Engine
 from assistants.persona import Persona
 from calls import pricing
 from calls.models import CallDirection, CallOutcome, CallStatus, EndReason
+from calls.privacy import masking
 from calls.review import (
     charts,
     display,
     exports,
-    masking,
     permissions,
     recording_player,
     selectors,

@@ -23,7 +23,6 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.module_loading import import_string
 
-from calls import services
 from calls.models import Call, EndReason
 from calls.review.control_views import DEFAULT_TRANSFER_MESSAGE
 from calls.runtime.bus import control
@@ -119,7 +118,7 @@ class Command(BaseCommand):
             type=positive_int,
             metavar="N",
             help="A streaming call is lost after N seconds without a heartbeat "
-            f"(default {services.HEARTBEAT_SECONDS * services.LOST_AFTER_BEATS}).",
+            f"(default {HEARTBEAT_SECONDS * LOST_AFTER_BEATS}).",
         )
         stale.add_argument(
             "--unstreamed-minutes",
@@ -186,7 +185,7 @@ class Command(BaseCommand):
                 minutes=options["unstreamed_minutes"]
             )
         dry_run = bool(options["dry_run"])
-        closed = services.calls_close_stale(dry_run=dry_run, **limits)
+        closed = calls_close_stale(dry_run=dry_run, **limits)
         verb = "would close" if dry_run else "closed"
         for stale in closed:
             self.stdout.write(f"{verb} {stale.call_sid}: {_reason(stale.end_reason)}")

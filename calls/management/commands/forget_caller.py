@@ -1,5 +1,6 @@
 """``manage.py forget_caller NUMBER``: delete every recording and transcript of a
-caller, blank their number on the calls and record the request (``calls.forget``)."""
+caller, blank their number on the calls and record the request
+(``calls.privacy.forget``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from calls import forget
+from calls.privacy import forget
 
 
 class Command(BaseCommand):

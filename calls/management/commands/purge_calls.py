@@ -1,7 +1,8 @@
 """``manage.py purge_calls``: delete recordings and transcripts past retention.
 
-Run once a day (docs/recordings-and-privacy.md, Retention). The rules and the deleting are in
-``calls.retention``; this prints what was (or, with ``--dry-run``, would be) done.
+Run once a day (docs/recordings-and-privacy.md, Retention). The rules and the
+deleting are in ``calls.privacy.retention``; this prints what was (or, with
+``--dry-run``, would be) done.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from calls import retention
+from calls.privacy import retention
 
 
 class Command(BaseCommand):

@@ -19,10 +19,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from calls import services
 from calls.conf import app_settings
 from calls.models import Call
 from calls.recording.writer import SpoolWriter, spooled_calls, wav_frames
+from calls.services.recordings import recording_save
 
 
 class Command(BaseCommand):
@@ -77,7 +77,7 @@ class Command(BaseCommand):
         frame_size = 4 if codec == "pcm16" else 2
         found = wav_frames(data)
         frames = len(found[0]) // frame_size if found else 0
-        services.recording_save(
+        recording_save(
             call_sid=call_sid,
             path=str(path),
             format=f"wav-{codec}",

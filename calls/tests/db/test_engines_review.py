@@ -16,10 +16,11 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
-from calls import pricing, services
+from calls import pricing
 from calls.models import Call
 from calls.review import exports, stats
 from calls.review.percentiles import percentile
+from calls.services.usage import call_add_usage
 from calls.tests.support.review_helpers import CONVERSATION, USAGE, make_call
 from calls.tooling.management.commands.simulate_call import print_call
 
@@ -80,8 +81,8 @@ def realtime_call(assistant: Any, **fields: Any) -> Call:
 
 def test_it_sums_session_seconds_like_the_token_counters(assistant: Any) -> None:
     call = live_call(assistant, session_seconds=0)
-    services.call_add_usage(call_sid=call.call_sid, usage={"session_seconds": 61})
-    services.call_add_usage(
+    call_add_usage(call_sid=call.call_sid, usage={"session_seconds": 61})
+    call_add_usage(
         call_sid=call.call_sid, usage={"session_seconds": 14, "input_tokens": 5}
     )
     call.refresh_from_db()

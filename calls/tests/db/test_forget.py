@@ -12,8 +12,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
-from calls import forget
 from calls.models import Call, CallDirection, ForgetRequest, Recording, TranscriptEntry
+from calls.privacy import forget
 from calls.tests.support.retention_helpers import make_call, storage, stored_files
 
 __all__ = ["storage"]  # the fixture, imported for pytest

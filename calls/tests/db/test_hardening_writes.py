@@ -13,7 +13,6 @@ import pytest
 from django.db import OperationalError, connection, connections
 from django.utils import timezone
 
-from calls import services
 from calls.callstate import actions as a
 from calls.models import Call, CallStatus, EndReason, TranscriptEntry
 from calls.runtime import log_writer as log_writer_module
@@ -26,9 +25,7 @@ SECRET_WORDS = "my card number is four two four two"
 
 
 def make_call(sid: str, phone_number: Any) -> Call:
-    services.call_route(
-        call_sid=sid, from_number="+15557654321", to_number="+15550000001"
-    )
+    call_route(call_sid=sid, from_number="+15557654321", to_number="+15550000001")
     return Call.objects.get(call_sid=sid)
 
 
@@ -52,7 +49,7 @@ def test_it_loses_no_call_end_among_40_concurrent_ones_on_sqlite(
     def end(call_sid: str) -> None:
         try:
             barrier.wait()
-            services.call_finish(call_sid=call_sid, end_reason=EndReason.CALLER_HUNG_UP)
+            call_finish(call_sid=call_sid, end_reason=EndReason.CALLER_HUNG_UP)
         except BaseException as exc:  # "database is locked" on DEFERRED
             errors.append(exc)
         finally:
@@ -178,9 +175,7 @@ async def test_the_sweep_closes_calls_nobody_heartbeats_and_unstreamed_ones(
     def setup() -> None:
         for n in (1, 2, 3, 4):
             make_call(sid(n), phone_number)
-        old = now - dt.timedelta(
-            seconds=services.HEARTBEAT_SECONDS * services.LOST_AFTER_BEATS + 1
-        )
+        old = now - dt.timedelta(seconds=HEARTBEAT_SECONDS * LOST_AFTER_BEATS + 1)
         # 1: streamed, its process died 31 s ago.
         Call.objects.filter(call_sid=sid(1)).update(
             status=CallStatus.IN_PROGRESS, stream_claimed_at=old, heartbeat_at=old

@@ -8,9 +8,16 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from calls import outcomes, services
 from calls.models import Call, CallOutcome, CallStatus, EndReason
+from calls.services.lifecycle import (
+    call_finish,
+    call_record_end_reason,
+    call_update_status,
+    calls_close_stale,
+)
+from calls.services.routing import call_route
 from calls.tests.support.review_helpers import make_call
+from calls.vocabulary import outcomes
 
 # Every end reason, ending a completed inbound call whose stream ran.
 EXPECTED = {
@@ -94,7 +101,7 @@ def live(assistant: Any) -> Call:
 
 
 def test_it_stores_the_outcome_when_the_stream_ends(live: Call) -> None:
-    call = services.call_finish(
+    call = call_finish(
         call_sid=live.call_sid,
         end_reason=EndReason.REALTIME_DISCONNECTED,
         error="the Realtime connection dropped",
@@ -105,10 +112,10 @@ def test_it_stores_the_outcome_when_the_stream_ends(live: Call) -> None:
 
 
 def test_it_keeps_the_reason_recorded_first(live: Call) -> None:
-    services.call_record_end_reason(
+    call_record_end_reason(
         call_sid=live.call_sid, end_reason=EndReason.REALTIME_ERROR, error="refused"
     )
-    services.call_update_status(call_sid=live.call_sid, status="completed")
+    call_update_status(call_sid=live.call_sid, status="completed")
     assert Call.objects.get(pk=live.pk).outcome == CallOutcome.FAILED
 
 
@@ -118,21 +125,21 @@ def test_it_stores_the_outcome_from_twilios_callback(assistant: Any) -> None:
     )
     ringing.status = "ringing"
     Call.objects.filter(pk=ringing.pk).update(status="ringing")
-    call = services.call_update_status(call_sid=ringing.call_sid, status="no-answer")
+    call = call_update_status(call_sid=ringing.call_sid, status="no-answer")
     assert call.outcome == CallOutcome.UNANSWERED
     outbound = make_call(
         assistant=assistant, live=True, direction="outbound-api", outcome=""
     )
-    call = services.call_update_status(
+    call = call_update_status(
         call_sid=outbound.call_sid, status="completed", answered_by="machine_start"
     )
     assert call.outcome == CallOutcome.VOICEMAIL
-    services.call_finish(call_sid=outbound.call_sid, end_reason="caller_hung_up")
+    call_finish(call_sid=outbound.call_sid, end_reason="caller_hung_up")
     assert Call.objects.get(pk=outbound.pk).outcome == CallOutcome.VOICEMAIL
 
 
 def test_it_stores_rejected_calls_as_rejected(db: Any) -> None:
-    routing = services.call_route(
+    routing = call_route(
         call_sid="CA" + "9" * 32, from_number="+15557654321", to_number="+15559999999"
     )
     assert routing.assistant is None
@@ -142,7 +149,7 @@ def test_it_stores_rejected_calls_as_rejected(db: Any) -> None:
 def test_it_closes_stale_calls_as_failed(live: Call) -> None:
     old = timezone.now() - dt.timedelta(hours=1)
     Call.objects.filter(pk=live.pk).update(stream_claimed_at=old, heartbeat_at=old)
-    closed = services.calls_close_stale()
+    closed = calls_close_stale()
     assert [stale.call_sid for stale in closed] == [live.call_sid]
     call = Call.objects.get(pk=live.pk)
     assert (call.end_reason, call.outcome) == (EndReason.PROCESS_LOST, "failed")

@@ -88,7 +88,7 @@ async def test_it_never_fails_the_call_when_the_save_fails(
     def broken(**kwargs: Any) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr("calls.services.recording_save", broken)
+    monkeypatch.setattr("calls.runtime.recording.recording_save", broken)
     assert await recording.finish(100) is None
     assert (tmp_path / f"{'CA' + '9' * 32}.wav").exists()  # left to recover
 

@@ -1,5 +1,5 @@
 """The recording view: who may play it, Range requests, every access logged;
-``services.recording_save`` through the recordings storage."""
+``calls.services.recordings.recording_save`` through the recordings storage."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core.files.storage import FileSystemStorage
 
-from calls import services
 from calls.models import Recording, RecordingAccess
 from calls.review.recording_views import parse_range
+from calls.services.recordings import recording_save
 from calls.tests.support.review_helpers import make_call
 
 AUDIO = bytes(range(256)) * 40  # 10240 bytes standing in for a WAV
@@ -31,7 +31,7 @@ def recorded(db: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Record
     call = make_call()
     source = tmp_path / "rec.wav"
     source.write_bytes(AUDIO)
-    recording = services.recording_save(
+    recording = recording_save(
         call_sid=call.call_sid,
         path=str(source),
         format="wav-mulaw",

@@ -7,8 +7,6 @@ from typing import Any
 
 import pytest
 
-from assistants.persona import Persona
-from calls import services
 from calls.callstate import actions as a
 from calls.models import Call, TranscriptEntry
 from calls.runtime.assembly import build_runner
@@ -22,9 +20,7 @@ CARD_LINE = "my card is 4111 1111 1111 1111 and my email is jane@example.com"
 
 
 def make_call(phone_number: Any) -> None:
-    services.call_route(
-        call_sid=CALL_SID, from_number="+15557654321", to_number="+15550000001"
-    )
+    call_route(call_sid=CALL_SID, from_number="+15557654321", to_number="+15550000001")
 
 
 def stored_texts() -> list[tuple[str, str]]:

@@ -1,4 +1,4 @@
-"""calls.retention and manage.py purge_calls: what is past retention goes, the
+"""calls.privacy.retention and manage.py purge_calls: what is past retention goes, the
 rest stays, and running it twice changes nothing."""
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from calls import retention
 from calls.models import Call, Recording, TranscriptEntry
+from calls.privacy import retention
+from calls.services.erasure import NOTE_MAX_LENGTH, note_appended
 from calls.tests.support.retention_helpers import NOW, make_call, storage, stored_files
 
 __all__ = ["storage"]  # the fixture, imported for pytest
@@ -187,5 +188,5 @@ def test_it_fails_the_command_when_something_could_not_be_deleted(
 
 
 def test_it_keeps_the_purge_note_within_its_length() -> None:
-    note = retention.note_appended("x" * 290, "recording deleted after 30 days")
-    assert len(note) == retention.NOTE_MAX_LENGTH
+    note = note_appended("x" * 290, "recording deleted after 30 days")
+    assert len(note) == NOTE_MAX_LENGTH

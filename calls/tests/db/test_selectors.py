@@ -12,7 +12,8 @@ from django.contrib.auth.models import Permission
 
 from calls import pricing
 from calls.models import CallDirection
-from calls.review import charts, display, masking, percentiles, selectors, stats
+from calls.privacy import masking
+from calls.review import charts, display, percentiles, selectors, stats
 from calls.runtime.bus.live_events import call_payload
 from calls.tests.support.review_helpers import CONVERSATION, USAGE, make_call
 

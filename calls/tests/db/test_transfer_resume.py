@@ -16,18 +16,25 @@ from openai.types.realtime import RealtimeClientEvent
 from pydantic import Field, TypeAdapter
 
 from assistants.models import PhoneNumber, TransferDestination
-from assistants.persona import OPENAI_LIVE, Persona
-from calls import services
 from calls.callstate import SaveTranscript
 from calls.callstate.continuation import (
     TRANSFER_UNANSWERED,
     Continuation,
     no_answer_note,
 )
+from calls.engines.openai_live import NAME as OPENAI_LIVE
 from calls.engines.openai_live import LiveProtocol
 from calls.engines.openai_realtime import RealtimeProtocol
 from calls.engines.openai_realtime import events as rt_events
 from calls.models import Call, CallStatus, EndReason, TranscriptEntry
+from calls.services.lifecycle import (
+    call_claim_stream,
+    call_finish,
+    call_mark_started,
+    calls_close_stale,
+)
+from calls.services.transcript import transcript_entry_add
+from calls.services.transfer import call_continuation, call_record_control
 from calls.telephony import stream_token
 from calls.tests.support.frames import (
     rt_input_done,
@@ -37,6 +44,7 @@ from calls.tests.support.frames import (
 )
 from calls.tests.support.frames.harness import Harness, of_type, realtime_out, snapshot
 from calls.tests.support.twilio_signing import call_params, signed_post
+from calls.vocabulary.persona import Persona
 from conftest import TEST_PUBLIC_BASE_URL
 
 VOICE = "/twilio/voice/"
@@ -76,23 +84,23 @@ def transferred(client: Any, phone_number: PhoneNumber, settings: Any) -> str:
     """A call whose first stream ran (two turns) and ended in a transfer; the
     first stream's token."""
     first = token_of(parse(signed_post(client, VOICE, call_params())))
-    assert services.call_claim_stream(call_sid=SID) is not None
-    services.call_mark_started(call_sid=SID, stream_sid="MZ" + "1" * 32)
+    assert call_claim_stream(call_sid=SID) is not None
+    call_mark_started(call_sid=SID, stream_sid="MZ" + "1" * 32)
     for seq, role, text in [
         (1, "assistant", "Thanks for calling, how can I help?"),
         (2, "caller", "I need to talk to a person."),
         (3, "system", f"Transferred to {TRANSFER_TO} by ops"),
     ]:
-        services.transcript_entry_add(
+        transcript_entry_add(
             call_sid=SID, seq=seq, role=role, text=text, offset_ms=seq * 1000
         )
-    services.call_record_control(
+    call_record_control(
         call_sid=SID,
         end_reason=EndReason.TRANSFERRED,
         ended_by="ops",
         transfer_to=TRANSFER_TO,
     )
-    services.call_finish(call_sid=SID, end_reason=EndReason.TRANSFERRED)
+    call_finish(call_sid=SID, end_reason=EndReason.TRANSFERRED)
     return first
 
 
@@ -170,10 +178,10 @@ def test_it_claims_each_streams_token_once_and_never_an_older_one(
     second = token_of(parse(signed_post(client, DIAL_ACTION, dial_params("busy"))))
     stream = claims(second, settings).stream
 
-    assert services.call_claim_stream(call_sid=SID, stream=1) is None  # old token
-    assert services.call_claim_stream(call_sid=SID, stream=stream) is not None
-    assert services.call_claim_stream(call_sid=SID, stream=stream) is None  # reuse
-    assert services.call_claim_stream(call_sid=SID, stream=3) is None  # not minted
+    assert call_claim_stream(call_sid=SID, stream=1) is None  # old token
+    assert call_claim_stream(call_sid=SID, stream=stream) is not None
+    assert call_claim_stream(call_sid=SID, stream=stream) is None  # reuse
+    assert call_claim_stream(call_sid=SID, stream=3) is None  # not minted
     assert Call.objects.get().streams == 2
 
 
@@ -181,7 +189,7 @@ def test_it_refuses_a_later_streams_token_for_a_call_not_reopened(
     transferred: str,
 ) -> None:
     # Ended by the transfer and not reopened by a dial action: nothing to claim.
-    assert services.call_claim_stream(call_sid=SID, stream=2) is None
+    assert call_claim_stream(call_sid=SID, stream=2) is None
     assert Call.objects.get().streams == 1
 
 
@@ -190,10 +198,10 @@ def test_it_finishes_a_reopened_call_with_the_last_streams_end(
 ) -> None:
     started = Call.objects.get().started_at
     signed_post(client, DIAL_ACTION, dial_params("no-answer"))
-    services.call_claim_stream(call_sid=SID, stream=2)
-    services.call_mark_started(call_sid=SID, stream_sid="MZ" + "2" * 32)
+    call_claim_stream(call_sid=SID, stream=2)
+    call_mark_started(call_sid=SID, stream_sid="MZ" + "2" * 32)
 
-    call = services.call_finish(call_sid=SID, end_reason=EndReason.CALLER_HUNG_UP)
+    call = call_finish(call_sid=SID, end_reason=EndReason.CALLER_HUNG_UP)
 
     assert call is not None
     assert call.started_at == started  # the call's start, not the second stream's
@@ -221,9 +229,7 @@ def test_it_seeds_the_next_stream_with_the_conversation(
     signed_post(client, DIAL_ACTION, dial_params("no-answer"))
     Call.objects.update(started_at=timezone.now() - dt.timedelta(seconds=30))
 
-    resumed = services.call_continuation(
-        call_sid=SID, stream=2, reason=TRANSFER_UNANSWERED
-    )
+    resumed = call_continuation(call_sid=SID, stream=2, reason=TRANSFER_UNANSWERED)
 
     assert resumed.history == (
         ("assistant", "Thanks for calling, how can I help?"),
@@ -348,10 +354,10 @@ def test_it_does_not_close_a_reopened_call_as_stale_while_it_reconnects(
     signed_post(client, DIAL_ACTION, dial_params("no-answer"))
     Call.objects.update(created_at=timezone.now() - dt.timedelta(hours=1))
 
-    assert services.calls_close_stale(dry_run=True) == []
+    assert calls_close_stale(dry_run=True) == []
     later = timezone.now() + dt.timedelta(hours=1)
     Call.objects.update(heartbeat_at=later - dt.timedelta(hours=2))
-    assert [c.end_reason for c in services.calls_close_stale(dry_run=True)] == [
+    assert [c.end_reason for c in calls_close_stale(dry_run=True)] == [
         EndReason.NO_STREAM
     ]
 

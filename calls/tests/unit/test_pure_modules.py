@@ -16,7 +16,7 @@ PURE_MODULES = [
     "calls.telephony.stream_token",
     "calls.pricing",
     "calls.usage",
-    "calls.redaction",
+    "calls.privacy.redaction",
     *sorted(
         ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
         for package in PURE_PACKAGES

@@ -1,4 +1,4 @@
-"""calls.redaction: what is replaced, and what must be left alone."""
+"""calls.privacy.redaction: what is replaced, and what must be left alone."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 import pytest
 
 from assistants.redaction_names import REDACTION_KINDS
-from calls.redaction import PLACEHOLDERS, redact
+from calls.privacy.redaction import PLACEHOLDERS, redact
 
 ALL = REDACTION_KINDS
 
