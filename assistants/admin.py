@@ -11,6 +11,7 @@ after the save that made it (new tool, or "rotate secret"), and masked after.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -27,10 +28,8 @@ from django.utils.html import format_html
 
 from assistants import tool_validators, webhook_secrets
 from assistants.checks import RECORDING_NOTICE_HINT, recording_notice_problem
+from assistants.engine_rules import persona_warnings
 from assistants.models import (
-    BACKEND_MODEL_SUGGESTIONS,
-    MODEL_SUGGESTIONS,
-    TRANSCRIPTION_MODEL_SUGGESTIONS,
     Assistant,
     HandoffRoute,
     PhoneNumber,
@@ -39,7 +38,8 @@ from assistants.models import (
 )
 from assistants.redaction_names import REDACTION_KINDS
 from assistants.widgets import DatalistInput
-from calls.engines.model_names import persona_warnings
+from calls.engines import registry
+from calls.engines.spec import EngineSpec
 from calls.runtime.check import check_assistant
 
 if TYPE_CHECKING:
@@ -59,16 +59,37 @@ else:
 # "Check this assistant" runs one session per assistant, a few seconds each.
 MAX_CHECKED = 5
 
-# Free-text fields whose usual values the browser should offer.
-SUGGESTIONS = {
-    "model": MODEL_SUGGESTIONS,
-    "transcription_model": TRANSCRIPTION_MODEL_SUGGESTIONS,
-    "backend_model": BACKEND_MODEL_SUGGESTIONS,
+# Free-text fields whose usual values the browser should offer: every engine's.
+SUGGESTIONS: dict[str, Callable[[], tuple[str, ...]]] = {
+    "model": registry.models,
+    "transcription_model": registry.transcription_models,
+    "backend_model": registry.backend_models,
 }
-# Fieldsets that apply to some engines only: engine_fields.js greys them out
-# (the CSS class names the engines they apply to) when the engine is another.
-REALTIME_ONLY = "engine-only engine-openai-realtime engine-azure-realtime"
-LIVE_ONLY = "engine-only engine-openai-live"
+# Fieldsets that apply to some engines only, by what the engine's spec says it
+# takes: engine_fields.js greys them out (the CSS class names the engines they
+# apply to) when the engine is another.
+ENGINE_ONLY: dict[str, Callable[[EngineSpec], bool]] = {
+    "Realtime: transcription and temperature": (
+        lambda spec: spec.can.caller_transcription == "setting"
+    ),
+    "Turn-taking": lambda spec: spec.can.vad_settings,
+    "GPT-Live backend": lambda spec: spec.can.backend_model,
+}
+
+
+def engine_only(applies: Callable[[EngineSpec], bool]) -> str:
+    """The CSS classes of a fieldset for the engines ``applies`` to."""
+    names = [f"engine-{spec.name}" for spec in registry.specs() if applies(spec)]
+    return " ".join(["engine-only", *names])
+
+
+def by_family(values: Callable[[EngineSpec], tuple[str, ...]]) -> str:
+    """ "Realtime: a, b; GPT-Live: c" from each engine family's ``values``."""
+    groups: dict[str, tuple[str, ...]] = {}
+    for spec in registry.specs():
+        if values(spec):
+            groups.setdefault(spec.family, values(spec))
+    return "; ".join(f"{family}: {', '.join(v)}" for family, v in groups.items())
 
 
 # Messages read out to callers (CharFields with a length limit).
@@ -248,7 +269,6 @@ class AssistantAdmin(AssistantAdminBase):
         (
             "Realtime: transcription and temperature",
             {
-                "classes": (REALTIME_ONLY,),
                 "description": "Realtime engines only. GPT-Live transcribes both "
                 "sides itself and has no temperature or transcription settings.",
                 "fields": (
@@ -261,7 +281,6 @@ class AssistantAdmin(AssistantAdminBase):
         (
             "Turn-taking",
             {
-                "classes": (REALTIME_ONLY,),
                 "description": "Realtime engines only: GPT-Live has no client VAD "
                 "settings (the model decides when to speak and when to stop). "
                 "Server VAD uses threshold, padding and silence; "
@@ -278,7 +297,6 @@ class AssistantAdmin(AssistantAdminBase):
         (
             "GPT-Live backend",
             {
-                "classes": (LIVE_ONLY,),
                 "description": "GPT-Live only: Realtime has no backend model. The "
                 "voice model delegates tools and business rules to this Responses "
                 "model; the instructions above stay the voice's prompt.",
@@ -409,6 +427,16 @@ class AssistantAdmin(AssistantAdminBase):
                     messages.SUCCESS,
                 )
 
+    def get_fieldsets(self, request: HttpRequest, obj: Assistant | None = None) -> Any:
+        # Per request, so the classes follow the registry's engines.
+        out = []
+        for name, options in super().get_fieldsets(request, obj):
+            applies = ENGINE_ONLY.get(str(name))
+            if applies is not None:
+                options = {**options, "classes": (engine_only(applies),)}
+            out.append((name, options))
+        return out
+
     class Media:
         js = ("assistants/engine_fields.js",)
         css = {"all": ("assistants/engine_fields.css",)}
@@ -436,8 +464,15 @@ class AssistantAdmin(AssistantAdminBase):
             kwargs["help_text"] = KEYPAD_HELP
         if db_field.name in SUGGESTIONS:
             kwargs["widget"] = DatalistInput(
-                SUGGESTIONS[db_field.name], attrs={"class": "vTextField"}
+                SUGGESTIONS[db_field.name](), attrs={"class": "vTextField"}
             )
+        if db_field.name in ("voice", "model"):
+            known = by_family(
+                (lambda s: s.voices)
+                if db_field.name == "voice"
+                else (lambda s: s.models)
+            )
+            kwargs["help_text"] = f"{db_field.help_text} {known}."
         if db_field.name in MESSAGE_FIELDS:
             # Sentences read to callers: a one-line input hides most of them.
             kwargs["widget"] = forms.Textarea(

@@ -1,7 +1,8 @@
 """Assistant personas and the phone numbers they answer.
 
-An assistant is everything the bridge needs to configure a Realtime session:
-instructions, voice, model and turn-taking. ``Assistant.snapshot()`` freezes those
+An assistant is everything a call needs to configure its engine's session:
+instructions, engine, voice, model and turn-taking (what each engine takes is
+its spec's, ``calls.engines.registry``). ``Assistant.snapshot()`` freezes those
 settings onto each call, so editing a persona later never rewrites history.
 """
 
@@ -22,17 +23,16 @@ from django.db import models
 from django.db.models import Q
 
 from assistants import tool_validators, webhook_secrets
+from assistants.engine_rules import engine_problems
 from assistants.languages import language_problem
-from assistants.persona import (
-    AZURE_REALTIME,
+from calls.engines import registry
+from calls.vocabulary.persona import (
     DEFAULT_BACKEND_MODEL,
     DEFAULT_MODEL,
     DEFAULTS,
-    OPENAI_LIVE,
-    OPENAI_REALTIME,
     Persona,
 )
-from assistants.tools import (
+from calls.vocabulary.tools import (
     NO_TOOLS,
     EndCallTool,
     HandoffTarget,
@@ -40,31 +40,7 @@ from assistants.tools import (
     Tools,
     TransferTarget,
 )
-from assistants.tools import WebhookTool as ToolSpec
-
-# Suggestions only: models come and go, so the field stays free text.
-REALTIME_MODEL_SUGGESTIONS = (
-    "gpt-realtime-2.1",
-    "gpt-realtime-2.1-mini",
-    "gpt-realtime-2",
-    "gpt-realtime-1.5",
-    "gpt-realtime-mini",
-)
-LIVE_MODEL_SUGGESTIONS = ("gpt-live-1.1", "gpt-live-1")
-MODEL_SUGGESTIONS = REALTIME_MODEL_SUGGESTIONS + LIVE_MODEL_SUGGESTIONS
-MODEL_SUGGESTIONS_BY_ENGINE = {
-    OPENAI_REALTIME: REALTIME_MODEL_SUGGESTIONS,
-    AZURE_REALTIME: REALTIME_MODEL_SUGGESTIONS,
-    OPENAI_LIVE: LIVE_MODEL_SUGGESTIONS,
-}
-# GPT-Live's backend (Responses) model, e.g. the docs' examples.
-BACKEND_MODEL_SUGGESTIONS = ("gpt-5.6-luna", "gpt-5.6-terra")
-TRANSCRIPTION_MODEL_SUGGESTIONS = (
-    "gpt-4o-mini-transcribe",
-    "gpt-4o-transcribe",
-    "gpt-transcribe",
-    "whisper-1",
-)
+from calls.vocabulary.tools import WebhookTool as ToolSpec
 
 e164_validator = RegexValidator(
     regex=r"\A\+[1-9]\d{1,14}\Z",
@@ -73,99 +49,13 @@ e164_validator = RegexValidator(
 )
 
 
-class Voice(models.TextChoices):
-    """Every engine's built-in voices; which an engine takes: ``VOICES_BY_ENGINE``."""
-
-    ALLOY = "alloy"
-    ASH = "ash"
-    BALLAD = "ballad"
-    CORAL = "coral"
-    ECHO = "echo"
-    SAGE = "sage"
-    SHIMMER = "shimmer"
-    VERSE = "verse"
-    MARIN = "marin"
-    CEDAR = "cedar"
-    # GPT-Live only (openai.types.live.BuiltInVoice).
-    BEACON = "beacon"
-    BOSSA = "bossa"
-    CINDER = "cinder"
-    DELTA = "delta"
-    GLEAM = "gleam"
-    MERIDIAN = "meridian"
-    QUARTZ = "quartz"
-    RIPPLE = "ripple"
-    SHIDA = "shida"
-    STONE = "stone"
-    TEMPO = "tempo"
-    VESPER = "vesper"
-    WILLOW = "willow"
-
-
-REALTIME_VOICES = (
-    "alloy",
-    "ash",
-    "ballad",
-    "coral",
-    "echo",
-    "sage",
-    "shimmer",
-    "verse",
-    "marin",
-    "cedar",
-)
-LIVE_VOICES = tuple(sorted(Voice.values))
-VOICES_BY_ENGINE = {
-    OPENAI_REALTIME: REALTIME_VOICES,
-    AZURE_REALTIME: REALTIME_VOICES,
-    OPENAI_LIVE: LIVE_VOICES,
-}
-
-
-class Engine(models.TextChoices):
-    """The speech-to-speech engines (``calls.engines.registry``)."""
-
-    OPENAI_REALTIME = OPENAI_REALTIME, "OpenAI Realtime (GA)"
-    AZURE_REALTIME = AZURE_REALTIME, "Azure OpenAI Realtime (GA)"
-    OPENAI_LIVE = OPENAI_LIVE, "OpenAI GPT-Live"
-
-
 def deployment_engine() -> str:
     """The engine for assistants that do not choose one: ``REALTIME_PROVIDER``'s.
 
     Deprecated path, kept so deployments configured with ``REALTIME_PROVIDER=azure``
     keep working; choose the engine on the assistant instead.
     """
-    provider = settings.REALTIME_PROVIDER
-    return AZURE_REALTIME if provider == "azure" else OPENAI_REALTIME
-
-
-def engine_problems(
-    engine: str, *, voice: str, model: str, backend_model: str
-) -> dict[str, str]:
-    """Settings the engine cannot run with, by field (empty if none)."""
-    errors: dict[str, str] = {}
-    label = Engine(engine).label if engine in Engine.values else engine
-    voices = VOICES_BY_ENGINE.get(engine, ())
-    if voices and voice not in voices:
-        errors["voice"] = f"{label} has no voice {voice!r}; it takes " + ", ".join(
-            voices
-        )
-    if engine == OPENAI_LIVE:
-        if model in REALTIME_MODEL_SUGGESTIONS or model.startswith("gpt-realtime"):
-            errors["model"] = (
-                f"{model!r} is a Realtime model; GPT-Live runs "
-                + " or ".join(LIVE_MODEL_SUGGESTIONS)
-                + "."
-            )
-        if not backend_model.strip():
-            errors["backend_model"] = "GPT-Live needs a backend model."
-    elif model in LIVE_MODEL_SUGGESTIONS or model.startswith("gpt-live"):
-        errors["model"] = (
-            f"{model!r} is a GPT-Live model; choose the GPT-Live engine or a "
-            "Realtime model (" + ", ".join(REALTIME_MODEL_SUGGESTIONS[:2]) + ")."
-        )
-    return errors
+    return registry.deployment_default(settings)
 
 
 class TurnDetection(models.TextChoices):
@@ -205,32 +95,28 @@ class Assistant(models.Model):
         help_text="Read out by Twilio if the assistant's connection fails or ends "
         "abnormally, before hanging up.",
     )
+    # Choices are the registry's (callables, so a new engine or voice needs no
+    # migration); ``engine_problems`` checks the voice against the engine.
     engine = models.CharField(
         max_length=32,
-        choices=Engine.choices,
+        choices=registry.choices,
         blank=True,
-        help_text="The speech-to-speech engine that runs this assistant's calls. "
-        "Realtime (OpenAI or Azure) takes turn-taking settings; GPT-Live decides "
-        "turns itself and runs tools on a backend model. Empty: the deployment's "
+        help_text="The speech-to-speech engine that runs this assistant's calls; "
+        "each takes its own voices, models and settings. Empty: the deployment's "
         "default (REALTIME_PROVIDER, deprecated).",
     )
     voice = models.CharField(
         max_length=20,
-        choices=Voice.choices,
+        choices=registry.voice_choices,
         default=DEFAULTS.voice,
-        help_text="The assistant's voice. marin and cedar sound the most natural. "
-        "Realtime takes " + ", ".join(REALTIME_VOICES) + "; GPT-Live takes all "
-        "of these.",
+        help_text="The assistant's voice; each engine takes its own set. marin and "
+        "cedar sound the most natural.",
     )
     model = models.CharField(
         max_length=100,
         default=DEFAULT_MODEL,
         help_text="The voice model (for Azure, the deployment name). Free text, "
-        "since models come and go. Realtime: "
-        + ", ".join(REALTIME_MODEL_SUGGESTIONS)
-        + "; GPT-Live: "
-        + ", ".join(LIVE_MODEL_SUGGESTIONS)
-        + ".",
+        "since models come and go; the engine's known models are suggested.",
     )
     temperature = models.FloatField(
         default=DEFAULTS.temperature,
@@ -279,9 +165,8 @@ class Assistant(models.Model):
         blank=True,
         default=DEFAULTS.transcription_model,
         help_text="Model that transcribes the caller for the call log. Leave empty "
-        "to record only the assistant's side. Suggestions: "
-        + ", ".join(TRANSCRIPTION_MODEL_SUGGESTIONS)
-        + ".",
+        "to record only the assistant's side. The engine's known models are "
+        "suggested.",
     )
     transcription_language = models.CharField(
         max_length=10,
@@ -294,8 +179,7 @@ class Assistant(models.Model):
         blank=True,  # required for GPT-Live only (``engine_problems``)
         default=DEFAULT_BACKEND_MODEL,
         help_text="GPT-Live only (Realtime has no backend model): the Responses "
-        "model the voice model delegates tools and business rules to. "
-        "Suggestions: " + ", ".join(BACKEND_MODEL_SUGGESTIONS) + ".",
+        "model the voice model delegates tools and business rules to.",
     )
     backend_instructions = models.TextField(
         blank=True,

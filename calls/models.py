@@ -50,9 +50,11 @@ class CallDirection(models.TextChoices):
 class EndReason(models.TextChoices):
     CALLER_HUNG_UP = "caller_hung_up", "Caller hung up"
     MAX_DURATION = "max_duration", "Max call duration reached"
-    REALTIME_ERROR = "realtime_error", "Realtime API error"
-    REALTIME_DISCONNECTED = "realtime_disconnected", "Realtime connection dropped"
-    SESSION_EXPIRED = "session_expired", "Realtime session expired"
+    # Any engine's failures: values from before the engine interface, labels
+    # that name no engine (``calls.vocabulary.end_reasons.LABELS``).
+    REALTIME_ERROR = "realtime_error", "Voice engine error"
+    REALTIME_DISCONNECTED = "realtime_disconnected", "Voice engine connection dropped"
+    SESSION_EXPIRED = "session_expired", "Voice engine session expired"
     STREAM_CLOSED = "stream_closed", "Media stream closed"
     REJECTED = "rejected", "Number not configured"
     AUTH_FAILED = "auth_failed", "Stream authentication failed"
@@ -67,7 +69,7 @@ class EndReason(models.TextChoices):
 
 
 class CallOutcome(models.TextChoices):
-    """What the call came to (``calls.outcomes.call_outcome`` decides)."""
+    """What the call came to (``calls.vocabulary.outcomes.call_outcome`` decides)."""
 
     ANSWERED = outcomes.ANSWERED, "Answered"
     FAILED = outcomes.FAILED, "Failed"
@@ -214,7 +216,7 @@ class Call(models.Model):
         return reverse("calls:detail", args=[self.call_sid])
 
     def derived_outcome(self) -> str:
-        """The outcome these fields give (``calls.outcomes.call_outcome``)."""
+        """The outcome these fields give (``outcomes.call_outcome``)."""
         return outcomes.call_outcome(
             end_reason=self.end_reason,
             status=self.status,

@@ -1,10 +1,12 @@
-"""Estimated cost of a call's token usage, from prices passed in.
+"""Estimated cost of a call's usage, from prices passed in and the engine's spec.
 
-Pure: no Django. Callers pass the prices (``Prices.from_settings(settings)`` reads the
-``PRICE_*_PER_M`` values, USD per million tokens, and ``PRICE_LIVE_PER_MINUTE``)
-and a mapping with the usage columns of ``calls.models.Call``
-(``calls.usage.USAGE_FIELDS``: the token counters and ``session_seconds``), plus
-the call's engine: GPT-Live is billed per minute of session, the others per token.
+Pure: no Django. Callers pass the prices (``Prices.from_settings(settings)`` reads
+the ``PRICE_*_PER_M`` values, USD per million tokens, and each engine's price per
+minute of session, by the setting name its spec gives) and a mapping with the
+usage columns of ``calls.models.Call`` (``calls.vocabulary.usage.USAGE_FIELDS``:
+the token counters and ``session_seconds``), plus the call's engine: its spec's
+``billing`` says whether it is billed per token or per minute of session, and
+which kinds of token it bills.
 
 OpenAI counts cached tokens inside ``input_token_details.text_tokens`` and
 ``audio_tokens``, so the uncached part of each is the total minus its cached part;
@@ -14,28 +16,31 @@ pricing both at full rate would overstate the bill.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from calls.usage import SESSION_SECONDS_FIELD, TOKEN_FIELDS
+from calls.engines import registry
+from calls.engines.spec import Billing
+from calls.vocabulary.usage import SESSION_SECONDS_FIELD, TOKEN_FIELDS
 
-# The engine billed by the second (``assistants.persona.OPENAI_LIVE``).
-LIVE_ENGINE = "openai-live"
-
-# (line key, label, price attribute) in display order.
+# (line key, label) in display order; the price attribute is the key.
 _LINES = (
-    ("input_audio", "Audio in", "input_audio"),
-    ("input_text", "Text in", "input_text"),
-    ("cached_audio", "Cached audio in", "cached_audio"),
-    ("cached_text", "Cached text in", "cached_text"),
-    ("output_audio", "Audio out", "output_audio"),
-    ("output_text", "Text out", "output_text"),
+    ("input_audio", "Audio in"),
+    ("input_text", "Text in"),
+    ("cached_audio", "Cached audio in"),
+    ("cached_text", "Cached text in"),
+    ("output_audio", "Audio out"),
+    ("output_text", "Text out"),
 )
+_TOKEN_PRICES = tuple(key for key, _ in _LINES)
+# An engine the registry does not know (an old row): priced per token.
+_BY_TOKENS = Billing()
 
 
 @dataclass(frozen=True)
 class Prices:
-    """USD per million tokens, one figure per kind of token."""
+    """USD per million tokens, one figure per kind of token, and USD per minute
+    of session for the engines billed by session time (by engine name)."""
 
     input_text: float = 0.0
     input_audio: float = 0.0
@@ -43,20 +48,30 @@ class Prices:
     cached_audio: float = 0.0
     output_text: float = 0.0
     output_audio: float = 0.0
-    # GPT-Live: USD per minute of session (``PRICE_LIVE_PER_MINUTE``).
-    live_per_minute: float = 0.0
+    per_minute: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Any) -> Prices:
-        """Read ``PRICE_<KIND>_PER_M`` attributes and ``PRICE_LIVE_PER_MINUTE``
-        (missing ones count as 0)."""
+        """Read ``PRICE_<KIND>_PER_M`` attributes and each session-billed
+        engine's per-minute setting (missing ones count as 0)."""
         values = {
             name: float(getattr(settings, f"PRICE_{name.upper()}_PER_M", 0) or 0)
-            for name in cls.__dataclass_fields__
-            if name != "live_per_minute"
+            for name in _TOKEN_PRICES
         }
-        live = float(getattr(settings, "PRICE_LIVE_PER_MINUTE", 0) or 0)
-        return cls(**values, live_per_minute=live)
+        per_minute = {
+            spec.name: price
+            for spec in registry.specs()
+            if spec.billing.per_minute_setting
+            and (
+                price := float(
+                    getattr(settings, spec.billing.per_minute_setting, 0) or 0
+                )
+            )
+        }
+        return cls(**values, per_minute=per_minute)
+
+    def session_per_minute(self, engine: str) -> float:
+        return float(self.per_minute.get(engine, 0.0))
 
 
 @dataclass(frozen=True)
@@ -113,37 +128,35 @@ def token_split(usage: Mapping[str, Any]) -> dict[str, int]:
 def estimate(usage: Mapping[str, Any], prices: Prices, *, engine: str = "") -> Cost:
     """The estimated cost of ``usage`` (usage columns) at ``prices``.
 
-    A GPT-Live call (``engine``) is billed by the second: its ``session_seconds``
-    are priced per minute (line ``session``) and its backend's text tokens per
-    token; it has no audio tokens. Other engines are priced per token only (they
-    report no session seconds).
+    An engine billed by session time (its spec's ``billing``) has its
+    ``session_seconds`` priced per minute (line ``session``) and only the token
+    kinds its spec bills; the others are priced per token only (they report no
+    session seconds).
     """
-    if engine == LIVE_ENGINE:
-        return _estimate_live(usage, prices)
+    spec = registry.find(engine)
+    billing = spec.billing if spec else _BY_TOKENS
     split = token_split(usage)
     lines = []
-    for key, label, price_name in _LINES:
-        price = float(getattr(prices, price_name))
+    if billing.unit == "session_seconds":
+        seconds = live_seconds(usage)
+        price = prices.session_per_minute(engine)
+        lines.append(
+            CostLine(
+                "session", "Session time (s)", seconds, price, seconds / 60 * price
+            )
+        )
+    for key, label in _LINES:
+        if key not in billing.token_kinds:
+            continue
+        price = float(getattr(prices, key))
         tokens = split[key]
         lines.append(CostLine(key, label, tokens, price, tokens * price / 1_000_000))
     return Cost(lines=tuple(lines), total_usd=sum(line.usd for line in lines))
 
 
 def live_seconds(usage: Mapping[str, Any]) -> int:
-    """The billed session seconds of a GPT-Live call's usage."""
+    """The billed session seconds of a call's usage (engines billed by time)."""
     return int(usage.get(SESSION_SECONDS_FIELD) or 0)
-
-
-def _estimate_live(usage: Mapping[str, Any], prices: Prices) -> Cost:
-    seconds = live_seconds(usage)
-    session_usd = seconds / 60 * prices.live_per_minute
-    # GPT-Live reports no audio tokens: price only the backend's text tokens.
-    text = estimate(usage, prices)
-    session = CostLine(
-        "session", "Session time (s)", seconds, prices.live_per_minute, session_usd
-    )
-    lines = (session, *(line for line in text.lines if line.key.endswith("text")))
-    return Cost(lines=lines, total_usd=sum(line.usd for line in lines))
 
 
 def format_usd(amount: float) -> str:

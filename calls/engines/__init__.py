@@ -53,8 +53,15 @@ What an engine must guarantee:
 5. The protocol and events import no Django and do no I/O; the connection is the
    only code that touches a socket.
 
-A new engine is one package here (its protocol, parser, session builder and
-client) plus a name in ``registry.ENGINES``; the persona's ``engine`` picks it.
+Each engine package also declares its **spec** (``spec.EngineSpec``): its name
+and label, voices, models and transcription models, the deployment settings it
+connects with (by name), how it bills (tokens, or session seconds) and what it
+can do (VAD settings, caller transcription, cancel). The admin's choices, the
+assistants' checks (``validation``), pricing and the runner's settings read the
+spec through ``registry``.
+
+A new engine is one package here (its protocol, parser, session builder, client
+and spec) plus its spec in ``registry.SPECS``; the persona's ``engine`` picks it.
 Nothing in the Twilio side, the transcript logic, the call log or the pages
 changes. ``openai_realtime`` (OpenAI's GA Realtime API, with its Azure variant)
 is the first; ``openai_live`` (GPT-Live, whose items are inferred from continuous

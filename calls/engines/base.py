@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from assistants.persona import Persona
+from calls.vocabulary.persona import Persona
 
 # -- events: what the engine tells the call state --------------------------------
 
@@ -111,7 +111,7 @@ class ResponseDone:
     response_id: str
     # "completed", "cancelled", "failed", "incomplete" (engines map theirs).
     status: str
-    # Token counts keyed by ``calls.usage.USAGE_FIELDS``; only non-zero ones.
+    # Token counts keyed by ``calls.vocabulary.usage.USAGE_FIELDS``; only non-zero ones.
     usage: Mapping[str, int] = field(default_factory=dict)
     # (item_id, transcript) of each assistant audio item in the response.
     transcripts: tuple[tuple[str, str], ...] = ()
@@ -124,7 +124,7 @@ class ResponseDone:
 @dataclass(frozen=True, slots=True)
 class UsageReported:
     """Usage outside a response (e.g. billed session seconds), as increments of
-    the call's counters (``calls.usage.USAGE_FIELDS``)."""
+    the call's counters (``calls.vocabulary.usage.USAGE_FIELDS``)."""
 
     usage: Mapping[str, int]
 
@@ -213,6 +213,9 @@ class EngineProtocol(Protocol):
     # True if the engine accepts nothing but ``configure()`` until it confirms the
     # session (``SessionConfigured``): caller audio and the greeting wait for it.
     waits_for_session: bool
+    # True if the engine transcribes the caller, so the call state keeps a row for
+    # each caller turn (the spec's ``caller_transcription`` says when).
+    transcribes_caller: bool
 
     def parse(self, message: str | bytes) -> EngineEvent:
         """One message from the engine; raises ``EngineEventError`` if unreadable."""
@@ -296,8 +299,6 @@ class EngineSettings:
 
     api_key: str = ""
     url: str = ""
-    # "openai" or "azure" for the Realtime engine.
-    provider: str = "openai"
     # "auto", "websockets" or "picows".
     ws_client: str = "auto"
     connect_timeout: float = 10.0

@@ -13,9 +13,8 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
-from assistants.persona import Persona
 from calls.engines import base
-from calls.engines.model_names import persona_warnings
+from calls.vocabulary.persona import Persona
 
 logger = logging.getLogger(__name__)
 
@@ -53,10 +52,14 @@ def settings_sent(persona: Persona) -> tuple[str, ...]:
 
 
 async def check_session(
-    engine: base.Engine, persona: Persona, *, within: float = CHECK_TIMEOUT_SECONDS
+    engine: base.Engine,
+    persona: Persona,
+    *,
+    within: float = CHECK_TIMEOUT_SECONDS,
+    warnings: tuple[str, ...] = (),
 ) -> CheckResult:
-    """Configure one session as a call would; never raises (the result says)."""
-    warnings = tuple(persona_warnings(persona))
+    """Configure one session as a call would; never raises (the result says).
+    ``warnings``: what the caller knows is doubtful (unknown model names)."""
     sent = settings_sent(persona)
 
     def result(ok: bool, summary: str) -> CheckResult:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from assistants.tools import END_CALL, HANDOFF, TRANSFER_CALL, Tools
+from calls.vocabulary.tools import END_CALL, HANDOFF, TRANSFER_CALL, Tools
 
 END_CALL_DESCRIPTION = (
     "End the phone call. Call this only when the caller is finished or asks to "

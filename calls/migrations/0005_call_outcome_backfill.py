@@ -1,4 +1,4 @@
-"""Give every existing call its outcome (``calls.outcomes.call_outcome``).
+"""Give every existing call its outcome (``calls.vocabulary.outcomes.call_outcome``).
 
 Calls recorded before the outcome existed have only Twilio's status and the end
 reason; the same function that services use when a call ends decides for them.
@@ -7,7 +7,7 @@ Calls still in progress keep an empty outcome until they end.
 
 from django.db import migrations
 
-from calls.outcomes import call_outcome
+from calls.vocabulary.outcomes import call_outcome
 
 BATCH = 500
 

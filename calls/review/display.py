@@ -10,15 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from assistants.models import Engine
-from assistants.persona import Persona
 from calls import pricing
+from calls.engines import registry
 from calls.models import Call, TranscriptEntry
 from calls.privacy.masking import shown_numbers
 from calls.review import selectors
 from calls.review.percentiles import percentile
 from calls.review.tool_rows import dial_label, shown_transfer_to, was_transferred
-from calls.usage import USAGE_FIELDS
+from calls.vocabulary.persona import Persona
+from calls.vocabulary.usage import USAGE_FIELDS
 
 
 def decorate(
@@ -62,9 +62,7 @@ def engine_of(snapshot: Any) -> str:
 
 def engine_label(engine: str) -> str:
     """The engine's name as the assistant form shows it ("OpenAI Realtime (GA)")."""
-    if engine in Engine.values:
-        return str(Engine(engine).label)
-    return engine
+    return registry.label(engine)
 
 
 def usage_of(call: Call) -> dict[str, int]:

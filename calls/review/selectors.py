@@ -27,7 +27,6 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Right
 
-from assistants.persona import Persona
 from calls.models import (
     Call,
     CallAssistant,
@@ -37,9 +36,9 @@ from calls.models import (
     TranscriptEntry,
     TranscriptRole,
 )
+from calls.review.timezones import day_bounds
 from calls.runtime.bus.live_events import call_payload, entry_payload
 from calls.vocabulary.persona import Persona
-from calls.review.timezones import day_bounds
 
 LIVE_STATUSES = (CallStatus.QUEUED, CallStatus.RINGING, CallStatus.IN_PROGRESS)
 TURN_ROLES = (TranscriptRole.CALLER, TranscriptRole.ASSISTANT)

@@ -20,8 +20,8 @@ from django.db.models import Count, Q, Sum
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import TruncDate
 
-from assistants.models import Engine
 from calls import pricing
+from calls.engines import registry
 from calls.models import (
     Call,
     CallOutcome,
@@ -33,7 +33,7 @@ from calls.review.display import engine_label
 from calls.review.percentiles import percentile
 from calls.review.selectors import DEFAULT_ENGINE
 from calls.review.timezones import day_bounds
-from calls.usage import SESSION_SECONDS_FIELD, USAGE_FIELDS
+from calls.vocabulary.usage import SESSION_SECONDS_FIELD, USAGE_FIELDS
 
 PERIOD_DAYS = (7, 30, 90)
 MAX_DAYS = 366
@@ -287,7 +287,7 @@ def _engine_key(value: str | None) -> str:
 
 
 def _engine_order(engine: str) -> tuple[int, str]:
-    known = list(Engine.values)
+    known = list(registry.names())
     return (known.index(engine) if engine in known else len(known), engine)
 
 

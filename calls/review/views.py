@@ -19,9 +19,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from assistants.models import Assistant, Engine
-from assistants.persona import Persona
+from assistants.models import Assistant
 from calls import pricing
+from calls.engines import registry
 from calls.models import CallDirection, CallOutcome, CallStatus, EndReason
 from calls.privacy import masking
 from calls.review import (
@@ -35,6 +35,7 @@ from calls.review import (
     tool_rows,
 )
 from calls.review.timezones import timezone_options
+from calls.vocabulary.persona import Persona
 
 PAGE_SIZE = 50
 DOWNLOAD_TYPES = {"json": "application/json", "csv": "text/csv; charset=utf-8"}
@@ -81,7 +82,9 @@ class CallFilterForm(forms.Form):
     direction = forms.ChoiceField(
         choices=[("", "Any"), *CallDirection.choices], required=False
     )
-    engine = forms.ChoiceField(choices=[("", "Any"), *Engine.choices], required=False)
+    engine = forms.ChoiceField(
+        choices=lambda: [("", "Any"), *registry.choices()], required=False
+    )
     date_from = forms.DateField(label="From date", required=False, widget=DateInput)
     date_to = forms.DateField(label="To date", required=False, widget=DateInput)
     transferred = forms.BooleanField(label="Transferred", required=False)

@@ -14,11 +14,10 @@ from channels.db import database_sync_to_async as db
 from django.conf import settings
 
 from assistants.models import Assistant, WebhookTool
-from assistants.persona import AZURE_REALTIME, OPENAI_LIVE, OPENAI_REALTIME, Persona
 from calls.callstate import CallState
-from calls.callstate.greeting_cache import GreetingCache, GreetingKey
 from calls.callstate.actions import RunTool, ToolResult
 from calls.callstate.continuation import Continuation
+from calls.callstate.greeting_cache import GreetingCache, GreetingKey
 from calls.callstate.greeting_replay import GreetingReplay
 from calls.conf import app_settings
 from calls.engines import registry
@@ -28,28 +27,26 @@ from calls.runtime.call_audio import CallAudio
 from calls.runtime.log_writer import CallLogWriter
 from calls.runtime.recording import CallRecording
 from calls.runtime.runner import CallRunner, PersonaFn, ToolFn, TwilioSide, no_tools
+from calls.vocabulary.persona import DEFAULT_ENGINE, Persona
 
 logger = logging.getLogger(__name__)
 
 
-def engine_settings(engine: str = OPENAI_REALTIME) -> EngineSettings:
-    """What the engine called ``engine`` connects with: each has its own URL and
-    key, so assistants on different engines run in one deployment."""
-    api_key, url = settings.OPENAI_API_KEY, settings.OPENAI_REALTIME_URL
-    provider = "openai"
-    if engine == AZURE_REALTIME:
-        provider = "azure"
-        # Deprecated set-up: REALTIME_PROVIDER=azure put Azure's key and URL in
-        # the OPENAI_* settings; they still apply when Azure's own are unset.
-        legacy = settings.REALTIME_PROVIDER == "azure"
-        api_key = settings.AZURE_OPENAI_API_KEY or (api_key if legacy else "")
-        url = settings.AZURE_OPENAI_REALTIME_URL or (url if legacy else "")
-    elif engine == OPENAI_LIVE:
-        url = settings.OPENAI_LIVE_URL
+def engine_settings(engine: str = DEFAULT_ENGINE) -> EngineSettings:
+    """What the engine called ``engine`` connects with: the settings its spec
+    names, so assistants on different engines run in one deployment
+    (``registry.UnknownEngine`` if no engine has that name)."""
+    spec = registry.spec(engine)
+    names = spec.settings
+    api_key = str(getattr(settings, names.api_key, "") or "")
+    url = str(getattr(settings, names.url, "") or "")
+    legacy = names.legacy
+    if legacy and getattr(settings, legacy.when_setting, None) == legacy.equals:
+        api_key = api_key or str(getattr(settings, legacy.api_key, "") or "")
+        url = url or str(getattr(settings, legacy.url, "") or "")
     return EngineSettings(
         api_key=api_key,
         url=url,
-        provider=provider,
         ws_client=app_settings().engine_ws_client,
         connect_timeout=app_settings().engine_connect_timeout,
     )
@@ -172,6 +169,7 @@ def build_tools(call_sid: str, current: Callable[[], Persona]) -> ToolFn:
             return await no_tools(call)
         tools = built.get(persona.assistant_id)
         if tools is None:
+            from assistants.destinations import webhook_destinations
             from calls.tools.runner import WebhookTools  # aiohttp: only if used
 
             secrets, caller = await db(_webhook_context)(call_sid, persona.assistant_id)
@@ -181,6 +179,7 @@ def build_tools(call_sid: str, current: Callable[[], Persona]) -> ToolFn:
                 call_sid=call_sid,
                 assistant=persona.name,
                 caller_number=caller,
+                destinations=webhook_destinations(),
             )
         return await tools(call)
 

@@ -7,11 +7,14 @@ media stream ever started, whether an error was recorded and Twilio's
 ``AnsweredBy``). It is the one place that decides: ``calls.services`` stores its
 answer when a call ends, and the data migration ``0004`` uses it for old rows.
 
-Pure: no Django, no database. The string values are ``calls.models``'
-``CallOutcome`` and ``EndReason`` values (a test keeps them equal).
+Pure: no Django, no database. The outcome values are ``calls.models``'
+``CallOutcome`` values (a test keeps them equal); the end reasons are
+``end_reasons``'.
 """
 
 from __future__ import annotations
+
+from calls.vocabulary import end_reasons as r
 
 # Outcomes (``calls.models.CallOutcome``); "" while the call is still going.
 ANSWERED = "answered"
@@ -26,25 +29,25 @@ PENDING = ""
 # is the assistant doing its job, not failing at it.
 NORMAL_END_REASONS = frozenset(
     {
-        "caller_hung_up",
-        "max_duration",
-        "hung_up_by_staff",
-        "transferred",
-        "assistant_ended",
-        "silence_timeout",
+        r.CALLER_HUNG_UP,
+        r.MAX_DURATION,
+        r.HUNG_UP_BY_STAFF,
+        r.TRANSFERRED,
+        r.ASSISTANT_ENDED,
+        r.SILENCE_TIMEOUT,
     }
 )
 # The assistant could not do its job: the engine refused or dropped the session,
 # the stream could not be trusted, or our own server lost or cut the call.
 FAILED_END_REASONS = frozenset(
     {
-        "realtime_error",
-        "realtime_disconnected",
-        "session_expired",
-        "auth_failed",
-        "server_shutdown",
-        "process_lost",
-        "no_stream",
+        r.ENGINE_ERROR,
+        r.ENGINE_DISCONNECTED,
+        r.SESSION_EXPIRED,
+        r.AUTH_FAILED,
+        r.SERVER_SHUTDOWN,
+        r.PROCESS_LOST,
+        r.NO_STREAM,
     }
 )
 # Twilio's statuses for a call nobody picked up (or that was dropped before).
@@ -68,7 +71,7 @@ def call_outcome(
     (``human``, ``machine_start``, ``fax``, ...), if it ran.
     """
     outbound = direction != "inbound"
-    if end_reason == "rejected" or (status == "rejected" and not outbound):
+    if end_reason == r.REJECTED or (status == "rejected" and not outbound):
         return REJECTED
     if outbound and answered_by.startswith(("machine", "fax")):
         return VOICEMAIL
@@ -80,13 +83,13 @@ def call_outcome(
         return ANSWERED
     if end_reason in FAILED_END_REASONS:
         return FAILED
-    if end_reason == "stream_closed":
+    if end_reason == r.STREAM_CLOSED:
         # Twilio's socket closed without a ``stop``: a caller hanging up can do
         # that; an error recorded with it (our bug, no start frame) cannot.
         return FAILED if error else ANSWERED
     if not end_reason and status in LIVE_STATUSES:
         return PENDING
-    ended_by_twilio = end_reason in ("", "status_callback")
+    ended_by_twilio = end_reason in ("", r.STATUS_CALLBACK)
     if ended_by_twilio and status == "completed" and streamed and not error:
         # Ended per Twilio's callback after the stream ran: nothing went wrong
         # that the stream noticed.

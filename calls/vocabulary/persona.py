@@ -11,7 +11,11 @@ one; rows written before it have no ``schema`` key and the same field names, and
 read back the same way. Reading never fails: an unknown key is ignored, a missing
 or ill-typed value takes the default (a call log must open whatever is stored).
 
-Pure module: no Django, so the engines and the call state can import it.
+What depends on the engine (which voices and models it takes, whether it always
+transcribes the caller) is the engine's spec (``calls.engines.spec``), not the
+persona's: the persona only names its engine.
+
+Standard library only, so the engines and the call state can import it.
 """
 
 from __future__ import annotations
@@ -20,17 +24,17 @@ import logging
 from dataclasses import dataclass, fields
 from typing import Any
 
-from assistants.tools import NO_TOOLS, Tools
+from calls.vocabulary.tools import NO_TOOLS, Tools
 
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
-# Engine names (``calls.engines.registry``); an assistant may pick one.
-OPENAI_REALTIME = "openai-realtime"
-AZURE_REALTIME = "azure-realtime"
-OPENAI_LIVE = "openai-live"
+# The defaults a snapshot without these keys reads back with (rows written before
+# assistants chose an engine ran on OpenAI's Realtime API); the engine names are
+# the registry's (``calls.engines.registry``).
+DEFAULT_ENGINE = "openai-realtime"
 DEFAULT_MODEL = "gpt-realtime-2.1"
-# GPT-Live's backend (Responses) model: tools and business rules run there.
+# The backend (Responses) model of an engine that delegates tools to one.
 DEFAULT_BACKEND_MODEL = "gpt-5.6-luna"
 
 
@@ -43,7 +47,7 @@ class Persona:
     instructions: str = ""
     greeting: str = ""
     # Which engine package runs the call (``calls.engines.registry``).
-    engine: str = OPENAI_REALTIME
+    engine: str = DEFAULT_ENGINE
     voice: str = "marin"
     model: str = DEFAULT_MODEL
     # Stored for engines that take it; OpenAI's GA Realtime API does not.
@@ -56,22 +60,18 @@ class Persona:
     transcription_model: str = "gpt-4o-mini-transcribe"
     transcription_language: str = ""
     max_call_duration_seconds: int = 1800
-    # GPT-Live only: the backend Responses model the voice model delegates to,
-    # and its prompt (tool and workflow rules; ``instructions`` is the voice's).
+    # Engines with a backend (GPT-Live): the Responses model the voice model
+    # delegates to, and its prompt (tool and workflow rules; ``instructions`` is
+    # the voice's).
     backend_model: str = DEFAULT_BACKEND_MODEL
     backend_instructions: str = ""
-    # What the model can do besides talk (``assistants.tools``), snapshotted in
+    # What the model can do besides talk (``calls.vocabulary.tools``), snapshotted in
     # the assistants JSON's "tools" shape.
     tools: Tools = NO_TOOLS
     # Keep a two-channel recording of the call; personal data to redact from
-    # transcripts as they are written (``calls.redaction`` detector names).
+    # transcripts as they are written (redaction detector names).
     recording_enabled: bool = False
     redact: tuple[str, ...] = ()
-
-    @property
-    def transcribes_caller(self) -> bool:
-        # GPT-Live always transcribes both sides (it has no transcription setting).
-        return bool(self.transcription_model) or self.engine == OPENAI_LIVE
 
     def to_snapshot(self) -> dict[str, Any]:
         """JSON-ready data for ``Call.assistant_snapshot``."""

@@ -5,10 +5,10 @@
 secrets, which never leave the database: the call runner loads them by tool
 name), and ``from_data`` reads it back, tolerant of damaged rows like the rest of
 the snapshot (a call log must open whatever is stored): anything ill-typed is
-dropped. Checking a document strictly, naming entry and field, is
-``assistants.config``'s job, not this module's.
+dropped. Checking a document strictly, naming entry and field, is the
+assistants app's job (``assistants.config``), not this module's.
 
-Pure module: no Django, so the engines and the call state can import it.
+Standard library only, so the engines and the call state can import it.
 """
 
 from __future__ import annotations

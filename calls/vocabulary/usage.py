@@ -1,12 +1,12 @@
 """The usage counters every call carries, named once.
 
-Each is a column of ``calls.models.Call``, a key of the bridge's ``AddUsage`` and of
-``calls.pricing``'s input. Plain Python (no Django), so the pure modules can share it.
+Each is a column of ``calls.models.Call``, a key of the call state's ``AddUsage``
+and of ``calls.pricing``'s input. Standard library only, so every layer can share it.
 """
 
 from __future__ import annotations
 
-# Token counters (OpenAI Realtime; GPT-Live's backend reports the text ones).
+# Token counters (an engine billed by session time may report only the text ones).
 TOKEN_FIELDS = (
     "input_tokens",
     "output_tokens",
@@ -18,7 +18,7 @@ TOKEN_FIELDS = (
     "output_audio_tokens",
 )
 
-# GPT-Live bills whole seconds of session, not audio tokens: its own column.
+# Engines billed by session time report whole seconds of it: their own column.
 SESSION_SECONDS_FIELD = "session_seconds"
 
 USAGE_FIELDS = (*TOKEN_FIELDS, SESSION_SECONDS_FIELD)

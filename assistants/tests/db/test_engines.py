@@ -4,38 +4,44 @@ settings each engine connects with."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
 
 from assistants.config import ConfigError
-from assistants.models import (
-    LIVE_VOICES,
-    MODEL_SUGGESTIONS_BY_ENGINE,
-    REALTIME_VOICES,
-    Assistant,
-    Engine,
-    engine_problems,
-)
-from assistants.persona import DEFAULT_BACKEND_MODEL, OPENAI_LIVE, Persona
+from assistants.engine_rules import engine_problems
+from assistants.models import Assistant
 from assistants.services import assistants_export, assistants_import
 from calls.engines import registry
-from calls.engines.openai_live import OpenAILiveEngine
-from calls.engines.openai_realtime import AzureRealtimeEngine
+from calls.engines.openai_live import NAME as OPENAI_LIVE
+from calls.engines.openai_live import LiveProtocol, OpenAILiveEngine
+from calls.engines.openai_realtime import AzureRealtimeEngine, OpenAIRealtimeEngine
 from calls.runtime.assembly import build_engine, engine_settings
+from calls.vocabulary.persona import DEFAULT_BACKEND_MODEL, Persona
+
+REALTIME_VOICES = registry.spec("openai-realtime").voices
+LIVE_VOICES = registry.spec(OPENAI_LIVE).voices
 
 
 def test_it_offers_gpt_live_with_its_own_voices_and_models() -> None:
-    assert OPENAI_LIVE in Engine.values
+    assert OPENAI_LIVE in registry.names()
     assert set(REALTIME_VOICES) < set(LIVE_VOICES)
     assert {"vesper", "willow", "marin"} <= set(LIVE_VOICES)
-    assert MODEL_SUGGESTIONS_BY_ENGINE[OPENAI_LIVE] == ("gpt-live-1.1", "gpt-live-1")
-    assert MODEL_SUGGESTIONS_BY_ENGINE["openai-realtime"][:2] == (
+    assert registry.spec(OPENAI_LIVE).models == ("gpt-live-1.1", "gpt-live-1")
+    assert registry.spec("openai-realtime").models[:2] == (
         "gpt-realtime-2.1",
         "gpt-realtime-2.1-mini",
     )
-    assert sorted(registry.ENGINES) == sorted(Engine.values)
+    assert (
+        registry.spec("azure-realtime").models
+        == registry.spec("openai-realtime").models
+    )
+    engine_field = Assistant._meta.get_field("engine")
+    assert sorted(registry.names()) == sorted(
+        name for name, _ in engine_field.choices or ()
+    )
 
 
 @pytest.mark.parametrize(
@@ -102,7 +108,9 @@ def test_the_snapshot_carries_the_backend_and_old_ones_read_back(
     persona = Persona.from_snapshot(old)
     assert persona.backend_model == DEFAULT_BACKEND_MODEL
     assert persona.backend_instructions == ""
-    assert persona.transcribes_caller  # GPT-Live always transcribes both sides
+    # GPT-Live always transcribes both sides, even with no transcription model.
+    no_model = dataclasses.replace(persona, transcription_model="")
+    assert LiveProtocol(no_model).transcribes_caller
 
 
 def test_each_engine_gets_its_own_url_and_key(settings: Any) -> None:
@@ -118,12 +126,17 @@ def test_each_engine_gets_its_own_url_and_key(settings: Any) -> None:
     azure = engine_settings("azure-realtime")
     realtime = engine_settings("openai-realtime")
     assert (live.url, live.api_key) == (settings.OPENAI_LIVE_URL, "sk-openai")
-    assert (azure.url, azure.api_key, azure.provider) == (
+    assert (azure.url, azure.api_key) == (
         settings.AZURE_OPENAI_REALTIME_URL,
         "azure-key",
-        "azure",
     )
-    assert (realtime.url, realtime.provider) == (settings.OPENAI_REALTIME_URL, "openai")
+    azure_engine = build_engine(Persona(engine="azure-realtime"))
+    assert isinstance(azure_engine, AzureRealtimeEngine)
+    assert azure_engine.provider == "azure"
+    assert realtime.url == settings.OPENAI_REALTIME_URL
+    openai_engine = build_engine(Persona(engine="openai-realtime"))
+    assert isinstance(openai_engine, OpenAIRealtimeEngine)
+    assert openai_engine.provider == "openai"
     engine = build_engine(Persona(engine=OPENAI_LIVE, model="gpt-live-1.1"))
     assert isinstance(engine, OpenAILiveEngine)
     target = engine.target(Persona(engine=OPENAI_LIVE))

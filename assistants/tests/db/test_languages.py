@@ -14,10 +14,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from assistants.config import ConfigError
+from assistants.engine_rules import model_warnings
 from assistants.languages import LANGUAGES, language_problem
 from assistants.models import Assistant
 from assistants.services import assistants_import
-from calls.engines.model_names import model_warnings
 
 
 def test_it_knows_every_iso_639_1_code_with_its_name() -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from assistants.persona import Persona
-from assistants.tools import (
+from calls.vocabulary.persona import Persona
+from calls.vocabulary.tools import (
     EndCallTool,
     HandoffTarget,
     KeypadAction,

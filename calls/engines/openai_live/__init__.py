@@ -4,7 +4,8 @@
 reads what we receive into ``server_events``; ``turns`` infers the call state's
 items from GPT-Live's continuous audio and timed transcript deltas; ``protocol``
 is the ``EngineProtocol``; ``engine`` says where to connect and wraps the
-Realtime package's WebSocket clients (same transport: JSON text frames).
+Realtime package's WebSocket clients (same transport: JSON text frames);
+``spec`` declares the engine to the registry.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from calls.engines.openai_live.engine import (
     OpenAILiveEngine,
 )
 from calls.engines.openai_live.protocol import LiveProtocol
+from calls.engines.openai_live.spec import SPEC
 from calls.engines.openai_live.turns import LiveTurns, is_silence
 
 __all__ = [
     "DEFAULT_URL",
     "NAME",
+    "SPEC",
     "LiveConnection",
     "LiveProtocol",
     "LiveTurns",

@@ -6,7 +6,8 @@ clients open it (``openai_realtime.connector``). The connection is wrapped so th
 closing the leg first sends ``session.close`` (the server then finalises the
 session and its usage instead of seeing a dropped socket).
 
-Reference: ../shared/reference/gpt-live.md §2.
+The wire format is OpenAI's GPT-Live WebSocket API (``session.start``,
+``session.close``); the ``openai`` SDK's ``openai.types.live`` models it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Mapping
 
-from assistants.persona import OPENAI_LIVE, Persona
 from calls.engines.base import (
     ConnectFn,
     ConnectTarget,
@@ -24,10 +24,11 @@ from calls.engines.base import (
 from calls.engines.openai_live import events
 from calls.engines.openai_live.protocol import LiveProtocol
 from calls.engines.openai_realtime.connector import connector
+from calls.vocabulary.persona import Persona
 
 logger = logging.getLogger(__name__)
 
-NAME = OPENAI_LIVE
+NAME = "openai-live"
 DEFAULT_URL = "wss://api.openai.com/v1/live/sessions"
 
 

@@ -6,7 +6,8 @@ model, voice, instructions and audio format at start); context goes in later wit
 the ``session.*.append`` events (``delegation_id`` is a required key, ``null``
 under Responses delegation).
 
-Reference: ../shared/reference/gpt-live.md (checked against openai 3.57.0).
+The shapes are those of the ``openai`` SDK's ``openai.types.live`` models (checked
+against openai 3.57.0; the tests validate every event sent with them).
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from typing import Any
 
 import orjson
 
-from assistants.persona import Persona
 from calls.engines.tools import function_tools
+from calls.vocabulary.persona import Persona
 
 SESSION_START = "session.start"
 SESSION_UPDATE = "session.update"

@@ -20,12 +20,12 @@ the interface:
 
 from __future__ import annotations
 
-from assistants.persona import Persona
 from calls.engines import base
 from calls.engines.openai_live import events, parser
 from calls.engines.openai_live import server_events as sv
 from calls.engines.openai_live.turns import LiveTurns
-from calls.usage import SESSION_SECONDS_FIELD
+from calls.vocabulary.persona import Persona
+from calls.vocabulary.usage import SESSION_SECONDS_FIELD
 
 STOP_TALKING = "Stop speaking immediately, then wait for the caller."
 HANDOFF_NOTE = (
@@ -49,6 +49,8 @@ class LiveProtocol:
     """One call's codec for OpenAI's GPT-Live WebSocket API."""
 
     waits_for_session = True
+    # Both sides, always: GPT-Live has no transcription setting.
+    transcribes_caller = True
 
     def __init__(self, persona: Persona) -> None:
         self.persona = persona

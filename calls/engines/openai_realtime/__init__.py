@@ -4,13 +4,15 @@
 what we receive into the dataclasses of ``server_events``; ``protocol`` is the
 ``EngineProtocol`` that maps both onto the engine-neutral interface; ``engine``
 says where to connect; ``websockets_client`` and ``picows_client`` open the leg
-(``connector`` picks one). No Django.
+(``connector`` picks one); ``spec`` declares the engine and its Azure flavour to
+the registry. No Django.
 """
 
 from __future__ import annotations
 
 from calls.engines.openai_realtime.connector import CLIENTS, connector
 from calls.engines.openai_realtime.engine import (
+    AZURE_NAME,
     NAME,
     AzureRealtimeEngine,
     OpenAIRealtimeEngine,
@@ -59,6 +61,7 @@ from calls.engines.openai_realtime.server_events import (
     SpeechStarted,
     SpeechStopped,
 )
+from calls.engines.openai_realtime.spec import AZURE_SPEC, SPEC
 from calls.engines.openai_realtime.websockets_client import (
     WebsocketsConnection,
     connect,
@@ -66,6 +69,8 @@ from calls.engines.openai_realtime.websockets_client import (
 
 __all__ = [
     "AUDIO_FORMAT",
+    "AZURE_NAME",
+    "AZURE_SPEC",
     "CLIENTS",
     "FATAL_ERROR_CODES",
     "INPUT_AUDIO_APPEND",
@@ -77,6 +82,7 @@ __all__ = [
     "RESPONSE_CREATE",
     "SESSION_UPDATE",
     "SESSION_UPDATE_EVENT_ID",
+    "SPEC",
     "AudioDone",
     "AudioOut",
     "AudioTranscriptDone",

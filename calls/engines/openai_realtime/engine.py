@@ -1,23 +1,23 @@
 """``OpenAIRealtimeEngine``: where and how to open a GA Realtime leg. No Django.
 
 OpenAI takes the model in the URL and a Bearer token; Azure OpenAI's GA endpoint
-takes the deployment name as ``model`` and an ``api-key`` header
-(``EngineSettings.provider``).
+takes the deployment name as ``model`` and an ``api-key`` header (the engine
+class's ``provider``).
 
 Reference: https://platform.openai.com/docs/guides/realtime-websocket
 """
 
 from __future__ import annotations
 
-import dataclasses
 from urllib.parse import quote
 
-from assistants.persona import AZURE_REALTIME, OPENAI_REALTIME, Persona
 from calls.engines.base import ConnectFn, ConnectTarget, EngineSettings
 from calls.engines.openai_realtime.connector import connector
 from calls.engines.openai_realtime.protocol import RealtimeProtocol
+from calls.vocabulary.persona import Persona
 
-NAME = OPENAI_REALTIME
+NAME = "openai-realtime"
+AZURE_NAME = "azure-realtime"
 
 
 def build_url(base_url: str, model: str) -> str:
@@ -41,14 +41,14 @@ class OpenAIRealtimeEngine:
     def __init__(
         self, settings: EngineSettings, connect: ConnectFn | None = None
     ) -> None:
-        self.settings = dataclasses.replace(settings, provider=self.provider)
+        self.settings = settings
         self._connect = connect or connector(settings.ws_client)
 
     def protocol(self, persona: Persona) -> RealtimeProtocol:
         return RealtimeProtocol(persona)
 
     def target(self, persona: Persona) -> ConnectTarget:
-        azure = self.settings.provider == "azure"
+        azure = self.provider == "azure"
         if not self.settings.api_key:
             key = "AZURE_OPENAI_API_KEY" if azure else "OPENAI_API_KEY"
             raise ValueError(f"{key} is not set")
@@ -57,7 +57,7 @@ class OpenAIRealtimeEngine:
             raise ValueError(f"{url} is not set")
         return ConnectTarget(
             build_url(self.settings.url, persona.model),
-            auth_headers(self.settings.provider, self.settings.api_key),
+            auth_headers(self.provider, self.settings.api_key),
         )
 
     @property
@@ -69,5 +69,5 @@ class AzureRealtimeEngine(OpenAIRealtimeEngine):
     """Azure OpenAI's GA Realtime endpoint: the same protocol, its own URL and key
     header (``api-key``); the persona's model is the deployment name."""
 
-    name = AZURE_REALTIME
+    name = AZURE_NAME
     provider = "azure"

@@ -15,8 +15,8 @@ from typing import Any
 
 import orjson
 
-from assistants.persona import Persona
 from calls.engines.tools import function_tools
+from calls.vocabulary.persona import Persona
 
 # Client events we send.
 SESSION_UPDATE = "session.update"

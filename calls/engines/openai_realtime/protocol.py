@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from assistants.persona import Persona
 from calls.engines import base
 from calls.engines.openai_realtime import events, parser
 from calls.engines.openai_realtime import server_events as ga
+from calls.vocabulary.persona import Persona
 
 # Errors that only mean a race between us and the server; the call goes on.
 BENIGN_ERROR_CODES = frozenset(
@@ -29,6 +29,8 @@ class RealtimeProtocol:
 
     def __init__(self, persona: Persona) -> None:
         self.persona = persona
+        # Only with a transcription model (the spec's "setting").
+        self.transcribes_caller = bool(persona.transcription_model)
 
     # -- engine -> call state ------------------------------------------------------
 

@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from assistants.persona import SCHEMA_VERSION, Persona
+from calls.vocabulary.persona import SCHEMA_VERSION, Persona
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

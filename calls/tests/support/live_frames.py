@@ -6,12 +6,13 @@ import base64
 import json
 from typing import Any
 
-from assistants.persona import OPENAI_LIVE, Persona
 from calls.callstate import CallState
 from calls.callstate.actions import Action
+from calls.engines.openai_live import NAME as OPENAI_LIVE
 from calls.engines.openai_live import LiveProtocol
 from calls.tests.support.frames import CALL_SID, tw_connected, tw_start
 from calls.tests.support.frames.harness import snapshot
+from calls.vocabulary.persona import Persona
 
 SPEECH = base64.b64encode(bytes([0x10, 0x90] * 80)).decode()  # 20 ms, loud
 SILENCE = base64.b64encode(b"\xff" * 160).decode()  # 20 ms of mu-law silence

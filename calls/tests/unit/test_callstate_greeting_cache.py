@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from assistants.persona import Persona
-from calls.callstate.greeting_cache import GreetingCache, GreetingKey
 from calls.callstate import SaveTranscript
+from calls.callstate.greeting_cache import GreetingCache, GreetingKey
 from calls.callstate.greeting_replay import CACHED_ITEM_ID, GreetingReplay
 from calls.engines.openai_realtime import RealtimeProtocol
 from calls.tests.support.frames import (
@@ -29,6 +28,7 @@ from calls.tests.support.frames.harness import (
     snapshot,
     twilio_out,
 )
+from calls.vocabulary.persona import Persona
 
 GREETING = "Thanks for calling ACME Dental!"
 CHUNKS = (mulaw_b64(800), mulaw_b64(800), mulaw_b64(400))  # 250 ms

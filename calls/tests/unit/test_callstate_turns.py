@@ -102,7 +102,7 @@ def test_it_times_turns_from_the_start_of_the_stream() -> None:
 
 
 def test_it_maps_usage_onto_the_call_counters() -> None:
-    from calls.usage import USAGE_FIELDS
+    from calls.vocabulary.usage import USAGE_FIELDS
 
     h = Harness().ready()
     h.rt(rt_response_created())

@@ -48,7 +48,7 @@ def test_it_prices_gpt_live_seconds_per_minute_and_backend_text() -> None:
 
 
 def test_it_keeps_gpt_live_seconds_out_of_the_audio_token_lines() -> None:
-    prices = pricing.Prices(input_audio=32.0, live_per_minute=0.06)
+    prices = pricing.Prices(input_audio=32.0, per_minute={"openai-live": 0.06})
     cost = pricing.estimate({"session_seconds": 60}, prices, engine="openai-live")
     assert [line.key for line in cost.billed_lines] == ["session"]
     assert cost.total_usd == pytest.approx(0.06)

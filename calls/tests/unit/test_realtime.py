@@ -11,10 +11,10 @@ import pytest
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import InvalidStatus
 
-from assistants.persona import Persona
 from calls.engines import openai_realtime as realtime
 from calls.tests.support.frames import dumps, load
 from calls.tests.support.frames.harness import persona
+from calls.vocabulary.persona import Persona
 
 
 def session(snap: Persona) -> dict[str, Any]:

@@ -13,11 +13,11 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from assistants.persona import Persona
 from calls.engines import openai_realtime as realtime
 from calls.engines.base import EngineConnection
 from calls.engines.openai_realtime import websockets_client as client
 from calls.tooling.simulators.realtime_server import SimulatorThread
+from calls.vocabulary.persona import Persona
 
 API_KEY = "sk-clients"
 

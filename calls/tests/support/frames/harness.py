@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from assistants.persona import Persona
 from calls.callstate import CallState, SendEngine, SendTwilio
 from calls.callstate.actions import Action
 from calls.engines.openai_realtime import RealtimeProtocol
@@ -15,6 +14,7 @@ from calls.tests.support.frames import (
     tw_connected,
     tw_start,
 )
+from calls.vocabulary.persona import Persona
 
 SNAPSHOT: dict[str, Any] = {
     "assistant_id": 1,
