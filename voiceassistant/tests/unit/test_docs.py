@@ -3,15 +3,20 @@
 ``mkdocs build --strict`` (``make docs-build``, part of ``make test``) catches broken
 links inside the site; these tests cover what it cannot see: the configuration page
 against ``.env.example``, the README as the front door (short, its links resolve),
-and that nothing in the docs points outside the repository.
+the assistants-as-code example against the keys ``assistants export`` writes, and
+that nothing in the docs points outside the repository.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from assistants import config
 
 ROOT = Path(__file__).resolve().parents[3]
 DOCS = ROOT / "docs"
@@ -100,3 +105,34 @@ OUTSIDE = re.compile(
 def test_no_reference_to_material_outside_the_repository(path: Path) -> None:
     found = OUTSIDE.search(path.read_text())
     assert found is None, f"{path.name} points outside the repository: {found}"
+
+
+def assistants_example() -> dict[str, Any]:
+    """The first JSON block of the assistants-as-code page: the export's shape."""
+    text = (DOCS / "assistants-as-code.md").read_text()
+    block = re.search(r"```json\n(.*?)```", text, flags=re.DOTALL)
+    assert block is not None
+    data: dict[str, Any] = json.loads(block[1])
+    return data
+
+
+def test_the_assistants_example_has_the_keys_export_writes() -> None:
+    (entry,) = assistants_example()["assistants"]
+    assert tuple(entry) == config.ENTRY_KEYS
+    for path, keys in config.OBJECT_KEYS.items():
+        value: Any = entry
+        for part in path.split("."):
+            value = value[part]
+        assert tuple(value) == keys, path
+    tools = entry["tools"]
+    assert tuple(tools["transfer"][0]) == config.TRANSFER_KEYS
+    assert tuple(tools["handoff"][0]) == config.HANDOFF_KEYS
+    assert tuple(tools["webhooks"][0]) == config.WEBHOOK_KEYS
+    assert tuple(entry["phone_numbers"][1]) == config.NUMBER_KEYS
+
+
+def test_the_assistants_reference_table_names_every_entry_key() -> None:
+    text = (DOCS / "assistants-as-code.md").read_text()
+    rows = set(re.findall(r"^\|\s*`([a-z_]+)`\s*\|", text, flags=re.MULTILINE))
+    missing = [key for key in config.ENTRY_KEYS if key not in rows]
+    assert not missing, f"docs/assistants-as-code.md has no row for {missing}"
