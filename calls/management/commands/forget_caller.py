@@ -37,8 +37,22 @@ class Command(BaseCommand):
             f"{plan.masked}: {plan.calls} call(s), {plan.recordings} recording(s), "
             f"{plan.transcript_entries} transcript row(s) to delete."
         )
-        if not yes and input("Delete them for good? Type 'yes': ").strip() != "yes":
-            raise CommandError("Nothing deleted.")
+        if not plan.calls:
+            self.stdout.write(
+                f"No calls of {plan.masked} are recorded: nothing deleted, "
+                "no request recorded."
+            )
+            return
+        if not yes:
+            try:
+                answer = input("Delete them for good? Type 'yes': ")
+            except EOFError:
+                raise CommandError(
+                    "No answer (no terminal to ask on): pass --yes to confirm. "
+                    "Nothing deleted."
+                ) from None
+            if answer.strip() != "yes":
+                raise CommandError("Nothing deleted.")
         request = forget.caller_forget(
             number=plan.number, requested_by=f"manage.py forget_caller ({_who()})"
         )

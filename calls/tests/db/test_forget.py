@@ -73,7 +73,9 @@ def test_it_writes_a_forget_request(calls: dict[str, Call]) -> None:
 
     request = ForgetRequest.objects.get()
     assert request.number_masked == "+1555•••4567"
-    assert request.number_hash == hashlib.sha256(CALLER.encode()).hexdigest()
+    # Keyed: a plain SHA-256 beside the masked number gives the number back.
+    assert request.number_hash == forget.number_hash(CALLER)
+    assert request.number_hash != hashlib.sha256(CALLER.encode()).hexdigest()
     assert request.requested_by.startswith("manage.py forget_caller (")
     assert (request.calls, request.recordings, request.transcript_entries) == (2, 1, 4)
 
@@ -116,8 +118,11 @@ def test_it_deletes_nothing_when_a_file_cannot_be_deleted(
 def test_it_is_harmless_to_repeat(calls: dict[str, Call]) -> None:
     forget_cmd(CALLER, "--yes")
     output = forget_cmd(CALLER, "--yes")
+    # Nothing left to forget: said, and no second request is recorded.
     assert "0 call(s), 0 recording(s), 0 transcript row(s)" in output
-    assert ForgetRequest.objects.count() == 2
+    assert "nothing deleted, no request recorded" in output
+    assert "Forgot" not in output
+    assert ForgetRequest.objects.count() == 1
 
 
 # -- the admin action
@@ -190,3 +195,33 @@ def test_the_forget_requests_are_found_by_number(
 
     assert "+1555•••4567" in found
     assert "+1555•••4567" not in missed
+
+
+def test_it_refuses_a_number_not_in_e164_form(calls: dict[str, Call]) -> None:
+    with pytest.raises(CommandError, match=r"E\.164"):
+        forget_cmd("5551234567", "--yes")
+    assert not ForgetRequest.objects.exists()
+
+
+def test_it_asks_for_yes_when_there_is_no_terminal(
+    calls: dict[str, Call], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_terminal(prompt: str = "") -> str:
+        raise EOFError
+
+    monkeypatch.setattr("builtins.input", no_terminal)
+    with pytest.raises(CommandError, match="pass --yes"):
+        forget_cmd(CALLER)
+    assert not ForgetRequest.objects.exists()
+
+
+def test_it_refuses_a_caller_on_a_call_now(calls: dict[str, Call]) -> None:
+    Call.objects.create(
+        call_sid="CA" + "f" * 32,
+        from_number=CALLER,
+        to_number="+15550000001",
+        status="in-progress",
+    )
+    with pytest.raises(CommandError, match="on a call now"):
+        forget_cmd(CALLER, "--yes")
+    assert not ForgetRequest.objects.exists()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Any
 
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from calls.privacy.forget import number_hash
 from calls.vocabulary.persona import SCHEMA_VERSION, Persona
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -143,3 +145,22 @@ def test_it_reads_any_stored_snapshot_without_failing() -> None:
     new = Persona(name="A", greeting="Hi").to_snapshot()
     assert new["schema"] == SCHEMA_VERSION
     assert Persona.from_snapshot(new) == Persona(name="A", greeting="Hi")
+
+
+def test_it_rekeys_forget_requests_and_recovers_no_number_it_cannot() -> None:
+    apps = migrate([("calls", "0011_end_reason_labels_engine_neutral")])
+    ForgetRequest = apps.get_model("calls", "ForgetRequest")
+    number = "+15551234567"
+    plain = hashlib.sha256(number.encode()).hexdigest()
+    known = ForgetRequest.objects.create(
+        number_masked="+1555•••4567", number_hash=plain, requested_by="t"
+    )
+    unknown = ForgetRequest.objects.create(
+        number_masked="+1555•••4567", number_hash="0" * 64, requested_by="t"
+    )
+
+    apps = migrate([("calls", "0012_forget_request_keyed_hash")])
+    ForgetRequest = apps.get_model("calls", "ForgetRequest")
+    assert ForgetRequest.objects.get(pk=known.pk).number_hash == number_hash(number)
+    assert ForgetRequest.objects.get(pk=unknown.pk).number_hash == ""
+    migrate(latest())

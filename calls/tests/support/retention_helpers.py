@@ -12,7 +12,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
 
-from calls.models import Call, CallDirection, Recording, TranscriptEntry
+from calls.models import Call, CallDirection, CallStatus, Recording, TranscriptEntry
 
 NOW = dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.UTC)
 _sids = itertools.count(1)
@@ -54,7 +54,12 @@ def make_call(
         to_number=own if inbound else caller,
         assistant=assistant,
     )
-    Call.objects.filter(pk=call.pk).update(created_at=NOW - dt.timedelta(days=days_old))
+    started = NOW - dt.timedelta(days=days_old)
+    Call.objects.filter(pk=call.pk).update(
+        created_at=started,
+        ended_at=started + dt.timedelta(minutes=2),
+        status=CallStatus.COMPLETED,
+    )
     for seq in range(1, lines + 1):
         TranscriptEntry.objects.create(call=call, seq=seq, role="caller", text="hi")
     if recording:
