@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import subprocess
 import sys
 import time
@@ -306,9 +307,20 @@ PRODUCTION_ENV = {
 }
 
 
+def settings_free_environ() -> dict[str, str]:
+    """This process's environment without any variable settings.py reads (and no
+    .env file): the settings these tests assume are the ones they set, whatever the
+    shell exports (SECURE_SSL_REDIRECT=false for a plain-http deployment, say)."""
+    example = (PROJECT_DIR / ".env.example").read_text()
+    names = set(re.findall(r"^(?:# )?([A-Z][A-Z0-9_]*)=", example, re.MULTILINE))
+    names |= {"DJANGO_SETTINGS_MODULE", "REALTIME_CONNECT_TIMEOUT"}
+    names |= {"REALTIME_CONNECT_ON_UPGRADE", "REALTIME_WS_CLIENT"}
+    clean = {key: value for key, value in os.environ.items() if key not in names}
+    return {**clean, "ENV_FILE": os.devnull}
+
+
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, **PRODUCTION_ENV, **env}
-    environment.pop("DJANGO_SETTINGS_MODULE", None)
+    environment = {**settings_free_environ(), **PRODUCTION_ENV, **env}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=PROJECT_DIR,

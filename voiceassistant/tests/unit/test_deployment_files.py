@@ -236,6 +236,7 @@ def installed_apps(extra: dict[str, str]) -> list[str]:
         if key not in settings_variables()
     }
     clean["DJANGO_SETTINGS_MODULE"] = "voiceassistant.settings"
+    clean["ENV_FILE"] = os.devnull  # not the developer's .env either
     result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
@@ -304,6 +305,7 @@ def test_it_boots_with_the_env_example_values() -> None:
         if key not in settings_variables()
     }
     clean["DJANGO_SETTINGS_MODULE"] = "voiceassistant.settings"
+    clean["ENV_FILE"] = os.devnull  # not the developer's .env either
     active = {name: value for name, (value, on) in env_example().items() if on}
 
     def boot(extra: dict[str, str]) -> dict[str, str]:
