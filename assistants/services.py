@@ -62,6 +62,9 @@ class ImportSummary:
     number_changes: dict[str, str] = field(default_factory=dict)
     # Per removed number, the assistant it is taken from.
     removed_from: dict[str, str] = field(default_factory=dict)
+    # Webhook tools given a new signing secret, as (assistant, tool): their
+    # receivers need it, and the document never holds it.
+    new_secrets: list[tuple[str, str]] = field(default_factory=list)
     dry_run: bool = False
 
     def lines(self) -> list[str]:
@@ -101,7 +104,18 @@ class ImportSummary:
             ),
             (would + "remove numbers" if would else "Removed numbers", removed),
         ]
-        return [f"{title}: {', '.join(names)}" for title, names in parts if names]
+        lines = [f"{title}: {', '.join(names)}" for title, names in parts if names]
+        if self.new_secrets:
+            tools = ", ".join(f"{a}: {t}" for a, t in self.new_secrets)
+            lines.append(
+                f"Would generate signing secrets for webhook tools: {tools}."
+                if self.dry_run
+                else f"Generated signing secrets for webhook tools: {tools}. "
+                "Each receiver needs its tool's secret to verify requests: "
+                "`assistants import` prints them once, below; later, make a new "
+                'one in the admin (the tool\'s "Make a new signing secret").'
+            )
+        return lines
 
 
 def assistants_export() -> dict[str, Any]:
@@ -362,10 +376,12 @@ def _save_tools(
         rows = entry.tools
         transfers = _check_transfers(entry, assistant, rows.transfer, errors)
         handoffs = _check_handoffs(entry, assistant, rows.handoff, saved, named, errors)
-        webhooks = _check_webhooks(entry, assistant, rows.webhooks, errors)
+        generated: list[str] = []
+        webhooks = _check_webhooks(entry, assistant, rows.webhooks, errors, generated)
         _check_across(entry, assistant, errors)
         if entry.name not in saved or entry.has_errors or len(errors) > found:
             continue
+        summary.new_secrets.extend((entry.name, name) for name in generated)
         changed = [
             key
             for key, new_rows in (
@@ -460,6 +476,7 @@ def _check_webhooks(
     assistant: Assistant,
     specs: tuple[WebhookSpec, ...] | None,
     errors: list[str],
+    generated: list[str],
 ) -> list[WebhookTool] | None:
     if specs is None:
         return None
@@ -476,7 +493,9 @@ def _check_webhooks(
         row.position = position
         if spec.secret is None or spec.secret == webhook_secrets.PLACEHOLDER:
             # Keep the stored secret; a new tool gets one.
-            row.secret = row.secret or webhook_secrets.generate_secret()
+            if not row.secret:
+                row.secret = webhook_secrets.generate_secret()
+                generated.append(spec.name)
         elif spec.secret != row.secret:
             if row.pk:
                 row.secret_rotated_at = timezone.now()

@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 from assistants.checks import recording_notice_problem
 from assistants.config import ConfigError
 from assistants.engine_rules import persona_warnings
-from assistants.models import Assistant
+from assistants.models import Assistant, WebhookTool
 from assistants.services import assistants_export, assistants_import
 
 # The largest file an import reads: far above any real set of assistants.
@@ -91,7 +91,21 @@ class Command(BaseCommand):
         if options["dry_run"]:
             lines = ["Dry run: nothing was written.", *lines]
         self.stdout.write(self.style.SUCCESS("\n".join(lines)))
+        if summary.new_secrets and not options["dry_run"]:
+            self._print_new_secrets(summary.new_secrets)
         self._warn_about_model_names(data)
+
+    def _print_new_secrets(self, tools: list[tuple[str, str]]) -> None:
+        """The secrets generated for new tools, once, on this terminal only
+        (never logged): the document never holds them."""
+        self.stdout.write(
+            "New signing secrets (shown once; copy each to its receiver):"
+        )
+        for assistant, name in tools:
+            secret = WebhookTool.objects.get(
+                assistant__name=assistant, name=name
+            ).secret
+            self.stdout.write(f"  {assistant}: {name}: {secret}")
 
     def _warn_about_model_names(self, data: Any) -> None:
         """Unknown model names are allowed (models come and go) but said."""
