@@ -215,6 +215,8 @@ def wav_frames(data: bytes) -> tuple[bytes, str] | None:
         chunk = data[pos : pos + 4]
         (size,) = struct.unpack("<I", data[pos + 4 : pos + 8])
         if chunk == b"fmt ":
+            if size < 2 or pos + 10 > len(data):
+                return None  # a truncated format chunk: not a WAV we can read
             (tag,) = struct.unpack("<H", data[pos + 8 : pos + 10])
             codec = {1: PCM16, 7: MULAW}.get(tag, "")
         elif chunk == b"data":
