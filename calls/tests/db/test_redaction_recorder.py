@@ -125,7 +125,7 @@ def test_it_gives_the_runner_the_assistants_redaction_kinds(assistant: Any) -> N
         persona=assistant.persona(),
         twilio=NoTwilio(),  # type: ignore[arg-type]
     )
-    recorder: Any = runner.recorder
+    recorder: Any = runner.call_log
     assert recorder.redacting() == {"ssn", "email"}
 
 
