@@ -37,12 +37,13 @@ help:
 	@echo "make bench            the call-path benchmark (docs/performance.md)"
 	@echo "make bench-connect    time to the greeting, engine leg opened at the upgrade vs at start"
 	@echo "make bench-greeting   Twilio's start to the first greeting audio, greeting cache on vs off"
+	@echo "make docs             serve the documentation site on http://127.0.0.1:8001"
+	@echo "make docs-build       build the documentation site (mkdocs --strict: a broken link fails)"
 	@echo "make install          create .venv and install the runtime requirements"
 	@echo "make install-dev      the runtime and the development requirements"
 	@echo "make migrate          apply the database migrations"
 	@echo "make up               docker compose up --build"
 	@echo "make clean            remove .venv, var/ and the tool caches"
-	@echo "make docs             serve the documentation site on http://127.0.0.1:8001"
 
 $(PY):
 	$(PYTHON_BIN) -m venv $(VENV)
@@ -62,8 +63,18 @@ install-dev: $(VENV)/.dev
 migrate: install
 	$(PY) manage.py migrate --noinput
 
+# Asks on a terminal; without one (a script, CI, docker exec without -t) it takes
+# DJANGO_SUPERUSER_USERNAME, DJANGO_SUPERUSER_PASSWORD and DJANGO_SUPERUSER_EMAIL.
 superuser: migrate
-	$(PY) manage.py createsuperuser
+	@if [ -n "$$DJANGO_SUPERUSER_USERNAME" ] || [ ! -t 0 ]; then \
+		if [ -z "$$DJANGO_SUPERUSER_USERNAME" ] || [ -z "$$DJANGO_SUPERUSER_PASSWORD" ]; then \
+			echo "No terminal to ask on: set DJANGO_SUPERUSER_USERNAME and DJANGO_SUPERUSER_PASSWORD (and DJANGO_SUPERUSER_EMAIL), e.g. DJANGO_SUPERUSER_USERNAME=admin DJANGO_SUPERUSER_PASSWORD='a long passphrase' make superuser" >&2; \
+			exit 2; \
+		fi; \
+		$(PY) manage.py createsuperuser --noinput; \
+	else \
+		$(PY) manage.py createsuperuser; \
+	fi
 
 run: migrate
 	@$(PY) manage.py serve_info --port $(PORT) --host $(HOST)
