@@ -32,16 +32,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[3]
 PROJECT_PACKAGES = ("assistants", "calls", "voiceassistant")
 
-# Bottom to top. An entry covers its sub-packages too, unless one of them has an
-# entry of its own (``calls.runtime.bus`` sits below the rest of the runtime).
+# Bottom to top. An entry names one package; ``name.*`` names a package and all
+# its sub-packages. The most specific entry wins, so ``calls.runtime.bus`` sits
+# below the rest of the runtime. A new package has to be placed here.
 LAYERS: tuple[tuple[str, ...], ...] = (
     # 1. Pure vocabulary shared by everything: persona, tool specs, end reasons,
     #    usage. Standard library only.
     ("calls.vocabulary",),
-    # 2. Engines (each a sub-package owning its spec) and pure protocol code:
-    #    Twilio's media-stream frames, stream tokens, identifiers, TwiML and log
-    #    redaction; recording files and their timeline.
-    ("calls.engines", "calls.engines.registry", "calls.telephony", "calls.recording"),
+    # 2. Engines (each a sub-package owning its spec, and their registry) and pure
+    #    protocol code: Twilio's media-stream frames, stream tokens, identifiers,
+    #    TwiML, body limit and log redaction; recording files and their timeline;
+    #    where the product may connect out to.
+    (
+        "calls.engines.*",
+        "calls.engines.registry",
+        "calls.telephony",
+        "calls.recording",
+        "calls.egress",
+    ),
     # 3. The sans-I/O call state.
     ("calls.callstate",),
     # 4. The Django apps: models, services (every write to a call), privacy,
@@ -55,28 +63,30 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "calls.ops",
         "calls.services",
         "calls.privacy",
+        "calls.privacy.masking",
         "calls.tools",
         "calls.telephony.account",
         "calls.runtime.bus",
         "calls.websecurity",
     ),
-    # 5. The call runtime: runner, media-stream consumer, sweeper.
+    # 5. The call runtime: runner, call log writer, media-stream consumer, sweeper.
     ("calls.runtime",),
     # 6. Pages and wiring: staff pages, admin, Twilio's webhook views, URL confs
-    #    and WebSocket routes, management commands, the project (settings, ASGI).
+    #    and WebSocket routes, management commands, app start-up, the project
+    #    (settings, ASGI).
     (
         "assistants.admin",
-        "assistants.management",
+        "assistants.management.*",
         "calls.admin",
         "calls.apps",
         "calls.review",
         "calls.telephony.webhooks",
-        "calls.management",
+        "calls.management.*",
         "calls.urls",
         "voiceassistant",
     ),
     # 7. Dev tooling: simulators, bench, echo servers, demo commands.
-    ("calls.tooling",),
+    ("calls.tooling.*",),
 )
 
 # Directories split into named units: module -> unit. The rest of such a
@@ -105,6 +115,7 @@ PURE = (
     "calls.engines",
     "calls.telephony",
     "calls.recording",
+    "calls.egress",
     "calls.callstate",
 )
 PURE_EXCEPT = ("calls.telephony.account", "calls.telephony.webhooks")
@@ -207,12 +218,16 @@ def package_of(module: str, packages: set[str]) -> str:
 
 def layer_of(package: str) -> int | None:
     """The index in ``LAYERS`` of the most specific entry covering ``package``."""
-    best: tuple[int, int] | None = None  # (entry length, layer)
+    best: tuple[int, int] | None = None  # (specificity, layer)
     for index, layer in enumerate(LAYERS):
         for entry in layer:
-            covers = package == entry or package.startswith(entry + ".")
-            if covers and (best is None or len(entry) > best[0]):
-                best = (len(entry), index)
+            base = entry.removesuffix(".*")
+            if entry.endswith(".*"):
+                covers = package == base or package.startswith(base + ".")
+            else:
+                covers = package == entry
+            if covers and (best is None or len(base) > best[0]):
+                best = (len(base), index)
     return None if best is None else best[1]
 
 
@@ -511,6 +526,7 @@ def test_it_maps_modules_to_packages_and_layers() -> None:
     assert layer_of("calls.runtime.bus") == layer_of("calls")
     assert layer_of("calls.runtime") == layer_of("calls") + 1  # type: ignore[operator]
     assert layer_of("calls.engines.openai_live") == layer_of("calls.engines")
+    assert layer_of("calls.somewhere_new") is None  # to be placed in LAYERS
 
 
 def test_it_reports_a_cycle_with_its_path() -> None:
