@@ -31,7 +31,7 @@ from calls.runtime.bus import control
 
 __all__ = ["CONTROL_PERMISSION", "DEFAULT_TRANSFER_MESSAGE", "can_control"]
 
-DEFAULT_TRANSFER_MESSAGE = "Transferring you now"
+DEFAULT_TRANSFER_MESSAGE = control.DEFAULT_TRANSFER_MESSAGE
 
 
 # A login (else the login page), then the control permission (else 403).

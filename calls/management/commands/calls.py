@@ -24,7 +24,6 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.module_loading import import_string
 
 from calls.models import Call, EndReason
-from calls.review.control_views import DEFAULT_TRANSFER_MESSAGE
 from calls.runtime.bus import control
 from calls.services.lifecycle import (
     HEARTBEAT_SECONDS,
@@ -100,9 +99,9 @@ class Command(BaseCommand):
         )
         transfer.add_argument(
             "--message",
-            default=DEFAULT_TRANSFER_MESSAGE,
+            default=control.DEFAULT_TRANSFER_MESSAGE,
             help="What the caller hears first "
-            f"(default {DEFAULT_TRANSFER_MESSAGE!r}; '' for nothing).",
+            f"(default {control.DEFAULT_TRANSFER_MESSAGE!r}; '' for nothing).",
         )
         transfer.add_argument(
             "--by", help="Who is asking, for the transcript (default: your login)."

@@ -37,6 +37,8 @@ COMMANDS = (HANGUP, TRANSFER)
 REPLY_TIMEOUT_SECONDS = 3.0
 MAX_MESSAGE_CHARS = 500
 MAX_REQUESTED_BY_CHARS = 150
+# What the caller hears before a transfer when staff give no message of their own.
+DEFAULT_TRANSFER_MESSAGE = "Transferring you now"
 
 _E164 = re.compile(r"\A\+[1-9]\d{1,14}\Z")
 # Twilio CallSids are "CA" + 32 hex digits; channel-layer group names allow
