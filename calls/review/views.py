@@ -8,7 +8,6 @@ users without it get the 403 page naming the permission.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from typing import Any
 
@@ -34,8 +33,8 @@ from calls.review import (
     stats,
     tool_rows,
 )
+from calls.review.persona_panel import persona_panel
 from calls.review.timezones import timezone_options
-from calls.vocabulary.persona import Persona
 
 PAGE_SIZE = 50
 DOWNLOAD_TYPES = {"json": "application/json", "csv": "text/csv; charset=utf-8"}
@@ -218,7 +217,11 @@ def call_detail(request: HttpRequest, call_sid: str) -> HttpResponse:
             "latency": display.latency_summary(entries),
             # display.decorate (via _decorated) set call.cost on the instance.
             "cost_lines": _cost_lines(call.cost),  # type: ignore[attr-defined]
-            "persona": persona_settings(call.assistant_snapshot),
+            "persona": persona_panel(
+                call.assistant_snapshot,
+                show_urls=request.user.has_perm("assistants.change_assistant"),
+                show_numbers=masking.can_see_numbers(request.user),
+            ),
             "can_control": call.is_live and can_control(request.user),
             "can_view_live": permissions.has(request.user, permissions.VIEW_LIVE),
             "can_export": permissions.has(request.user, permissions.EXPORT),
@@ -313,11 +316,3 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "charts": charts.dashboard_charts(days=days, latency=latency, usage=usage),
     }
     return page(request, "calls/dashboard.html", context)
-
-
-def persona_settings(snapshot: Any) -> list[tuple[str, Any]]:
-    """The persona a call ran with, read back through ``Persona`` (so old rows
-    show the same fields as new ones), as sorted (name, value) pairs."""
-    if not snapshot:
-        return []
-    return sorted(dataclasses.asdict(Persona.from_snapshot(snapshot)).items())
