@@ -4,9 +4,11 @@
 ``on_engine_open``, ``on_timer``, ``on_tool_result``, ``on_handoff``, ``hang_up``,
 ``transfer``...) with the time in ms and returns actions (``actions.SendTwilio``,
 ``SendEngine``, ``SaveTranscript``, ``EndCall``...) for its runner to perform. It
-is composed of ``playback.TwilioPlayback``, ``transcript.Transcript``,
-``responses.Responses``, ``tool_calls.ToolCalls`` (function calls owed an answer)
-and ``silence.SilenceClock``, and knows engines only through ``calls.engines.base``.
+is a dispatcher over parts that own their state: ``media`` (start checks, caller
+audio), ``session`` (the engine leg and the greeting), ``speech`` (assistant
+audio, marks, barge-in), ``transcript``, ``tool_flow``, ``keypad``, ``silence``
+and ``ending`` (the goodbye, transfers, the end), which read the call's shared
+facts through ``view``; it knows engines only through ``calls.engines.base``.
 No I/O, no asyncio, no Django.
 """
 
@@ -27,7 +29,9 @@ from calls.callstate.actions import (
     StartTimer,
     TranscriptDelta,
 )
-from calls.callstate.call import DEFAULT_BUFFER_FRAMES, GOODBYE_TIMEOUT_MS, CallState
+from calls.callstate.call import CallState
+from calls.callstate.goodbye import GOODBYE_TIMEOUT_MS
+from calls.callstate.media import DEFAULT_BUFFER_FRAMES
 from calls.callstate.turns import (
     AssistantTurn,
     CallerTurn,

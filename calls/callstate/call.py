@@ -5,15 +5,13 @@ closing, a timer, a tool result, a staff command) with the current time in ms; i
 returns the actions to perform (``actions``). No sockets, no asyncio, no clock of
 its own, so barge-in, marks and ordering are plain unit tests.
 
-``CallState`` is a dispatcher: each event goes to the part that owns its state,
-behind methods: ``media`` (the ``start`` checks, caller audio), ``session`` (the
-engine leg, its configuration, the greeting), ``speech`` (assistant audio,
-marks, barge-in), ``transcript``, ``tool_flow`` (function calls and the
-built-ins), ``keypad``, ``silence`` and ``goodbye``. Parts read the call's shared
-facts through ``view.CallView`` (this class is one); a part that ends the call
-says how (``goodbye.Ending``) and the dispatcher does it. The engine is known only
-through the engine-neutral events and the ``EngineProtocol`` it is given. No
-Django.
+A dispatcher: each event goes to the parts owning its state: ``media`` (start
+checks, caller audio), ``session`` (engine leg, assistant, greeting), ``speech``
+(assistant audio, marks, barge-in), ``transcript``, ``tool_calls``, ``keypad``,
+``silence``, ``call_end`` (goodbye, transfer, end). Parts read shared facts
+through a ``view.StateView``; one that would end the call says how
+(``goodbye.EndRequest``). Engines are known only through the engine-neutral
+events and ``EngineProtocol``. No Django.
 """
 
 from __future__ import annotations
@@ -24,71 +22,38 @@ from typing import Any
 
 from calls.callstate import actions as a
 from calls.callstate.actions import Action, EndCall, SendEngine, ToolResult
-from calls.callstate.caller_clock import CallerAudioClock
 from calls.callstate.complaints import Complaints
 from calls.callstate.continuation import Continuation
-from calls.callstate.goodbye import (
-    GENERIC_GOODBYE,
-    GOODBYE_TIMEOUT_MS,
-    SAY_EXACTLY,
-    Ending,
-    Goodbyes,
-    TransferTo,
-)
+from calls.callstate.ending import CallEnd
+from calls.callstate.goodbye import GOODBYE_TIMEOUT_MS
 from calls.callstate.greeting_replay import GreetingReplay
-from calls.callstate.keypad import DTMF_NOTE, Keypad
+from calls.callstate.keypad import Keypad
 from calls.callstate.media import DEFAULT_BUFFER_FRAMES, CallerAudio, refusal
-from calls.callstate.playback import TwilioPlayback
-from calls.callstate.responses import GOODBYE, TOOL, Responses
-from calls.callstate.session import GREETING_INSTRUCTIONS, EngineSession
+from calls.callstate.responses import Responses
+from calls.callstate.session import EngineSession
 from calls.callstate.silence import SilenceWatch
-from calls.callstate.speech import MAX_UNPLAYED_MS, Speech
-from calls.callstate.tool_flow import ToolFlow, handoff_persona
+from calls.callstate.speech import Speech
+from calls.callstate.tool_flow import ToolFlow
 from calls.callstate.transcript import Transcript
-from calls.callstate.view import AudioObserver
+from calls.callstate.view import AudioObserver, StateView
 from calls.engines import base as ev
 from calls.engines.base import EngineEventError, EngineProtocol
 from calls.telephony import media_stream
-from calls.telephony.media_stream import (
-    Connected,
-    Dtmf,
-    Frame,
-    FrameError,
-    Mark,
-    Media,
-    Start,
-    Stop,
-)
+from calls.telephony.media_stream import Frame, FrameError, Media, Start
 from calls.vocabulary.persona import Persona
-
-__all__ = [
-    "DEFAULT_BUFFER_FRAMES",
-    "DTMF_NOTE",
-    "GENERIC_GOODBYE",
-    "GOODBYE_TIMEOUT_MS",
-    "GREETING_INSTRUCTIONS",
-    "MAX_DURATION_GOODBYE",
-    "MAX_UNPLAYED_MS",
-    "SAY_EXACTLY",
-    "START_TIMEOUT_MS",
-    "CallState",
-]
 
 logger = logging.getLogger(__name__)
 
 # Twilio sends start right after the upgrade; an early engine leg must not idle
 # for an hour (OpenAI's session limit) if it never comes.
 START_TIMEOUT_MS = 10_000
-MAX_DURATION_GOODBYE = (
-    "Tell the caller the maximum call time is reached and say goodbye."
-)
 
 
 class CallState:
     """Twilio <-> engine call state. Pure: feed events in, get actions out.
 
-    ``audio``: where the call's audio is observed (its recording, a listen-in),
-    for the whole call; None: nowhere.
+    ``audio``: where the call's audio is observed for the whole call (its
+    recording, a listen-in); None: nowhere.
     """
 
     def __init__(
@@ -107,91 +72,55 @@ class CallState:
         audio: AudioObserver | None = None,
     ) -> None:
         self.call_sid = call_sid
-        self.persona = persona
         self.protocol = protocol
         self.engine_label = engine_label
         self.connect_on_upgrade = connect_on_upgrade
         self.audio = audio
-        self.ended = False
-        self.end_reason = ""
-        self.errors: list[str] = []
         self.complaints = Complaints(call_sid)
         self.responses = Responses()
-        # A later stream of the call: its rows continue the call's.
-        self.transcript = Transcript(
-            transcribes_caller=protocol.transcribes_caller,
-            first_seq=continuation.last_seq + 1 if continuation else 1,
-            origin_ms=continuation.offset_ms if continuation else 0,
+        self.transcript = transcript = Transcript.of_stream(
+            call_sid, protocol.transcribes_caller, continuation
         )
-        self.media = CallerAudio(self, audio, buffer_frames)
+        view, request = StateView(self), self._request
         self.session = EngineSession(
-            self, continuation, greeting_replay, self._request, self.complaints
+            view, persona, continuation, greeting_replay, request, self.complaints
         )
-        self.speech = Speech(self, self.transcript, audio, mark_interval_ms)
-        self.tool_calls = ToolFlow(self, self.transcript, self._request)
-        self.keypad = Keypad(self, self.transcript)
-        self.silence = SilenceWatch(self, self._request)
-        self.goodbye = Goodbyes(goodbye_timeout_ms)
+        self.media = CallerAudio(view, audio, buffer_frames)
+        self.speech = Speech(
+            view, transcript, audio, mark_interval_ms, self.session.talked_over
+        )
+        self.call_end = CallEnd(
+            view, transcript, request, self.speech.barge_in, goodbye_timeout_ms
+        )
+        self.tool_calls = ToolFlow(view, transcript, request)
+        self.keypad = Keypad(view, transcript)
+        self.silence = SilenceWatch(view, request)
 
-    # -- the shared facts (``view.CallView``) ---------------------------------
+    # -- what the runner and the tests read -------------------------------------
+
+    @property
+    def persona(self) -> Persona:
+        """The assistant answering now (a handoff changes it)."""
+        return self.session.persona
 
     @property
     def stream_sid(self) -> str | None:
         return self.speech.playback.stream_sid
 
     @property
-    def configured(self) -> bool:
-        return self.session.configured
-
-    @property
-    def input_stopped(self) -> bool:
-        return self.media.stopped
-
-    @property
-    def ending(self) -> bool:
-        return self.goodbye.asked
-
-    @property
-    def responding(self) -> bool:
-        return self.responses.busy
-
-    def purpose(self, response_id: str) -> str:
-        return self.responses.purpose(response_id)
-
-    # -- what the runner, the notes and the tests read --------------------------
-
-    @property
-    def error(self) -> str:
-        return "; ".join(self.errors)
+    def ended(self) -> bool:
+        return self.call_end.ended
 
     @property
     def bad_frames(self) -> int:
         return self.complaints.bad_frames
-
-    @property
-    def dropped_frames(self) -> int:
-        return self.media.dropped_frames
-
-    @property
-    def leg_open(self) -> bool:
-        return self.session.leg_open
-
-    @property
-    def caller_clock(self) -> CallerAudioClock:
-        return self.media.clock
-
-    @property
-    def playback(self) -> TwilioPlayback:
-        return self.speech.playback
 
     # -- Twilio side --------------------------------------------------------
 
     def on_accepted(self, now_ms: int) -> list[Action]:
         """The upgrade was accepted: Twilio's ``start`` is now due."""
         out: list[Action] = [a.StartTimer(a.TIMER_START, START_TIMEOUT_MS)]
-        if self.connect_on_upgrade:
-            out += self.session.open()
-        return out
+        return out + self.session.open() if self.connect_on_upgrade else out
 
     def on_twilio_text(self, text: str, now_ms: int) -> list[Action]:
         try:
@@ -204,27 +133,26 @@ class CallState:
         return self._bad("twilio", f"binary frame ({len(data)} bytes)")
 
     def on_twilio(self, frame: Frame, now_ms: int) -> list[Action]:
-        if self.ended:
+        if self.call_end.ended:
             return []
         if type(frame) is Media:  # the hot one, 50 a second
             if frame.stream_sid != self.speech.playback.stream_sid:
                 return self._bad("twilio", "media for another or no stream")
-            return self.media.frame(
-                frame.payload, frame.timestamp, frame.json_safe, now_ms
-            )
+            payload, json_safe = frame.payload, frame.json_safe
+            return self.media.frame(payload, frame.timestamp, json_safe, now_ms)
         if isinstance(frame, Start):
             return self._start(frame, now_ms)
-        if isinstance(frame, Connected):
+        if isinstance(frame, media_stream.Connected):
             return []
         sid = self.stream_sid
         if sid is None or frame.stream_sid != sid:
             return self._bad("twilio", f"{type(frame).__name__} for another stream")
-        if isinstance(frame, Mark):
+        if isinstance(frame, media_stream.Mark):
             return self._mark_echo(frame.name, now_ms)
-        if isinstance(frame, Dtmf):
-            out, ending = self.keypad.pressed(frame.digit, now_ms)
-            return out + self._leave(ending, now_ms) if ending else out
-        if isinstance(frame, Stop):
+        if isinstance(frame, media_stream.Dtmf):
+            out, request = self.keypad.pressed(frame.digit, now_ms)
+            return out + self.call_end.asked(request, now_ms) if request else out
+        if isinstance(frame, media_stream.Stop):
             return self.end(a.CALLER_HUNG_UP)
         return self._bad("twilio", f"unexpected {type(frame).__name__}")
 
@@ -237,17 +165,12 @@ class CallState:
             return self._bad("twilio", "duplicate start")
         refused = refusal(frame, self.call_sid)
         if refused is not None:
-            return self._end_with(refused)
+            return self.call_end.end_with(refused)
         self.speech.start(frame.stream_sid)
         self.transcript.start(now_ms)
         if self.audio is not None:
             self.audio.stream_started(now_ms)
-        out: list[Action] = [a.CallStarted(frame.stream_sid)]
-        if self.session.continuation is None:  # a later stream keeps its assistant
-            out.append(a.AssistantJoined(self.persona.assistant_id, self.persona.name))
-        max_seconds = self.persona.max_call_duration_seconds
-        if max_seconds > 0:
-            out.append(a.StartTimer(a.TIMER_MAX_DURATION, max_seconds * 1000))
+        out = self.session.stream_began(frame.stream_sid)
         cached = self.session.cached_greeting()
         if cached:  # a cache hit: it plays now, before the engine is even open
             out += self.speech.play_cached(cached, self.persona.greeting, now_ms)
@@ -259,8 +182,8 @@ class CallState:
             return self._bad("twilio", f"mark {name[:80]!r} we did not send")
         if heard is None:
             return []
-        out = heard + self._settle_goodbye()
-        return out + self._silence_check() if self.silence.on else out
+        out = heard + self.call_end.settle()
+        return self.silence.after(out)
 
     # -- the engine leg's lifecycle -----------------------------------------
 
@@ -276,25 +199,19 @@ class CallState:
     def on_engine_closed(
         self, code: int | None, reason: str, now_ms: int
     ) -> list[Action]:
-        detail = f"code {code}: {reason}" if reason else f"code {code}"
-        return self.end(
-            a.ENGINE_DISCONNECTED,
-            f"{self.engine_label} connection closed ({detail})",
-        )
+        return self.call_end.end_with(self.session.leg_closed(code, reason))
 
     def _configure(self) -> list[Action]:
         """Once the leg is open and the stream known: session, backlog, greeting."""
         out = self.session.configure()
-        if out is None:
-            return []
-        if self.protocol.waits_for_session:
-            return out  # the rest once the engine confirms the session
+        if out is None or self.protocol.waits_for_session:
+            return out or []  # the rest once the engine confirms the session
         return out + self._session_ready()
 
     def _session_ready(self) -> list[Action]:
         """The engine takes audio and requests now: the backlog, the greeting."""
         out = self.media.backlog() + self.session.first_words()
-        return out + self._silence_check() if self.silence.on else out
+        return self.silence.after(out)
 
     # -- engine events --------------------------------------------------------
 
@@ -306,7 +223,7 @@ class CallState:
         return self.on_engine(event, now_ms)
 
     def on_engine(self, event: ev.EngineEvent, now_ms: int) -> list[Action]:
-        if self.ended:
+        if self.call_end.ended:
             return []
         if type(event) is ev.AudioOut:  # the hot one, first
             return self._audio_out(event, now_ms)
@@ -320,75 +237,31 @@ class CallState:
             logger.debug("call %s: engine %s ignored", self.call_sid, event)
             return []
         out = handler(self, event, now_ms)
-        return out + self._silence_check() if self.silence.on else out
+        return self.silence.after(out)
 
     def _audio_out(self, event: ev.AudioOut, now_ms: int) -> list[Action]:
         self.session.greeting_audio(event.response_id, event.payload)
         out = self.speech.audio_out(event, now_ms)
         if isinstance(out, EndCall):
-            return self._end_with(out)
+            return self.call_end.end_with(out)
         if out and self.tool_calls.awaiting_answer:
             self.tool_calls.answer_audio(event.response_id, now_ms)
         return out
 
-    def _item_started(
-        self, event: ev.AssistantItemStarted, now_ms: int
-    ) -> list[Action]:
-        self.speech.item_started(event, now_ms)
-        return []
-
     def _audio_done(self, event: ev.AudioOutDone, now_ms: int) -> list[Action]:
         out = self.speech.audio_done(event.item_id)
-        return [] if out is None else out + self._settle_goodbye()
+        return [] if out is None else out + self.call_end.settle()
 
     def _speech_started(self, event: ev.SpeechStarted, now_ms: int) -> list[Action]:
-        out = [] if self.goodbye.saying else self._barge_in()
+        out = [] if self.call_end.goodbye.saying else self.speech.barge_in()
         self.media.speech_started()
         self.silence.caller_spoke()
         self.transcript.speech_started(event.item_id, event.audio_start_ms, now_ms)
         return out
 
-    def _barge_in(self) -> list[Action]:
-        out, cut = self.speech.barge_in()
-        if cut:
-            self.session.talked_over()
-        return out
-
     def _speech_stopped(self, event: ev.SpeechStopped, now_ms: int) -> list[Action]:
         stopped = self.media.speech_stopped(event, now_ms)
         self.transcript.speech_stopped(stopped, now_ms)
-        return []
-
-    def _committed(self, event: ev.CallerInputCommitted, now_ms: int) -> list[Action]:
-        self.transcript.caller_committed(event.item_id, now_ms)
-        return []
-
-    def _caller_text(self, event: ev.CallerTranscript, now_ms: int) -> list[Action]:
-        return self.transcript.caller_text(event.item_id, event.text, now_ms)
-
-    def _caller_failed(
-        self, event: ev.CallerTranscriptFailed, now_ms: int
-    ) -> list[Action]:
-        logger.info(
-            "call %s: caller turn %s not transcribed: %s",
-            self.call_sid,
-            event.item_id,
-            event.message,
-        )
-        return self.transcript.caller_failed(event.item_id, now_ms)
-
-    def _assistant_text(
-        self, event: ev.AssistantTranscript, now_ms: int
-    ) -> list[Action]:
-        return self.speech.text(event.item_id, event.text)
-
-    def _assistant_delta(
-        self, event: ev.AssistantTranscriptDelta, now_ms: int
-    ) -> list[Action]:
-        return self.speech.delta(event)
-
-    def _response_started(self, event: ev.ResponseStarted, now_ms: int) -> list[Action]:
-        self.responses.started(event.response_id)
         return []
 
     def _response_done(self, event: ev.ResponseDone, now_ms: int) -> list[Action]:
@@ -398,45 +271,33 @@ class CallState:
         if event.status == "failed":
             fatal = self.session.response_failed(event)
             if fatal is not None:
-                return out + self._end_with(fatal)
+                return out + self.call_end.end_with(fatal)
         out += self.speech.late_texts(event.transcripts)
         for turn in self.speech.of_response(event.response_id):
-            out += self.speech.finish(turn) + self._settle_goodbye()
-        if self.goodbye.asked:
-            if self.responses.purpose(event.response_id) == GOODBYE:
-                self.goodbye.generated()
-                out += self._settle_goodbye()
-            elif self.goodbye.waiting:
-                out += self._send_goodbye()
+            out += self.speech.finish(turn) + self.call_end.settle()
+        out += self.call_end.response_done(self.responses.purpose(event.response_id))
         return out + self.tool_calls.answer()
 
     def _session_configured(
         self, event: ev.SessionConfigured, now_ms: int
     ) -> list[Action]:
-        if self.session.confirmed(event.mismatch):
-            return self._session_ready()
-        return []
-
-    def _usage(self, event: ev.UsageReported, now_ms: int) -> list[Action]:
-        return [a.AddUsage(dict(event.usage))] if event.usage else []
+        ready = self.session.confirmed(event.mismatch)
+        return self._session_ready() if ready else []
 
     def _error(self, event: ev.EngineError, now_ms: int) -> list[Action]:
         end = self.session.error(event)
         if end is not None:
-            return self._end_with(end)
-        if event.tag:
+            return self.call_end.end_with(end)
+        if event.tag:  # our request was refused
             self.responses.refused(event.tag)
-            if event.tag == TOOL:
-                self.tool_calls.refused()
-            elif event.tag == GOODBYE:
-                self.goodbye.refused()
+            self.tool_calls.refused(event.tag)
+            self.call_end.goodbye.refused(event.tag)
         return []
 
     def _tool_call(self, event: ev.ToolCallRequested, now_ms: int) -> list[Action]:
-        """The model called a function: a built-in is done here, the rest runs
-        in the runner (off the audio path) and comes back in ``on_tool_result``."""
-        out, ending = self.tool_calls.requested(event, now_ms)
-        return out + self._leave(ending, now_ms) if ending else out
+        """A built-in is done now; the rest come back in ``on_tool_result``."""
+        out, request = self.tool_calls.requested(event, now_ms)
+        return out + self.call_end.asked(request, now_ms) if request else out
 
     # -- tools, timers and control -------------------------------------------
 
@@ -455,7 +316,7 @@ class CallState:
             result = ToolResult(result)
         known = self.tool_calls.known(call_id)
         out = self.tool_calls.result(call_id, result, now_ms, duration_ms)
-        return out + self._silence_check() if known and self.silence.on else out
+        return self.silence.after(out) if known else out
 
     def on_handoff(
         self, call_id: str, persona: Persona | None, now_ms: int
@@ -464,32 +325,20 @@ class CallState:
         conversation goes on under its instructions and tools, in the same voice."""
         if self.ended or not self.tool_calls.known(call_id):
             return []
-        if persona is None:
-            return self.tool_calls.handed_off(call_id, None, now_ms)
-        self.persona = handoff_persona(self.persona, persona, self.call_sid)
-        out: list[Action] = [
-            SendEngine(text) for text in self.protocol.reconfigure(self.persona)
-        ]
-        joined = a.AssistantJoined(
-            persona.assistant_id,
-            persona.name,
-            self.transcript.offset(now_ms),
-            handoff=True,
-        )
-        return [*out, joined, *self.tool_calls.handed_off(call_id, persona, now_ms)]
+        offset = self.transcript.offset(now_ms)
+        joined = self.session.hand_off(persona, offset) if persona else []
+        return joined + self.tool_calls.handed_off(call_id, persona, now_ms)
 
     def on_timer(self, name: str, now_ms: int) -> list[Action]:
         if self.ended:
             return []
-        if name == a.TIMER_GOODBYE:
-            return self._end_with(self.goodbye.end())
-        if name == a.TIMER_MAX_DURATION:
-            return self.say_goodbye(MAX_DURATION_GOODBYE, EndCall(a.MAX_DURATION))
+        if name in (a.TIMER_GOODBYE, a.TIMER_MAX_DURATION):
+            return self.call_end.timer(name)
         if name.startswith(a.TIMER_SILENCE + ":"):
-            out, ending = self.silence.fired(name)
-            if ending is not None:
-                out += self._leave(ending, now_ms)
-            return out + self._silence_check()
+            out, request = self.silence.fired(name)
+            if request is not None:
+                out += self.call_end.asked(request, now_ms)
+            return out + self.silence.check()
         if name == a.TIMER_START:
             if self.stream_sid is None:
                 return self.end(a.STREAM_CLOSED, "no start frame from Twilio")
@@ -499,92 +348,22 @@ class CallState:
 
     def hang_up(self, requested_by: str, now_ms: int) -> list[Action]:
         """Somebody outside the call ends it now (Twilio then hangs up)."""
-        if self.ended:
-            return []
-        row = self.transcript.system(f"Hung up by {requested_by}", now_ms)
-        return [row, *self.end(a.HUNG_UP_BY_STAFF, ended_by=requested_by)]
+        return self.call_end.hang_up(requested_by, now_ms)
 
     def transfer(
-        self,
-        to: str,
-        message: str,
-        requested_by: str,
-        now_ms: int,
-        *,
-        interrupt: bool = True,
+        self, to: str, message: str, requested_by: str, now_ms: int
     ) -> list[Action]:
-        """Hand the caller to ``to``: say ``message`` first (if any), then end the
-        stream so that Twilio dials ``to`` (the ``<Connect action>`` answer).
-
-        Without ``interrupt`` (the assistant asked for it) what it is saying
-        plays out first, message or not.
-        """
-        if self.ended:
-            return []
-        text = f"Transferred to {to} by {requested_by}"
-        row = self.transcript.system(f"{text}: {message}" if message else text, now_ms)
-        end = EndCall(a.TRANSFERRED, ended_by=requested_by, transfer_to=to)
-        if not message and interrupt:
-            return [row, *self._end_with(end)]
-        instructions = SAY_EXACTLY.format(message=message) if message else ""
-        return [row, *self.say_goodbye(instructions, end, interrupt=interrupt)]
+        """Staff hand the caller to ``to`` (``ending.CallEnd.transfer``)."""
+        return self.call_end.transfer(to, message, requested_by, now_ms)
 
     def shut_down(self) -> list[Action]:
         """The server process is stopping: end the call (the caller hears the
         unavailable message from the ``<Connect action>``)."""
         return self.end(a.SERVER_SHUTDOWN, "the server process shut down")
 
-    def _leave(self, ending: Ending, now_ms: int) -> list[Action]:
-        """End the call the way a part asked (a key, a tool, the silence)."""
-        if isinstance(ending, TransferTo):
-            return self.transfer(
-                ending.to,
-                ending.message,
-                ending.requested_by,
-                now_ms,
-                interrupt=ending.interrupt,
-            )
-        return self.say_goodbye(
-            ending.instructions, ending.end, interrupt=ending.interrupt
-        )
-
-    # -- goodbye ----------------------------------------------------------------
-
-    def say_goodbye(
-        self, instructions: str, end: EndCall, *, interrupt: bool = False
-    ) -> list[Action]:
-        """Have the assistant say a last thing, then end the call with ``end``.
-
-        Without ``interrupt`` the goodbye waits for the answer being spoken; with
-        it, that answer is cut off like a barge-in. Caller audio stops at once.
-        Empty ``instructions``: no words of its own, the call ends once what is
-        being said has played.
-        """
-        if self.goodbye.asked:
-            return self._end_with(end)  # a second goodbye: no time for words
-        self.media.stop()
-        if not self.configured:
-            return self._end_with(end)
-        out: list[Action] = [self.goodbye.begin(instructions, end)]
-        if interrupt:
-            out += self._barge_in()
-            if self.responses.active:
-                out += [SendEngine(text) for text in self.protocol.cancel()]
-        if self.responses.active:
-            return out  # pending: sent once the current answer is done
-        return out + self._send_goodbye()
-
-    def _send_goodbye(self) -> list[Action]:
-        instructions = self.goodbye.send()
-        if not instructions:
-            return self._settle_goodbye()
-        return [self._request(GOODBYE, instructions)]
-
-    def _settle_goodbye(self) -> list[Action]:
-        """End the call once the goodbye was said and has played."""
-        if self.goodbye.said and not self.speech.playing:
-            return self._end_with(self.goodbye.end())
-        return []
+    def end(self, reason: str, error: str = "") -> list[Action]:
+        """End the call now (the runner's internal errors end it this way too)."""
+        return self.call_end.end(reason, error)
 
     # -- shared helpers -------------------------------------------------------
 
@@ -592,64 +371,28 @@ class CallState:
         self.responses.requested(purpose)
         return SendEngine(self.protocol.request_response(instructions, tag=purpose))
 
-    def _silence_check(self) -> list[Action]:
-        """Start the silence clock when nobody speaks; stop it when anybody does."""
-        idle = (
-            self.configured
-            and not self.ended
-            and not self.media.stopped
-            and not self.media.speaking
-            and not self.responses.busy
-            and not self.speech.playing
-            and not self.tool_calls.pending
-        )
-        return self.silence.check(idle)
-
-    def end(
-        self,
-        reason: str,
-        error: str = "",
-        close_code: int | None = None,
-        *,
-        ended_by: str = "",
-        transfer_to: str = "",
-    ) -> list[Action]:
-        if self.ended:
-            return []
-        self.ended = True
-        self.end_reason = reason
-        if error:
-            self.errors.insert(0, error)
-        return [EndCall(reason, self.error, close_code, ended_by, transfer_to)]
-
-    def _end_with(self, end: EndCall) -> list[Action]:
-        return self.end(
-            end.reason,
-            end.error,
-            end.close_code,
-            ended_by=end.ended_by,
-            transfer_to=end.transfer_to,
-        )
-
     def _bad(self, side: str, reason: str) -> list[Action]:
         self.complaints.bad_input(side, reason)
         return []
 
 
+# The events one part handles alone, and those the call state composes.
 _HANDLERS: dict[type, Callable[[CallState, Any, int], list[Action]]] = {
-    ev.AssistantItemStarted: CallState._item_started,
+    ev.AssistantItemStarted: lambda s, e, t: s.speech.item_started(e, t),
     ev.AudioOutDone: CallState._audio_done,
     ev.SpeechStarted: CallState._speech_started,
     ev.SpeechStopped: CallState._speech_stopped,
-    ev.CallerInputCommitted: CallState._committed,
-    ev.CallerTranscript: CallState._caller_text,
-    ev.CallerTranscriptFailed: CallState._caller_failed,
-    ev.AssistantTranscript: CallState._assistant_text,
-    ev.AssistantTranscriptDelta: CallState._assistant_delta,
-    ev.ResponseStarted: CallState._response_started,
+    ev.CallerInputCommitted: lambda s, e, t: s.transcript.committed(e.item_id, t),
+    ev.CallerTranscript: lambda s, e, t: s.transcript.caller_text(e.item_id, e.text, t),
+    ev.CallerTranscriptFailed: lambda s, e, t: s.transcript.untranscribed(
+        e.item_id, t, e.message
+    ),
+    ev.AssistantTranscript: lambda s, e, t: s.speech.text(e.item_id, e.text),
+    ev.AssistantTranscriptDelta: lambda s, e, t: s.speech.delta(e),
+    ev.ResponseStarted: lambda s, e, t: s.responses.started(e.response_id),
     ev.ResponseDone: CallState._response_done,
     ev.SessionConfigured: CallState._session_configured,
-    ev.UsageReported: CallState._usage,
+    ev.UsageReported: lambda s, e, t: [a.AddUsage(dict(e.usage))] if e.usage else [],
     ev.EngineError: CallState._error,
     ev.ToolCallRequested: CallState._tool_call,
 }

@@ -14,6 +14,7 @@ from enum import Enum
 
 from calls.callstate import actions as a
 from calls.callstate.actions import EndCall, StartTimer
+from calls.callstate.responses import GOODBYE
 from calls.vocabulary.persona import Persona
 
 GOODBYE_TIMEOUT_MS = 15_000
@@ -30,7 +31,7 @@ def goodbye_words(persona: Persona) -> str:
 
 @dataclass(frozen=True, slots=True)
 class SayGoodbye:
-    """A part asks for the call to end after a goodbye (``CallState.say_goodbye``)."""
+    """A part asks for the call to end after a goodbye (``CallEnd.say_goodbye``)."""
 
     instructions: str
     end: EndCall
@@ -39,7 +40,7 @@ class SayGoodbye:
 
 @dataclass(frozen=True, slots=True)
 class TransferTo:
-    """A part asks for the caller to be handed on (see ``CallState.transfer``)."""
+    """A part asks for the caller to be handed on (``ending.CallEnd.transfer``)."""
 
     to: str
     message: str
@@ -48,7 +49,7 @@ class TransferTo:
 
 
 # How a part (a tool, a key, the silence) asks for the call to end.
-Ending = SayGoodbye | TransferTo
+EndRequest = SayGoodbye | TransferTo
 
 
 class GoodbyeStage(Enum):
@@ -116,8 +117,11 @@ class Goodbyes:
         if self.current is not None:
             self.current.stage = GoodbyeStage.GENERATED
 
-    def refused(self) -> None:
-        """The engine refused our goodbye request: retried after the active one."""
+    def refused(self, tag: str) -> None:
+        """The engine refused a request of ours: our goodbye's is retried after
+        the active response."""
+        if tag != GOODBYE:
+            return
         if self.current is not None and self.current.stage is GoodbyeStage.REQUESTED:
             self.current.stage = GoodbyeStage.PENDING
 

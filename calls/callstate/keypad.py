@@ -12,7 +12,7 @@ from calls.callstate import actions as a
 from calls.callstate.actions import Action, EndCall, SendEngine
 from calls.callstate.goodbye import (
     GENERIC_GOODBYE,
-    Ending,
+    EndRequest,
     SayGoodbye,
     TransferTo,
     goodbye_words,
@@ -30,7 +30,9 @@ class Keypad:
         self.view = view
         self.transcript = transcript
 
-    def pressed(self, digit: str, now_ms: int) -> tuple[list[Action], Ending | None]:
+    def pressed(
+        self, digit: str, now_ms: int
+    ) -> tuple[list[Action], EndRequest | None]:
         """A digit: its row, and how the call ends because of it (None: the
         model is told instead, once it listens)."""
         view = self.view

@@ -5,7 +5,8 @@ well-formed sids, or the stream is refused. Caller audio goes straight to the
 engine once it takes audio; before that it is held in a bounded buffer (the
 oldest frames dropped, and counted) and sent as a backlog. Every frame is timed
 on the caller-audio clock, so reply latency can start from the caller's last
-words. Once the goodbye starts, caller audio stops. No Django.
+words. Once the goodbye starts (``view.input_stopped``), caller audio stops.
+No Django.
 """
 
 from __future__ import annotations
@@ -65,7 +66,6 @@ class CallerAudio:
         self.clock = CallerAudioClock()
         self.buffer: deque[tuple[str, bool]] = deque(maxlen=max(1, buffer_frames))
         self.dropped_frames = 0
-        self.stopped = False  # saying goodbye: no more caller audio
         self.speaking = False
 
     def frame(
@@ -76,7 +76,7 @@ class CallerAudio:
         if observer is not None:
             observer.caller_audio(payload, timestamp)
         if self.view.configured:
-            if self.stopped:
+            if self.view.input_stopped:
                 return []
             self.clock.add(payload, now_ms)
             if observer is not None:
@@ -102,10 +102,6 @@ class CallerAudio:
                 self.dropped_frames,
             )
         return out
-
-    def stop(self) -> None:
-        """The goodbye starts: caller audio no longer goes to the engine."""
-        self.stopped = True
 
     def speech_started(self) -> None:
         self.speaking = True

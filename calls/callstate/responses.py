@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections import deque
 
+from calls.callstate.actions import Action
+
 GREETING, GOODBYE, TOOL = "greeting", "goodbye", "tool"
 REPROMPT = "reprompt"  # the silence reprompt
 
@@ -35,12 +37,14 @@ class Responses:
         """We sent a request for a response with this purpose (also its tag)."""
         self.own_requests.append(purpose)
 
-    def started(self, response_id: str) -> None:
+    def started(self, response_id: str) -> list[Action]:
+        """A response started: ours (the oldest request open) or the model's."""
         self.active_response_id = response_id
         if self.own_requests:
             purpose = self.own_requests.popleft()
             self.response_purpose[response_id] = purpose
             self.labeled[purpose] = response_id
+        return []
 
     def is_ours(self, response_id: str) -> bool:
         return response_id in self.response_purpose

@@ -11,6 +11,7 @@ the engine (and capturing the audio for the next call). No Django.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 
@@ -22,6 +23,7 @@ from calls.callstate.greeting_replay import GreetingReplay
 from calls.callstate.responses import GREETING
 from calls.callstate.view import CallView, Request
 from calls.engines import base as ev
+from calls.vocabulary.persona import Persona
 
 logger = logging.getLogger(__name__)
 
@@ -32,24 +34,67 @@ class EngineSession:
     def __init__(
         self,
         view: CallView,
+        persona: Persona,
         continuation: Continuation | None,
         greeting_replay: GreetingReplay | None,
         request: Request,
         complaints: Complaints,
     ) -> None:
         self.view = view
+        # Who answers: the call's assistant, or the one it was handed off to.
+        self.persona = persona
         self.request = request
         self.complaints = complaints
         # A later stream of the call: its rows continue the call's.
         self.continuation = continuation
         # The greeting cache (a later stream says no greeting of its own).
         self.greeting_replay = (
-            greeting_replay if continuation is None and view.persona.greeting else None
+            greeting_replay if continuation is None and persona.greeting else None
         )
         self.engine_requested = False  # OpenEngine sent
         self.leg_open = False
         self.config_sent = False
         self.configured = False  # the engine takes audio: it flows straight through
+
+    def stream_began(self, stream_sid: str) -> list[Action]:
+        """Twilio's stream checked out: the call is in progress, answered by its
+        assistant (a later stream keeps the one it had), for at most so long."""
+        persona = self.persona
+        out: list[Action] = [a.CallStarted(stream_sid)]
+        if self.continuation is None:
+            out.append(a.AssistantJoined(persona.assistant_id, persona.name))
+        if persona.max_call_duration_seconds > 0:
+            ms = persona.max_call_duration_seconds * 1000
+            out.append(a.StartTimer(a.TIMER_MAX_DURATION, ms))
+        return out
+
+    def hand_off(self, target: Persona, offset_ms: int) -> list[Action]:
+        """Another assistant takes the call: the session's engine, model and
+        voice stay (the voice cannot change once the model has spoken); the
+        instructions and tools become the other assistant's."""
+        current = self.persona
+        if target.engine != current.engine:
+            logger.warning(
+                "call %s: handoff target %s runs on %s; staying on %s",
+                self.view.call_sid,
+                target.assistant_id,
+                target.engine,
+                current.engine,
+            )
+        self.persona = dataclasses.replace(
+            target, engine=current.engine, model=current.model, voice=current.voice
+        )
+        reconfigure = self.view.protocol.reconfigure(self.persona)
+        out: list[Action] = [SendEngine(text) for text in reconfigure]
+        joined = a.AssistantJoined(
+            target.assistant_id, target.name, offset_ms, handoff=True
+        )
+        logger.info(
+            "call %s: handed off to assistant %s",
+            self.view.call_sid,
+            target.assistant_id,
+        )
+        return [*out, joined]
 
     def open(self) -> list[Action]:
         """Ask the runner to open the engine leg (once)."""
@@ -68,6 +113,12 @@ class EngineSession:
             return None
         self.config_sent = True
         return [SendEngine(text) for text in self.view.protocol.configure()]
+
+    def leg_closed(self, code: int | None, reason: str) -> EndCall:
+        """The leg closed: the call ends as disconnected."""
+        detail = f"code {code}: {reason}" if reason else f"code {code}"
+        error = f"{self.view.engine_label} connection closed ({detail})"
+        return EndCall(a.ENGINE_DISCONNECTED, error)
 
     def confirmed(self, mismatch: str) -> bool:
         """The engine confirmed the session: True if it now becomes ready."""
@@ -90,7 +141,7 @@ class EngineSession:
                 out.append(self.request(GREETING, resumed.instructions))
                 return out
         replay = self.greeting_replay
-        greeting = self.view.persona.greeting
+        greeting = self.persona.greeting
         if replay is not None and replay.hit:
             # Already playing from the cache: the model only learns it said it.
             out += [SendEngine(text) for text in replay.said]

@@ -23,7 +23,7 @@ from calls.callstate.actions import (
 from calls.callstate.goodbye import (
     GENERIC_GOODBYE,
     SAY_EXACTLY,
-    Ending,
+    EndRequest,
     SayGoodbye,
     goodbye_words,
 )
@@ -112,8 +112,22 @@ class SilenceWatch:
         """The caller speaking resets the reprompt: a new silence gets its own."""
         self.clock.reprompted = False
 
-    def check(self, idle: bool) -> list[Action]:
-        """Start the clock when nobody speaks (``idle``); stop it when anybody does."""
+    def after(self, out: list[Action]) -> list[Action]:
+        """``out``, then the clock started or stopped (if silence is handled)."""
+        return out + self.check() if self.on else out
+
+    def check(self) -> list[Action]:
+        """Start the clock when nobody speaks; stop it when anybody does."""
+        view = self.view
+        idle = (
+            view.configured
+            and not view.ended
+            and not view.input_stopped
+            and not view.caller_speaking
+            and not view.responding
+            and not view.playing
+            and not view.tools_running
+        )
         if not idle:
             self.clock.disarm()
             return []
@@ -122,7 +136,7 @@ class SilenceWatch:
         timer = self.clock.arm(self.view.persona.tools.silence)
         return [] if timer is None else [StartTimer(*timer)]
 
-    def fired(self, name: str) -> tuple[list[Action], Ending | None]:
+    def fired(self, name: str) -> tuple[list[Action], EndRequest | None]:
         """A silence timer: the reprompt, or the hang-up (a stale one: nothing)."""
         kind = self.clock.fired(name)
         silence = self.view.persona.tools.silence

@@ -11,7 +11,7 @@ No Django.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from calls.callstate import actions as a
 from calls.callstate.actions import Action, EndCall, SendEngine
@@ -37,11 +37,14 @@ class Speech:
         transcript: Transcript,
         observer: AudioObserver | None,
         mark_interval_ms: int = 0,
+        talked_over: Callable[[], None] = lambda: None,
     ) -> None:
         self.view = view
         self.transcript = transcript
         self.observer = observer
         self.playback = TwilioPlayback(mark_interval_ms)
+        # Told when a barge-in cut something off (a greeting being cached).
+        self.talked_over = talked_over
 
     @property
     def playing(self) -> bool:
@@ -104,9 +107,11 @@ class Speech:
         self.playback.add(turn)
         return turn
 
-    def item_started(self, event: ev.AssistantItemStarted, now_ms: int) -> None:
+    def item_started(self, event: ev.AssistantItemStarted, now_ms: int) -> list[Action]:
+        """An item began: its row's place is taken now, whenever its text comes."""
         if event.item_id not in self.playback.turns:
             self._new_turn(event.item_id, event.response_id, now_ms)
+        return []
 
     def audio_done(self, item_id: str) -> list[Action] | None:
         """All of an item's audio came: its final mark (None: no such item)."""
@@ -136,10 +141,12 @@ class Speech:
         self.playback.settle(turn)
         return True, out
 
-    def barge_in(self) -> tuple[list[Action], bool]:
+    def barge_in(self) -> list[Action]:
         """Stop what the caller talks over: clear Twilio, truncate the engine's
-        items at what was heard, rewrite their rows. Also: was anything cut."""
+        items at what was heard, rewrite their rows."""
         out, cut = self.playback.interrupt()
+        if cut:
+            self.talked_over()
         if out and self.observer is not None:
             self.observer.assistant_cleared()
         truncate = self.view.protocol.truncate
@@ -157,7 +164,7 @@ class Speech:
                 )
             if turn.written:
                 out.append(self.transcript.assistant_row(turn))
-        return out, bool(cut)
+        return out
 
     def text(self, item_id: str, text: str) -> list[Action]:
         """An item's transcript: its row (if any of it was heard)."""

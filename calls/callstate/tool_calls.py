@@ -4,8 +4,8 @@ A call's result goes back as a function-call output; the model then needs one
 response request to speak. That request must wait: never while a response is
 active or one we asked for has not started (the engine refuses it), and not
 before every call of the batch has its output (parallel calls get one answer).
-``ToolCalls`` keeps that bookkeeping; the call state decides when to send. No
-engine types, no Django.
+``ToolCalls`` keeps that bookkeeping; ``tool_flow.ToolFlow`` decides when to
+send. No engine types, no Django.
 """
 
 from __future__ import annotations

@@ -11,12 +11,11 @@ answer, once per batch and only when the engine takes a request. No Django.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 
 from calls.callstate import actions as a
 from calls.callstate.actions import Action, EndCall, SendEngine, ToolResult
-from calls.callstate.goodbye import Ending, SayGoodbye, TransferTo, goodbye_words
+from calls.callstate.goodbye import EndRequest, SayGoodbye, TransferTo, goodbye_words
 from calls.callstate.responses import TOOL
 from calls.callstate.tool_calls import PendingCall, ToolCalls, output
 from calls.callstate.transcript import Transcript
@@ -55,7 +54,7 @@ class ToolFlow:
 
     def requested(
         self, event: ev.ToolCallRequested, now_ms: int
-    ) -> tuple[list[Action], Ending | None]:
+    ) -> tuple[list[Action], EndRequest | None]:
         """The model called a function: its actions, and how the call ends
         because of it (``end_call``, ``transfer_call``; None: it goes on)."""
         if self.view.ending:
@@ -99,7 +98,7 @@ class ToolFlow:
 
     def _transfer(
         self, call: PendingCall, now_ms: int
-    ) -> tuple[list[Action], Ending | None]:
+    ) -> tuple[list[Action], EndRequest | None]:
         name = call.argument("destination")
         target = self.view.persona.tools.transfer_target(name)
         if target is None:
@@ -201,9 +200,11 @@ class ToolFlow:
         calls.want_response = False
         return [self.request(TOOL, None)]
 
-    def refused(self) -> None:
-        """The engine refused our request to answer: asked again when free."""
-        self.calls.want_response = True
+    def refused(self, tag: str) -> None:
+        """The engine refused a request of ours: if it was to answer the tool
+        outputs, that is asked again when the engine is free."""
+        if tag == TOOL:
+            self.calls.want_response = True
 
     @property
     def awaiting_answer(self) -> bool:
@@ -222,21 +223,3 @@ class ToolFlow:
             self.view.call_sid,
             latency,
         )
-
-
-def handoff_persona(current: Persona, target: Persona, call_sid: str) -> Persona:
-    """Who answers after a handoff: the session's engine, model and voice stay
-    (the voice cannot change once the model has spoken); the rest is the other
-    assistant's."""
-    if target.engine != current.engine:
-        logger.warning(
-            "call %s: handoff target %s runs on %s; staying on %s",
-            call_sid,
-            target.assistant_id,
-            target.engine,
-            current.engine,
-        )
-    logger.info("call %s: handed off to assistant %s", call_sid, target.assistant_id)
-    return dataclasses.replace(
-        target, engine=current.engine, model=current.model, voice=current.voice
-    )

@@ -16,6 +16,7 @@ import logging
 
 from calls.callstate import actions as a
 from calls.callstate.actions import Action, SaveTranscript, SetLatency
+from calls.callstate.continuation import Continuation
 from calls.callstate.turns import AssistantTurn, CallerTurn
 
 logger = logging.getLogger(__name__)
@@ -25,8 +26,14 @@ INAUDIBLE = "[inaudible]"
 
 class Transcript:
     def __init__(
-        self, *, transcribes_caller: bool, first_seq: int = 1, origin_ms: int = 0
+        self,
+        *,
+        transcribes_caller: bool,
+        first_seq: int = 1,
+        origin_ms: int = 0,
+        call_sid: str = "",
     ) -> None:
+        self.call_sid = call_sid  # for the log
         self.transcribes_caller = transcribes_caller
         # A later stream of a call (continued after a transfer nobody answered)
         # continues its rows: ``seq`` after the last one, and ``origin_ms``
@@ -39,6 +46,20 @@ class Transcript:
         # when the engine's end-of-speech event came, until an answer claims them.
         self.last_stopped_ms: int | None = None
         self.last_vad_ms: int | None = None
+
+    @classmethod
+    def of_stream(
+        cls, call_sid: str, transcribes_caller: bool, continuation: Continuation | None
+    ) -> Transcript:
+        """The transcript of a call's stream: a later one continues the call's."""
+        if continuation is None:
+            return cls(transcribes_caller=transcribes_caller, call_sid=call_sid)
+        return cls(
+            transcribes_caller=transcribes_caller,
+            first_seq=continuation.last_seq + 1,
+            origin_ms=continuation.offset_ms,
+            call_sid=call_sid,
+        )
 
     def start(self, now_ms: int) -> None:
         """Twilio's stream started: offsets count from now."""
@@ -85,9 +106,11 @@ class Transcript:
         self.last_stopped_ms = caller_stopped_ms
         self.last_vad_ms = caller_stopped_ms if now_ms is None else now_ms
 
-    def caller_committed(self, item_id: str, now_ms: int) -> None:
+    def committed(self, item_id: str, now_ms: int) -> list[Action]:
+        """The engine took a caller turn: its row's place is taken now."""
         if self.transcribes_caller:
             self._caller_turn(item_id, now_ms)
+        return []
 
     def caller_text(self, item_id: str, text: str, now_ms: int) -> list[Action]:
         text = text.strip()
@@ -97,7 +120,11 @@ class Transcript:
         turn.written = True
         return [SaveTranscript(turn.seq, a.CALLER, text, item_id, turn.offset_ms)]
 
-    def caller_failed(self, item_id: str, now_ms: int) -> list[Action]:
+    def untranscribed(self, item_id: str, now_ms: int, why: str = "") -> list[Action]:
+        """A caller turn the engine could not transcribe: an inaudible row."""
+        logger.info(
+            "call %s: caller turn %s not transcribed: %s", self.call_sid, item_id, why
+        )
         turn = self._caller_turn(item_id, now_ms)
         turn.written = True
         return [

@@ -1,8 +1,9 @@
 """What the parts of a call state may know of the call, read-only.
 
 ``CallState`` routes each event to the part that owns it; a part that needs a
-fact another part keeps (is the engine configured, is anybody speaking, which
-response is ours) reads it here instead of reaching into that part. The call's
+fact another part keeps (is the engine configured, is audio playing, which
+response is ours) reads it from its ``CallView`` (``StateView``: the call
+state's) instead of reaching into that part. The call's
 audio observer (recording, listen-in) is declared here too: it is given to the
 call state once, at construction. No Django.
 """
@@ -10,11 +11,14 @@ call state once, at construction. No Django.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from calls.callstate.actions import SendEngine
 from calls.engines.base import EngineProtocol
 from calls.vocabulary.persona import Persona
+
+if TYPE_CHECKING:
+    from calls.callstate.call import CallState
 
 # Asks the engine for a response with this purpose and instructions (a part that
 # needs an answer from the model is given ``CallState``'s, which keeps count).
@@ -64,13 +68,100 @@ class CallView(Protocol):
         ...
 
     @property
+    def answering(self) -> bool:
+        """A response is active (being generated)."""
+        ...
+
+    @property
+    def playing(self) -> bool:
+        """Assistant audio sent to Twilio that it has not confirmed playing."""
+        ...
+
+    @property
     def responding(self) -> bool:
         """A response is active, or one we asked for has not started."""
+        ...
+
+    @property
+    def caller_speaking(self) -> bool: ...
+
+    @property
+    def tools_running(self) -> bool:
+        """A function call has no output yet."""
         ...
 
     def purpose(self, response_id: str) -> str:
         """Why we asked for this response ("": the model's own answer)."""
         ...
+
+
+class StateView:
+    """The ``CallView`` a call state gives its parts: each fact read, when
+    asked, from the part that owns it."""
+
+    __slots__ = ("_state",)
+
+    def __init__(self, state: CallState) -> None:
+        self._state = state
+
+    @property
+    def call_sid(self) -> str:
+        return self._state.call_sid
+
+    @property
+    def persona(self) -> Persona:
+        return self._state.session.persona
+
+    @property
+    def protocol(self) -> EngineProtocol:
+        return self._state.protocol
+
+    @property
+    def engine_label(self) -> str:
+        return self._state.engine_label
+
+    @property
+    def stream_sid(self) -> str | None:
+        return self._state.speech.playback.stream_sid
+
+    @property
+    def ended(self) -> bool:
+        return self._state.call_end.ended
+
+    @property
+    def configured(self) -> bool:
+        return self._state.session.configured
+
+    @property
+    def input_stopped(self) -> bool:
+        return self._state.call_end.input_stopped
+
+    @property
+    def ending(self) -> bool:
+        return self._state.call_end.goodbye.asked
+
+    @property
+    def answering(self) -> bool:
+        return self._state.responses.active
+
+    @property
+    def playing(self) -> bool:
+        return self._state.speech.playback.playing
+
+    @property
+    def responding(self) -> bool:
+        return self._state.responses.busy
+
+    @property
+    def caller_speaking(self) -> bool:
+        return self._state.media.speaking
+
+    @property
+    def tools_running(self) -> bool:
+        return self._state.tool_calls.pending
+
+    def purpose(self, response_id: str) -> str:
+        return self._state.responses.purpose(response_id)
 
 
 class AudioObserver(Protocol):

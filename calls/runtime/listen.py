@@ -31,7 +31,8 @@ BATCH_SECONDS = 0.2
 
 
 class AudioRelay:
-    """The call state's ``AudioTap`` while someone listens, and its sender."""
+    """The call's listen-in tap while someone listens (``call_audio.ListenTap``),
+    and its sender."""
 
     __slots__ = ("assistant", "call_sid", "caller", "cleared", "group", "seq")
 

@@ -49,7 +49,7 @@ class CallRecording:
         self.result: RecordingFile | None = None
         self.saved = False
 
-    # -- the tap (``calls.callstate.call.RecordingTap``): appends only ---------
+    # -- the tap (``calls.runtime.call_audio.RecordingTap``): appends only ----
 
     def stream_started(self, now_ms: int) -> None:
         self.timeline.stream_started(now_ms)

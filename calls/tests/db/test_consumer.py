@@ -182,7 +182,7 @@ async def test_it_runs_a_call_and_records_it(call: Call) -> None:
     assert (media["event"], media["streamSid"]) == ("media", STREAM_SID)
     assert (await comm.receive_json_from(timeout=3))["mark"]["name"] == "item_G:100"
     await comm.send_to(tw_mark("item_G:100"))
-    await settled(lambda s: s.playback.live == [])  # the greeting has played
+    await settled(lambda s: s.speech.playback.live == [])  # the greeting has played
 
     leg.push(
         rt_speech_started("item_U1", 3000),
@@ -317,7 +317,7 @@ async def test_it_buffers_audio_while_the_leg_opens(call: Call) -> None:
     await comm.send_to(tw_start())
     for _ in range(3):
         await comm.send_to(tw_media())
-    await settled(lambda s: len(s.buffer) == 3)
+    await settled(lambda s: len(s.media.buffer) == 3)
     connector.gate.set()
     await connector.leg.wait_for("input_audio_buffer.append", 3)
     assert (
@@ -418,7 +418,7 @@ async def test_it_handles_barge_in_end_to_end(call: Call) -> None:
             names.append(frame["mark"]["name"])
     assert names == ["item_A1:100", "item_A1:200", "item_A1:300"]
     await comm.send_to(tw_mark("item_A1:100"))
-    await settled(lambda s: s.playback.turns["item_A1"].heard_ms == 100)
+    await settled(lambda s: s.speech.playback.turns["item_A1"].heard_ms == 100)
     leg.push(rt_speech_started("item_U2", 5000))
     assert await comm.receive_json_from(timeout=3) == {
         "event": "clear",
@@ -435,7 +435,7 @@ async def test_it_handles_barge_in_end_to_end(call: Call) -> None:
         await comm.send_to(tw_mark(name))
     leg.push(rt_delta())  # late audio of the cut answer
     leg.push(rt_transcript_done(transcript="One two three four five six"))
-    await settled(lambda s: s.playback.turns["item_A1"].written)
+    await settled(lambda s: s.speech.playback.turns["item_A1"].written)
     await comm.send_to(tw_stop())
     assert await frames_until_close(comm) == ([], 1000)  # the late delta was dropped
     await comm.disconnect(timeout=5)

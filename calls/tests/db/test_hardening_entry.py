@@ -488,7 +488,7 @@ def test_it_rate_limits_repeated_realtime_errors_per_call(caplog: Any) -> None:
 
 def test_it_drops_a_stream_that_stops_playing_its_audio() -> None:
     from calls.callstate import EndCall
-    from calls.callstate.call import MAX_UNPLAYED_MS
+    from calls.callstate.speech import MAX_UNPLAYED_MS
     from calls.tests.support.frames import (
         rt_delta,
         rt_item_added,

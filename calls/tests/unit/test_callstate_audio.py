@@ -70,7 +70,7 @@ def test_it_bounds_the_buffer_and_drops_the_oldest_frames() -> None:
         h.tw(tw_media(p))
     sent = realtime_out(h.open())
     assert [e["audio"] for e in sent[1:]] == payloads[2:]
-    assert h.state.dropped_frames == 2
+    assert h.state.media.dropped_frames == 2
 
 
 def test_it_waits_for_start_before_configuring_an_early_leg() -> None:
@@ -78,7 +78,7 @@ def test_it_waits_for_start_before_configuring_an_early_leg() -> None:
     assert h.open() == []  # leg opened on the upgrade, before Twilio's start
     actions = h.tw(tw_start())
     assert [e["type"] for e in realtime_out(actions)] == ["session.update"]
-    assert h.state.configured
+    assert h.state.session.configured
 
 
 def test_it_forwards_caller_audio_untouched_once_configured() -> None:
@@ -161,7 +161,7 @@ def test_it_computes_audio_bytes_from_base64_length_alone() -> None:
 def test_it_matches_mark_echoes_by_name_not_by_count() -> None:
     h = Harness().ready()
     play(h, deltas=3)
-    turn = h.state.playback.turns["item_A1"]
+    turn = h.state.speech.playback.turns["item_A1"]
     h.tw(tw_mark("item_A1:200"))
     assert turn.heard_ms == 200
     h.tw(tw_mark("item_A1:100"))  # late, out of order: never moves heard back
@@ -185,7 +185,7 @@ def test_it_truncates_at_the_last_mark_heard_before_the_clear() -> None:
     # After a clear Twilio echoes every pending mark at once: they prove nothing.
     for name in ("item_A1:200", "item_A1:300"):
         assert h.tw(tw_mark(name)) == []
-    assert h.state.playback.turns["item_A1"].heard_ms == 100
+    assert h.state.speech.playback.turns["item_A1"].heard_ms == 100
     assert h.state.bad_frames == 0
 
 
@@ -193,7 +193,7 @@ def test_it_never_truncates_past_what_was_sent() -> None:
     h = Harness().ready()
     play(h, deltas=2)
     h.tw(tw_mark("item_A1:99999"))  # a forged or confused echo
-    assert h.state.playback.turns["item_A1"].heard_ms == 200
+    assert h.state.speech.playback.turns["item_A1"].heard_ms == 200
     h.rt(rt_delta())  # more audio queued, unheard
     truncate = realtime_out(h.rt(rt_speech_started("item_U2")))[0]
     assert truncate["audio_end_ms"] == 200
@@ -204,13 +204,13 @@ def test_it_drops_late_deltas_of_the_interrupted_item() -> None:
     play(h, deltas=2)
     h.rt(rt_speech_started("item_U2"))
     assert h.rt(rt_delta()) == []
-    assert h.state.playback.turns["item_A1"].sent_ms == 200
-    assert h.state.playback.turns["item_A1"].generated_ms == 300
+    assert h.state.speech.playback.turns["item_A1"].sent_ms == 200
+    assert h.state.speech.playback.turns["item_A1"].generated_ms == 300
     # The next answer plays normally, and its marks are its own.
     play(h, deltas=1, item="item_A2", resp="resp_2")
     assert marks(h.log)[-1] == "item_A2:100"
     h.tw(tw_mark("item_A2:100"))
-    assert h.state.playback.turns["item_A2"].heard_ms == 100
+    assert h.state.speech.playback.turns["item_A2"].heard_ms == 100
 
 
 def test_it_interrupts_an_answer_that_finished_generating_but_still_plays() -> None:

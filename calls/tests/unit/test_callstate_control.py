@@ -226,4 +226,4 @@ def test_it_measures_reply_latency_from_the_callers_last_words() -> None:
     h.rt(rt_speech_stopped("item_U1"), at=2_000)
     h.rt(rt_response_created("resp_1"), at=2_100)
     h.rt(rt_delta("resp_1", "item_A1"), at=2_300)
-    assert h.state.playback.turns["item_A1"].reply_latency_ms == 300
+    assert h.state.speech.playback.turns["item_A1"].reply_latency_ms == 300

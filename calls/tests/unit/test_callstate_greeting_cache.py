@@ -64,7 +64,7 @@ def test_it_plays_a_cached_greeting_at_start_before_the_engine_is_open() -> None
         f"{CACHED_ITEM_ID}:200",
         f"{CACHED_ITEM_ID}:250",
     ]
-    assert not h.state.leg_open
+    assert not h.state.session.leg_open
     [row] = of_type(out, SaveTranscript)
     assert (row.role, row.text, row.item_id) == ("assistant", GREETING, CACHED_ITEM_ID)
 
@@ -99,7 +99,7 @@ def test_it_settles_a_cached_greeting_once_its_last_mark_echoes() -> None:
     h = harness(warm_cache())
     h.ready()
     h.tw(tw_mark(f"{CACHED_ITEM_ID}:250"))
-    assert h.state.playback.live == []
+    assert h.state.speech.playback.live == []
 
 
 def play_greeting(h: Harness, *, completed: bool = True) -> None:

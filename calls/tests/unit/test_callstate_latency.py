@@ -58,7 +58,7 @@ def test_it_counts_buffered_audio_from_when_it_reached_us() -> None:
     for i in range(10):  # the engine leg is still opening: buffered
         h.tw(tw_media(FRAME), at=1_000 + 20 * i)
     h.open()
-    assert h.state.caller_clock.received_ms(200) == 1_180
+    assert h.state.media.clock.received_ms(200) == 1_180
 
 
 def speak_then_answer(h: Harness, *, speech_ms: int, silence_ms: int) -> None:

@@ -143,7 +143,7 @@ def test_it_retries_a_goodbye_refused_for_an_active_response() -> None:
     h.timer("max_duration")
     h.rt(rt_response_created("resp_vad"))  # the model started one meanwhile
     h.rt(rt_error("conversation_already_has_active_response", event_id="evt_goodbye"))
-    assert h.state.goodbye.stage == "pending"
+    assert h.state.call_end.goodbye.stage == "pending"
     out = realtime_out(h.rt(rt_response_done("resp_vad")))
     assert [e["type"] for e in out] == ["response.create"]
 

@@ -9,7 +9,7 @@ from typing import Any
 from calls.callstate import EndCall, SaveTranscript, StartTimer
 from calls.callstate import actions as a
 from calls.callstate.actions import ToolResult
-from calls.callstate.call import GENERIC_GOODBYE, SAY_EXACTLY
+from calls.callstate.goodbye import GENERIC_GOODBYE, SAY_EXACTLY
 from calls.tests.support.frames import (
     rt_audio_done,
     rt_delta,

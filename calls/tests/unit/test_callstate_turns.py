@@ -190,7 +190,7 @@ def test_it_marks_the_end_of_each_item_when_its_response_is_done() -> None:
     h.rt(rt_delta())
     h.rt(rt_response_done())  # no output_audio.done came: the final mark still goes
     h.rt(rt_audio_done())
-    turn = h.state.playback.turns["item_A1"]
+    turn = h.state.speech.playback.turns["item_A1"]
     assert turn.marked_ms == turn.sent_ms == 200
     h.tw(tw_mark("item_A1:200"))
-    assert h.state.playback.live == []
+    assert h.state.speech.playback.live == []

@@ -120,7 +120,7 @@ def test_it_groups_a_conversation_into_rows_in_order() -> None:
     h.lv(lv_said("Hello, ACME", 0))
     h.lv(lv_said(" here.", 200))
     pause(h)
-    played = h.state.playback.turns["live_item_1"].sent_ms
+    played = h.state.speech.playback.turns["live_item_1"].sent_ms
     h.tw(tw_mark(f"live_item_1:{played}"))  # Twilio played all of it
     assert h.protocol.turns.clock_ms == 800  # the session clock: caller audio
     for i in range(60):  # 1.2 s of caller audio in real time, from t=1 s
@@ -151,7 +151,7 @@ def test_the_greeting_is_ours_and_an_answer_is_the_models() -> None:
     h = LiveHarness(live_snapshot(greeting="Hello!")).ready()
     speak(h)
     pause(h)
-    h.tw(tw_mark(f"live_item_1:{h.state.playback.turns['live_item_1'].sent_ms}"))
+    h.tw(tw_mark(f"live_item_1:{h.state.speech.playback.turns['live_item_1'].sent_ms}"))
     for i in range(25):  # the caller speaks in real time from t=1 s (audio 800 on)
         h.tw(tw_media(mulaw_b64(160, 0x10)), at=1000 + 20 * i)
     h.lv(lv_heard("Hi.", 820, 1000), at=1300)
@@ -159,7 +159,7 @@ def test_the_greeting_is_ours_and_an_answer_is_the_models() -> None:
     speak(h)
     assert h.state.responses.purpose("live_resp_1") == "greeting"
     assert h.state.responses.purpose("live_resp_2") == ""
-    turn = h.state.playback.turns["live_item_2"]
+    turn = h.state.speech.playback.turns["live_item_2"]
     assert turn.reply_latency_ms == 1500 - (1000 + 1000 - 820)
 
 
@@ -171,7 +171,7 @@ def test_a_barge_in_clears_twilio_and_keeps_what_was_heard() -> None:
     out = h.lv(lv_heard("Wait", 700))
     assert [f["event"] for f in twilio(out)] == ["clear"]
     assert sent(out) == []  # GPT-Live has no truncate
-    turn = h.state.playback.turns["live_item_1"]
+    turn = h.state.speech.playback.turns["live_item_1"]
     assert turn.interrupted and turn.heard_ms == 500
     row = rows(h.log)[1]
     assert row.interrupted and row.text == "one two three four five"

@@ -16,7 +16,9 @@ import pytest
 from pydantic import Field, TypeAdapter, ValidationError
 
 from calls.callstate import SendEngine
-from calls.callstate.call import DTMF_NOTE, GREETING_INSTRUCTIONS, MAX_DURATION_GOODBYE
+from calls.callstate.ending import MAX_DURATION_GOODBYE
+from calls.callstate.keypad import DTMF_NOTE
+from calls.callstate.session import GREETING_INSTRUCTIONS
 from calls.engines.openai_live import LiveProtocol
 from calls.engines.openai_live import events as live
 from calls.tests.support.frames import tw_dtmf, tw_mark, tw_media, tw_start

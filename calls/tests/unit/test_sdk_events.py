@@ -15,7 +15,8 @@ import pytest
 from pydantic import ValidationError
 
 from calls.callstate import SendEngine
-from calls.callstate.call import GREETING_INSTRUCTIONS, MAX_DURATION_GOODBYE
+from calls.callstate.ending import MAX_DURATION_GOODBYE
+from calls.callstate.session import GREETING_INSTRUCTIONS
 from calls.engines import openai_realtime as realtime
 from calls.tests.support.frames import (
     HERE,
