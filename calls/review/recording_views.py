@@ -15,8 +15,9 @@ from collections.abc import Iterator
 from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 
-from calls.models import Recording, RecordingAccess
+from calls.models import Recording
 from calls.review import permissions
+from calls.services.recordings import recording_access_add
 
 logger = logging.getLogger(__name__)
 
@@ -97,11 +98,11 @@ def recording_audio(request: HttpRequest, call_sid: str) -> HttpResponse:
     header = request.headers.get("Range", "")
     wanted = parse_range(header, size) if header else None
     user = request.user if isinstance(request.user, User) else None
-    RecordingAccess.objects.create(
+    recording_access_add(
         recording=recording,
         user=user,
         username=request.user.get_username(),
-        range=header[:100],
+        range=header,
     )
     if wanted == (-1, -1):
         response = HttpResponse(status=416)

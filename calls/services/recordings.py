@@ -1,13 +1,14 @@
-"""A call's recording: its file, stored through ``STORAGES["recordings"]``, and its
-``Recording`` row."""
+"""A call's recording: its file, stored through ``STORAGES["recordings"]``, its
+``Recording`` row, and the log of who played it."""
 
 from __future__ import annotations
 
 import logging
 
+from django.contrib.auth.models import User
 from django.core.files import File
 
-from calls.models import Call, Recording
+from calls.models import Call, Recording, RecordingAccess
 
 logger = logging.getLogger(__name__)
 
@@ -57,3 +58,13 @@ def recording_read(*, call_sid: str) -> bytes:
     with recording.file.open("rb") as f:
         data: bytes = f.read()
     return data
+
+
+def recording_access_add(
+    *, recording: Recording, user: User | None, username: str, range: str = ""
+) -> RecordingAccess:
+    """Log that ``username`` played or downloaded ``recording`` (``range``: the
+    request's ``Range`` header, if any)."""
+    return RecordingAccess.objects.create(
+        recording=recording, user=user, username=username[:150], range=range[:100]
+    )
