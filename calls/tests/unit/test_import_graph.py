@@ -16,6 +16,9 @@ above, and no two packages may import each other, even through others.
 
 Tests sit above everything and are not packages of the contract, but no module
 imports a test module (``test_*.py``): shared test code lives in support modules.
+Apart from the layers, no two modules import each other when they are loaded
+(which could deadlock an import); lazy and ``TYPE_CHECKING`` imports are left out
+of that one check, since they run later or never.
 
 Run ``python calls/tests/unit/test_import_graph.py`` to print the package graph.
 """
@@ -134,6 +137,8 @@ class Import:
     source: str  # the importing module
     target: str  # a project module
     line: int
+    eager: bool = True  # runs when the module loads (not in a function or
+    # under TYPE_CHECKING)
 
 
 def module_name(path: Path) -> str:
@@ -160,17 +165,63 @@ def resolve_base(node: ast.ImportFrom, name: str, *, is_package: bool) -> str:
     return ".".join([*package, node.module] if node.module else package)
 
 
+def is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+class ImportCollector(ast.NodeVisitor):
+    """Every import statement, and whether it runs when the module is loaded.
+
+    Class bodies and try/with/if blocks run on load, so their imports are eager;
+    function bodies and ``if TYPE_CHECKING:`` bodies do not.
+    """
+
+    def __init__(self) -> None:
+        self.eager = True
+        self.found: list[tuple[ast.Import | ast.ImportFrom, bool]] = []
+
+    def visit_Import(self, node: ast.Import) -> None:
+        self.found.append((node, self.eager))
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        self.found.append((node, self.eager))
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        self._lazily(node.body)
+
+    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
+        self._lazily(node.body)
+
+    def visit_If(self, node: ast.If) -> None:
+        if not is_type_checking(node.test):
+            self.generic_visit(node)
+            return
+        self._lazily(node.body)
+        for statement in node.orelse:  # the ``else:`` of TYPE_CHECKING runs
+            self.visit(statement)
+
+    def _lazily(self, body: list[ast.stmt]) -> None:
+        eager, self.eager = self.eager, False
+        for statement in body:
+            self.visit(statement)
+        self.eager = eager
+
+
 def imported_names(
     source: str, name: str, *, is_package: bool
-) -> list[tuple[str, str | None, int]]:
-    """Every ``(module, name or None, line)`` imported anywhere in ``source``."""
-    found: list[tuple[str, str | None, int]] = []
-    for node in ast.walk(ast.parse(source, filename=name)):
+) -> list[tuple[str, str | None, int, bool]]:
+    """Every ``(module, name or None, line, eager)`` imported in ``source``."""
+    collector = ImportCollector()
+    collector.visit(ast.parse(source, filename=name))
+    found: list[tuple[str, str | None, int, bool]] = []
+    for node, eager in collector.found:
         if isinstance(node, ast.Import):
-            found.extend((alias.name, None, node.lineno) for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
+            found.extend((a.name, None, node.lineno, eager) for a in node.names)
+        else:
             base = resolve_base(node, name, is_package=is_package)
-            found.extend((base, alias.name, node.lineno) for alias in node.names)
+            found.extend((base, a.name, node.lineno, eager) for a in node.names)
     return found
 
 
@@ -179,12 +230,12 @@ def imports_in(
 ) -> list[Import]:
     """The project modules that module ``name`` (given as ``source``) imports."""
     found: list[Import] = []
-    for base, alias, line in imported_names(source, name, is_package=is_package):
+    for base, alias, line, eager in imported_names(source, name, is_package=is_package):
         target = base
         if alias is not None and f"{base}.{alias}" in modules:
             target = f"{base}.{alias}"
         if target in modules:
-            found.append(Import(name, target, line))
+            found.append(Import(name, target, line, eager))
     return found
 
 
@@ -389,6 +440,20 @@ def test_no_package_cycles() -> None:
     assert stale == [], "known cycles that are gone (remove them)"
 
 
+def test_no_module_import_cycles() -> None:
+    # Inside a package too: two modules importing each other when loaded can
+    # deadlock or half-initialise an import. Lazy and TYPE_CHECKING imports
+    # cannot, so this one check leaves them out.
+    edges = {
+        name: {i.target for i in imports if i.eager}
+        for name, imports in import_graph().items()
+    }
+
+    cycles = [" -> ".join(one_cycle(c, edges)) for c in strongly_connected(edges)]
+
+    assert cycles == [], "module import cycles:\n" + "\n".join(sorted(cycles))
+
+
 def test_no_module_imports_a_test_module() -> None:
     offenders = sorted(
         f"{found.source}:{found.line} imports {found.target}"
@@ -422,7 +487,9 @@ def test_the_vocabulary_imports_only_the_standard_library() -> None:
             continue
         source = path.read_text(encoding="utf-8")
         is_package = path.name == "__init__.py"
-        for base, _alias, line in imported_names(source, name, is_package=is_package):
+        for base, _alias, line, _eager in imported_names(
+            source, name, is_package=is_package
+        ):
             top = base.partition(".")[0]
             own = base == VOCABULARY or base.startswith(VOCABULARY + ".")
             if top not in sys.stdlib_module_names and top != "__future__" and not own:
@@ -439,7 +506,9 @@ def test_pure_packages_import_no_django() -> None:
             continue
         source = path.read_text(encoding="utf-8")
         is_package = path.name == "__init__.py"
-        for base, _alias, line in imported_names(source, name, is_package=is_package):
+        for base, _alias, line, _eager in imported_names(
+            source, name, is_package=is_package
+        ):
             if base.partition(".")[0] in DJANGO_MODULES:
                 offenders.append(f"{name}:{line} imports {base}")
 
@@ -487,7 +556,9 @@ SAMPLE_MODULES = {
 def test_it_parses_imports_of_every_kind() -> None:
     # The checks above are only as good as the parser: prove it on a sample.
     found = imports_in(SAMPLE, "pkg.mod.here", is_package=False, modules=SAMPLE_MODULES)
+    lazy = {i.target for i in found if not i.eager}
 
+    assert lazy == {"pkg.typed_only", "pkg.in_method", "pkg.in_function"}
     assert {i.target for i in found} == {
         "pkg.a",
         "pkg.b",  # from pkg import b: b is a module
