@@ -14,11 +14,14 @@ import logging
 from dataclasses import dataclass, field
 
 from calls.engines import base
+from calls.engines.spec import Capabilities
 from calls.vocabulary.persona import Persona
 
 logger = logging.getLogger(__name__)
 
 CHECK_TIMEOUT_SECONDS = 5.0
+# What an engine takes when the caller does not say: the spec's defaults.
+DEFAULT_CAPABILITIES = Capabilities()
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,17 +34,26 @@ class CheckResult:
     warnings: tuple[str, ...] = field(default=())
 
 
-def settings_sent(persona: Persona) -> tuple[str, ...]:
-    """The persona's settings a session is configured with, as staff name them."""
+def settings_sent(
+    persona: Persona, can: Capabilities = DEFAULT_CAPABILITIES
+) -> tuple[str, ...]:
+    """The persona's settings a session is configured with, as staff name them
+    (``can``: what the engine takes, from its spec)."""
     lines = [f"model {persona.model}", f"voice {persona.voice or '(default)'}"]
-    if persona.transcription_model:
+    if can.backend_model:
+        lines.append(f"backend model {persona.backend_model}")
+    if can.caller_transcription == "always":
+        lines.append("caller transcribed by the engine")
+    elif persona.transcription_model:
         language = persona.transcription_language or "auto"
         lines.append(
             f"transcription {persona.transcription_model} (language {language})"
         )
     else:
         lines.append("no caller transcription")
-    if persona.turn_detection == "semantic_vad":
+    if not can.vad_settings:
+        lines.append("turns decided by the model")
+    elif persona.turn_detection == "semantic_vad":
         lines.append(f"semantic VAD, eagerness {persona.vad_eagerness or 'auto'}")
     else:
         lines.append(
@@ -57,10 +69,12 @@ async def check_session(
     *,
     within: float = CHECK_TIMEOUT_SECONDS,
     warnings: tuple[str, ...] = (),
+    can: Capabilities = DEFAULT_CAPABILITIES,
 ) -> CheckResult:
     """Configure one session as a call would; never raises (the result says).
-    ``warnings``: what the caller knows is doubtful (unknown model names)."""
-    sent = settings_sent(persona)
+    ``warnings``: what the caller knows is doubtful (unknown model names);
+    ``can``: what the engine takes (its spec's), for the settings reported."""
+    sent = settings_sent(persona, can)
 
     def result(ok: bool, summary: str) -> CheckResult:
         return CheckResult(ok, summary, sent, warnings)

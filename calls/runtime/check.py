@@ -10,6 +10,7 @@ from __future__ import annotations
 from asgiref.sync import async_to_sync
 
 from assistants.engine_rules import persona_warnings
+from calls.engines import registry
 from calls.engines.base import ConnectFn
 from calls.engines.check import CHECK_TIMEOUT_SECONDS, CheckResult, check_session
 from calls.engines.registry import UnknownEngine
@@ -29,5 +30,9 @@ def check_assistant(
         return CheckResult(False, str(exc))
     run = async_to_sync(check_session)
     return run(
-        engine, persona, within=within, warnings=tuple(persona_warnings(persona))
+        engine,
+        persona,
+        within=within,
+        warnings=tuple(persona_warnings(persona)),
+        can=registry.spec(persona.engine).can,
     )

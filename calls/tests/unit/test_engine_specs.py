@@ -6,6 +6,7 @@ import pytest
 
 from calls.engines import registry
 from calls.engines.base import EngineSettings
+from calls.engines.check import settings_sent
 from calls.engines.spec import EngineSpec
 from calls.models import EndReason
 from calls.vocabulary import end_reasons
@@ -68,3 +69,15 @@ def test_end_reason_labels_name_no_engine() -> None:
 
 def registry_settings() -> EngineSettings:
     return EngineSettings(api_key="k", url="wss://engine.example/v1")
+
+
+def test_the_assistant_check_reports_what_the_engine_takes() -> None:
+    live = registry.spec("openai-live")
+    persona = Persona(engine=live.name, transcription_model="", backend_model="b-1")
+    lines = settings_sent(persona, live.can)
+    assert "caller transcribed by the engine" in lines
+    assert "turns decided by the model" in lines
+    assert "backend model b-1" in lines
+    realtime = settings_sent(Persona(), registry.spec("openai-realtime").can)
+    assert any(line.startswith("server VAD") for line in realtime)
+    assert not any(line.startswith("backend") for line in realtime)
