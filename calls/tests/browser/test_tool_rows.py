@@ -1,6 +1,6 @@
 """Tool rows in headless Chromium: folded on the call page, and live.js builds the
 same folded row for one that arrives over the socket (stood in for, as in
-``test_browser``). Skipped when /usr/bin/chromium is absent."""
+``test_staff_pages``). Skipped when /usr/bin/chromium is absent."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """End to end with GPT-Live: the server + the GPT-Live simulator + simulated Twilio.
 
-The same call as test_e2e_calls.py's, to an assistant whose engine is
+The same call as test_calls.py's, to an assistant whose engine is
 ``openai-live``: the greeting, two caller turns answered, a barge-in that clears
 Twilio's playback, transcript rows in order, usage seconds and their cost.
 """
