@@ -2,8 +2,8 @@
 
 ``AsyncConsumer.__call__`` waits on the client and the channel layer together
 (``channels.utils.await_many_dispatch``), creating a task and an ``asyncio.wait``
-for every message. A media stream receives 50 frames a second per call, and the
-benchmark measured that loop at about a tenth of the server's CPU. This mixin
+for every message. A media stream receives 50 frames a second per call, so that
+overhead is paid on every frame of every call (``make bench`` shows it). This mixin
 reads the client in a plain loop and the channel layer (group messages) on a task
 of its own; handlers and ``dispatch`` are unchanged.
 """
