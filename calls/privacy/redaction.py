@@ -67,15 +67,19 @@ DIGIT_WORDS = {
     "nine": "9",
 }
 
-# -- email: plain, and optionally spelled out ("jane dot doe at example dot com")
+# -- email: plain, and optionally spelled out ("jane dot doe at example dot com").
+# Every repetition is bounded (a local part has at most 64 characters, a domain
+# label 63): an unbounded one makes a long "a.a.a..." quadratic to scan.
 EMAIL_RE = re.compile(
-    r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
-    r"\.[A-Za-z]{2,}\b"
+    r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9-]{1,63}"
+    r"(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}\b"
 )
 SPOKEN_TLDS = "com|net|org|edu|gov|io|co|uk|de|fr|es|it|nl|ca|au|us|info|me"
+_GAP = r"\s{1,4}"
 SPOKEN_EMAIL_RE = re.compile(
-    rf"\b[A-Za-z0-9]+(?:(?:\s+dot\s+|\.)[A-Za-z0-9]+)*\s+at\s+[A-Za-z0-9-]+"
-    rf"(?:\s+dot\s+[A-Za-z0-9-]+)*\s+dot\s+(?:{SPOKEN_TLDS})\b",
+    rf"\b[A-Za-z0-9]{{1,64}}(?:(?:{_GAP}dot{_GAP}|\.)[A-Za-z0-9]{{1,64}}){{0,8}}"
+    rf"{_GAP}at{_GAP}[A-Za-z0-9-]{{1,63}}(?:{_GAP}dot{_GAP}[A-Za-z0-9-]{{1,63}}){{0,8}}"
+    rf"{_GAP}dot{_GAP}(?:{SPOKEN_TLDS})\b",
     re.IGNORECASE,
 )
 
@@ -83,7 +87,9 @@ SPOKEN_EMAIL_RE = re.compile(
 IBAN_RE = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){10,30}\b", re.IGNORECASE)
 
 # -- IP addresses: candidates, checked by ``ipaddress``
-IPV4_RE = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.]*\d)")
+# Not part of a longer dotted number ("1.2.3.4.5"): the look-ahead is bounded
+# (a dot and a digit), so a long "1.1.1.1..." is scanned once.
+IPV4_RE = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?!\.?\d)")
 IPV6_RE = re.compile(r"(?<![\w:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])")
 
 # -- digit runs: digits or digit words, separated by spaces, dashes, dots or ", "
@@ -228,10 +234,15 @@ class Span:
 def _longest_match(
     run: str, tokens: list[Token], i: int, kinds: list[str], *, plus: bool
 ) -> tuple[str, int] | None:
-    """The first kind (in ``kinds`` order) matching the longest span from ``i``."""
-    # Nothing detected is longer than 19 digits, so neither is a span: this keeps
-    # a long run of read-out numbers linear rather than quadratic.
-    for j in range(min(len(tokens), i + MAX_DIGITS), i, -1):
+    """The first kind (in ``kinds`` order) matching the longest span from ``i``.
+
+    Only spans that some detector could accept are built, so the work per token
+    is bounded and a long run (thousands of read-out digits) stays linear: a span
+    starting with "+" is tried whole (it can only start a run); a spoken span
+    only as a whole read-out; a written one of at most ``MAX_WRITTEN_GROUPS``
+    groups, all written.
+    """
+    for j in _candidate_ends(tokens, i, plus=plus):
         span = Span(run, tokens, i, j, plus)
         if len(span.digits) > MAX_DIGITS:
             continue
@@ -239,6 +250,37 @@ def _longest_match(
             if DETECTORS[kind](span):
                 return kind, j
     return None
+
+
+# The most groups a written item has (a card written 4-4-4-4-3), and the fewest
+# digits any detector accepts (an E.164 number with eight).
+MAX_WRITTEN_GROUPS = 5
+MIN_DIGITS = 8
+
+
+def _candidate_ends(tokens: list[Token], i: int, *, plus: bool) -> list[int]:
+    """The span ends worth trying from token ``i``, longest first."""
+    if plus:
+        # Nothing detected is longer than 19 digits, so neither is a span.
+        return list(range(min(len(tokens), i + MAX_DIGITS), i, -1))
+    if tokens[i].spoken:
+        if i > 0 and tokens[i - 1].spoken:
+            return []  # inside a read-out: only a whole one can match
+        end = i
+        while end < len(tokens) and tokens[end].spoken and end - i <= MAX_DIGITS:
+            end += 1
+        return [end] if MIN_DIGITS <= end - i <= MAX_DIGITS else []
+    ends: list[int] = []
+    digits = 0
+    for end in range(i, min(len(tokens), i + MAX_WRITTEN_GROUPS)):
+        token = tokens[end]
+        digits += len(token.digits)
+        if token.spoken or digits > MAX_DIGITS:
+            break
+        if digits >= MIN_DIGITS:
+            ends.append(end + 1)
+    ends.reverse()
+    return ends
 
 
 # How card numbers are grouped when written: 4-4-4-4(-3), Amex 4-6-5, Diners 4-6-4.
