@@ -19,11 +19,24 @@ from django.conf import settings
 INBOUND = "inbound"
 
 
+# At least this many characters of a number are hidden, whatever its length (a
+# NANP number keeps a country code, area code and last four digits in sight).
+MIN_HIDDEN = 3
+
+
 def mask_number(number: str) -> str:
-    """+15551234567 -> +1555•••4567: enough to recognise, not to dial."""
-    if len(number) <= 7:
+    """+15551234567 -> +1555•••4567: enough to recognise, not to dial.
+
+    Short numbers are masked too: at least ``MIN_HIDDEN`` characters, and at
+    least all but nine, are hidden; what stays is split between both ends.
+    """
+    if not number:
         return number
-    return number[:5] + "•" * (len(number) - 9) + number[-4:]
+    hidden = min(len(number), max(MIN_HIDDEN, len(number) - 9))
+    shown = len(number) - hidden
+    suffix = min(4, shown // 2)
+    prefix = shown - suffix
+    return number[:prefix] + "•" * hidden + number[len(number) - suffix :]
 
 
 def can_see_numbers(user: Any) -> bool:
