@@ -384,7 +384,8 @@ class ForgetRequest(models.Model):
 
     number_masked = models.CharField(max_length=32)
     number_hash = models.CharField(
-        max_length=64, help_text="SHA-256 of the number, to answer 'was it done?'"
+        max_length=64,
+        help_text="A keyed hash (HMAC-SHA256) of the number, to answer 'was it done?'",
     )
     requested_by = models.CharField(max_length=150)
     calls = models.PositiveIntegerField(default=0)

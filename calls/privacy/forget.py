@@ -9,24 +9,28 @@ The call rows stay, with the number blanked: outcomes, durations and costs keep
 the statistics truthful, and nothing left on them identifies the caller (the
 ``purge_note`` says what happened). Files go first, through the recordings'
 storage; if one cannot be deleted nothing is written and the request can simply be
-repeated. A ``ForgetRequest`` keeps the masked number, a SHA-256 of the number (to
-answer "was mine deleted?" without keeping it) and the counts.
+repeated. A ``ForgetRequest`` keeps the masked number, a keyed hash of the number
+(HMAC-SHA256 under the deployment's SECRET_KEY, to answer "was mine deleted?"
+without keeping it: a plain hash beside a masked number gives the number back in a
+thousand guesses) and the counts. A caller on a call now is refused: what the call
+still writes would escape the request.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from assistants.models import PhoneNumber
 from calls.models import (
     Call,
     CallDirection,
+    CallStatus,
     ForgetRequest,
     Recording,
     TranscriptEntry,
@@ -37,6 +41,10 @@ from calls.services.erasure import caller_erase
 logger = logging.getLogger(__name__)
 
 PUNCTUATION_RE = re.compile(r"[\s().-]")
+E164_RE = re.compile(r"\A\+[1-9]\d{1,14}\Z")
+HASH_SALT = "calls.forget.number"
+# As ``Call.is_live``: a call still open.
+LIVE_STATUSES = (CallStatus.IN_PROGRESS, CallStatus.RINGING, CallStatus.QUEUED)
 
 
 class ForgetError(ValueError):
@@ -61,7 +69,8 @@ def normalized(number: str) -> str:
 
 
 def number_hash(number: str) -> str:
-    return hashlib.sha256(normalized(number).encode()).hexdigest()
+    """The number's keyed hash (HMAC-SHA256 with a key derived from SECRET_KEY)."""
+    return salted_hmac(HASH_SALT, normalized(number), algorithm="sha256").hexdigest()
 
 
 def caller_number(call: Call) -> str:
@@ -82,9 +91,20 @@ def _checked(number: str) -> str:
     number = normalized(number)
     if not number:
         raise ForgetError("No phone number given.")
+    if not E164_RE.match(number):
+        raise ForgetError(
+            f"{mask_number(number)} is not a phone number in E.164 form "
+            "(a plus sign, the country code and the number, e.g. +15551234567)."
+        )
     if PhoneNumber.objects.filter(number=number).exists():
         raise ForgetError(
             "That is one of this deployment's own numbers, not a caller's."
+        )
+    live = Q(ended_at__isnull=True) & Q(status__in=LIVE_STATUSES)
+    if caller_calls(number).filter(live).exists():
+        raise ForgetError(
+            f"{mask_number(number)} is on a call now; forget them once it has "
+            "ended (what the call still records would be left behind)."
         )
     return number
 
