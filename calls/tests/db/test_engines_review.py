@@ -16,6 +16,7 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
+from assistants.models import Assistant
 from calls import pricing
 from calls.models import Call
 from calls.review import exports, stats
@@ -49,7 +50,7 @@ def prices(settings: Any) -> None:
     settings.PRICE_OUTPUT_TEXT_PER_M = 16.0
 
 
-def snapshot(assistant: Any, engine: str | None) -> dict[str, Any]:
+def snapshot(assistant: Assistant, engine: str | None) -> dict[str, Any]:
     data = assistant.snapshot()
     if engine is None:  # a snapshot from before assistants chose an engine
         data.pop("engine", None)
