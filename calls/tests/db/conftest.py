@@ -5,13 +5,15 @@ connections database_sync_to_async opened on its worker thread."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
+from django.core.files.storage import FileSystemStorage
 from django.db import connections
 
-from calls.models import Call
+from calls.models import Call, Recording
 from calls.tests.support.review_helpers import CONVERSATION, USAGE, make_call
 
 
@@ -34,3 +36,23 @@ def call(assistant: Any) -> Call:
 def live_call(assistant: Any) -> Call:
     """A call in progress, its first two turns written."""
     return make_call(assistant=assistant, live=True, entries=CONVERSATION[:2])
+
+
+@pytest.fixture
+def storage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> FileSystemStorage:
+    """Recordings saved under a temporary MEDIA_ROOT."""
+    media = tmp_path / "media"
+    settings.MEDIA_ROOT = str(media)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "recordings": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(media)},
+        },
+    }
+    # The field resolved STORAGES["recordings"] when the model was built.
+    fs = FileSystemStorage(location=media)
+    monkeypatch.setattr(Recording._meta.get_field("file"), "storage", fs)
+    return fs

@@ -14,9 +14,7 @@ from django.urls import reverse
 
 from calls.models import Call, CallDirection, ForgetRequest, Recording, TranscriptEntry
 from calls.privacy import forget
-from calls.tests.support.retention_helpers import make_call, storage, stored_files
-
-__all__ = ["storage"]  # the fixture, imported for pytest
+from calls.tests.support.retention_helpers import make_call, stored_files
 
 pytestmark = pytest.mark.django_db
 

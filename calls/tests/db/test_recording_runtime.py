@@ -27,7 +27,8 @@ def frame(byte: int) -> str:
 
 
 @pytest.fixture
-def storage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def media_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The recordings storage's folder, under the test's temporary one."""
     field = Recording._meta.get_field("file")
     monkeypatch.setattr(field, "storage", FileSystemStorage(tmp_path / "media"))
     return tmp_path / "media"
@@ -48,7 +49,7 @@ async def test_it_flushes_to_the_spool_while_the_call_runs(tmp_path: Path) -> No
 
 
 async def test_it_saves_the_recording_and_a_later_stream_continues_it(
-    tmp_path: Path, storage: Path
+    tmp_path: Path, media_dir: Path
 ) -> None:
     call = await db(make_call)()
     first = CallRecording(call.call_sid, tmp_path / "spool")
@@ -58,7 +59,7 @@ async def test_it_saves_the_recording_and_a_later_stream_continues_it(
     assert (await first.finish(1000)) is not None
     row = await db(Recording.objects.get)(call=call)
     assert (row.duration_ms, row.channels, row.format) == (1000, 2, "wav-mulaw")
-    assert row.size_bytes == (storage / row.file.name).stat().st_size == 58 + 16000
+    assert row.size_bytes == (media_dir / row.file.name).stat().st_size == 58 + 16000
     assert len(row.sha256) == 64
     assert not list((tmp_path / "spool").glob("*"))  # spool and WAV cleaned up
 
@@ -69,14 +70,14 @@ async def test_it_saves_the_recording_and_a_later_stream_continues_it(
     assert (await second.finish(51_000)) is not None
     row = await db(Recording.objects.get)(call=call)
     assert row.duration_ms == 4000
-    found = wav_frames((storage / row.file.name).read_bytes())
+    found = wav_frames((media_dir / row.file.name).read_bytes())
     assert found is not None
     frames = found[0]
     assert frames[0:16000:2] == bytes([1]) * 8000  # the first stream, kept
     assert frames[16000:48000:2] == bytes([0xFF]) * 16000  # 1..3 s: transferred
     assert frames[48000:48320:2] == bytes([2]) * 160  # the second stream at 3 s
     # The old file was replaced, not left behind.
-    assert len(list(storage.rglob("*.wav"))) == 1  # noqa: ASYNC240
+    assert len(list(media_dir.rglob("*.wav"))) == 1  # noqa: ASYNC240
 
 
 async def test_it_never_fails_the_call_when_the_save_fails(
@@ -94,7 +95,7 @@ async def test_it_never_fails_the_call_when_the_save_fails(
 
 
 def test_it_recovers_a_spool_a_crashed_process_left(
-    tmp_path: Path, storage: Path, settings: Any
+    tmp_path: Path, media_dir: Path, settings: Any
 ) -> None:
     settings.RECORDING_SPOOL_DIR = str(tmp_path / "spool")
     ended = make_call()
@@ -109,7 +110,7 @@ def test_it_recovers_a_spool_a_crashed_process_left(
     assert "1 recording saved" in out.getvalue()
     row = Recording.objects.get(call=ended)
     assert row.duration_ms == 20
-    found = wav_frames((storage / row.file.name).read_bytes())
+    found = wav_frames((media_dir / row.file.name).read_bytes())
     assert found is not None and found[0][0:320:2] == bytes([3]) * 160
     assert not Recording.objects.filter(call=running).exists()  # still running
     assert list((tmp_path / "spool").glob(f"{ended.call_sid}.*")) == []

@@ -15,9 +15,7 @@ from django.utils import timezone
 from calls.models import Call, Recording, TranscriptEntry
 from calls.privacy import retention
 from calls.services.erasure import NOTE_MAX_LENGTH, note_appended
-from calls.tests.support.retention_helpers import NOW, make_call, storage, stored_files
-
-__all__ = ["storage"]  # the fixture, imported for pytest
+from calls.tests.support.retention_helpers import NOW, make_call, stored_files
 
 pytestmark = pytest.mark.django_db
 

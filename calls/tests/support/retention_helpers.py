@@ -8,32 +8,12 @@ import itertools
 from pathlib import Path
 from typing import Any
 
-import pytest
 from django.core.files.base import ContentFile
-from django.core.files.storage import FileSystemStorage
 
 from calls.models import Call, CallDirection, CallStatus, Recording, TranscriptEntry
 
 NOW = dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.UTC)
 _sids = itertools.count(1)
-
-
-@pytest.fixture
-def storage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any) -> Any:
-    """Recordings saved under a temporary MEDIA_ROOT."""
-    media = tmp_path / "media"
-    settings.MEDIA_ROOT = str(media)
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "recordings": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(media)},
-        },
-    }
-    # The field resolved STORAGES["recordings"] when the model was built.
-    fs = FileSystemStorage(location=media)
-    monkeypatch.setattr(Recording._meta.get_field("file"), "storage", fs)
-    return fs
 
 
 def make_call(
