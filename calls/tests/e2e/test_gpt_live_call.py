@@ -46,9 +46,9 @@ def server(
     django_db_setup: Any, django_db_blocker: Any, live: LiveSimulatorThread
 ) -> Iterator[ServerProcess]:
     # The Realtime URL points nowhere: this call must not use it.
-    daphne = e2e.start_server("ws://127.0.0.1:9/v1/realtime", OPENAI_LIVE_URL=live.url)
-    yield daphne
-    daphne.stop()
+    process = e2e.start_server("ws://127.0.0.1:9/v1/realtime", OPENAI_LIVE_URL=live.url)
+    yield process
+    process.stop()
 
 
 def test_it_completes_a_gpt_live_call_with_a_barge_in(

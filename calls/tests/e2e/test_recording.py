@@ -34,7 +34,7 @@ def server(
     simulator: SimulatorThread,
     media: Path,
 ) -> Iterator[ServerProcess]:
-    daphne = e2e.start_server(
+    process = e2e.start_server(
         simulator.url,
         server=server_kind,
         MEDIA_ROOT=str(media),
@@ -42,8 +42,8 @@ def server(
         RECORDING_FLUSH_SECONDS="0.5",
         MEDIA_MARK_INTERVAL_MS="0",
     )
-    yield daphne
-    daphne.stop()
+    yield process
+    process.stop()
 
 
 def channel_energy(frames: bytes, which: int) -> int:
