@@ -1,10 +1,13 @@
 """System checks for assistants' settings.
 
 Callers must be told that a call is recorded; the pre-connect message (read out
-before the assistant answers) is where this deployment says so. The check reads
-the database, so like Django's own database checks it runs only when asked for a
-database: ``manage.py check --database default``, and before ``migrate``. The
-admin says the same when such an assistant is saved.
+before the assistant answers) is where this deployment says so
+(``assistants.W001``). Every active assistant must run on an engine this release
+has, with settings its engine takes (``assistants.W002``: an engine removed from
+the registry, or a voice it no longer has, would fail every call). The checks
+read the database, so like Django's own database checks they run only when asked
+for a database: ``manage.py check --database default``, and before ``migrate``.
+The admin says the same when such an assistant is saved.
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ from typing import Any
 from django.core.checks import Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
+
+from assistants.engine_rules import engine_problems
+from calls.engines import registry
 
 RECORDING_NOTICE_HINT = (
     "Say so in its pre-connect message, e.g. 'This call is recorded for quality "
@@ -58,3 +64,47 @@ def check_recording_notice(
         for name, message in recorded
         if (problem := recording_notice_problem(True, message))
     ]
+
+
+ENGINE_HINT = (
+    "Choose an engine and settings it takes on the assistant (Admin: Voice and "
+    "model), or import the assistants file again."
+)
+
+
+@register(Tags.database)
+def check_assistant_engines(
+    app_configs: Any, databases: Any = None, **kwargs: Any
+) -> list[Warning]:
+    from assistants.models import Assistant, deployment_engine
+
+    if not databases:
+        return []
+    try:
+        rows = list(
+            Assistant.objects.filter(is_active=True).values_list(
+                "name", "engine", "voice", "model", "backend_model"
+            )
+        )
+    except DatabaseError:
+        return []  # not migrated yet
+    out = []
+    for name, engine, voice, model, backend_model in rows:
+        engine = engine or deployment_engine()
+        if registry.find(engine) is None:
+            problems = [
+                f"names the engine {engine!r}, which this release does not have "
+                f"(it has {', '.join(registry.names())})."
+            ]
+        else:
+            found = engine_problems(
+                engine, voice=voice, model=model, backend_model=backend_model
+            )
+            problems = [f"{field}: {problem}" for field, problem in found.items()]
+        out += [
+            Warning(
+                f'Assistant "{name}" {problem}', hint=ENGINE_HINT, id="assistants.W002"
+            )
+            for problem in problems
+        ]
+    return out

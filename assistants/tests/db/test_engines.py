@@ -8,6 +8,7 @@ import dataclasses
 from typing import Any
 
 import pytest
+from django.core.checks import run_checks
 from django.core.exceptions import ValidationError
 
 from assistants.config import ConfigError
@@ -206,3 +207,23 @@ def test_the_admin_refuses_a_realtime_model_for_gpt_live(
     saved = admin_client.post("/admin/assistants/assistant/add/", form)
     assert saved.status_code == 302
     assert Assistant.objects.get(name="Live").persona().engine == OPENAI_LIVE
+
+
+def test_a_system_check_names_assistants_their_engine_cannot_run(
+    assistant: Assistant,
+) -> None:
+    def engine_warnings() -> list[str]:
+        return [
+            m.msg
+            for m in run_checks(databases=["default"])
+            if m.id == "assistants.W002"
+        ]
+
+    assert engine_warnings() == []
+    Assistant.objects.filter(pk=assistant.pk).update(voice="vesper")
+    (voice,) = engine_warnings()
+    assert f'Assistant "{assistant.name}" voice:' in voice
+    assert "no voice 'vesper'" in voice
+    Assistant.objects.filter(pk=assistant.pk).update(engine="retired-engine")
+    (gone,) = engine_warnings()
+    assert "names the engine 'retired-engine', which this release does not have" in gone
