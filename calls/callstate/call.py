@@ -89,8 +89,9 @@ class CallState:
         self.speech = Speech(
             view, transcript, audio, mark_interval_ms, self.session.talked_over
         )
+        barge_in, stop_input = self.speech.barge_in, self.media.stop
         self.call_end = CallEnd(
-            view, transcript, request, self.speech.barge_in, goodbye_timeout_ms
+            view, transcript, request, barge_in, stop_input, goodbye_timeout_ms
         )
         self.tool_calls = ToolFlow(view, transcript, request)
         self.keypad = Keypad(view, transcript)
@@ -253,7 +254,7 @@ class CallState:
         return [] if out is None else out + self.call_end.settle()
 
     def _speech_started(self, event: ev.SpeechStarted, now_ms: int) -> list[Action]:
-        out = [] if self.call_end.goodbye.saying else self.speech.barge_in()
+        out = [] if self.call_end.saying_goodbye else self.speech.barge_in()
         self.media.speech_started()
         self.silence.caller_spoke()
         self.transcript.speech_started(event.item_id, event.audio_start_ms, now_ms)
@@ -291,7 +292,7 @@ class CallState:
         if event.tag:  # our request was refused
             self.responses.refused(event.tag)
             self.tool_calls.refused(event.tag)
-            self.call_end.goodbye.refused(event.tag)
+            self.call_end.refused(event.tag)
         return []
 
     def _tool_call(self, event: ev.ToolCallRequested, now_ms: int) -> list[Action]:

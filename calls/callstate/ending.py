@@ -37,21 +37,36 @@ class CallEnd:
         transcript: Transcript,
         request: Request,
         barge_in: Callable[[], list[Action]],
+        stop_input: Callable[[], None],
         goodbye_timeout_ms: int = GOODBYE_TIMEOUT_MS,
     ) -> None:
         self.view = view
         self.transcript = transcript
         self.request = request
-        self.barge_in = barge_in
+        self.barge_in = barge_in  # cut off what is being said
+        self.stop_input = stop_input  # caller audio no longer goes on
         self.goodbye = Goodbyes(goodbye_timeout_ms)
         self.ended = False
         self.reason = ""
         self.errors: list[str] = []
-        self.input_stopped = False  # saying goodbye: no more caller audio
 
     @property
     def error(self) -> str:
         return "; ".join(self.errors)
+
+    @property
+    def goodbye_asked(self) -> bool:
+        """A goodbye was asked for: the call ends after it."""
+        return self.goodbye.asked
+
+    @property
+    def saying_goodbye(self) -> bool:
+        """The goodbye is on its way: the caller cannot barge in on it."""
+        return self.goodbye.saying
+
+    def refused(self, tag: str) -> None:
+        """The engine refused a request of ours (a goodbye's is retried)."""
+        self.goodbye.refused(tag)
 
     def end(
         self,
@@ -138,7 +153,7 @@ class CallEnd:
         """
         if self.goodbye.asked:
             return self.end_with(end)  # a second goodbye: no time for words
-        self.input_stopped = True
+        self.stop_input()
         if not self.view.configured:
             return self.end_with(end)
         out: list[Action] = [self.goodbye.begin(instructions, end)]

@@ -5,8 +5,7 @@ well-formed sids, or the stream is refused. Caller audio goes straight to the
 engine once it takes audio; before that it is held in a bounded buffer (the
 oldest frames dropped, and counted) and sent as a backlog. Every frame is timed
 on the caller-audio clock, so reply latency can start from the caller's last
-words. Once the goodbye starts (``view.input_stopped``), caller audio stops.
-No Django.
+words. Once the goodbye starts, caller audio stops. No Django.
 """
 
 from __future__ import annotations
@@ -67,22 +66,23 @@ class CallerAudio:
         self.buffer: deque[tuple[str, bool]] = deque(maxlen=max(1, buffer_frames))
         self.dropped_frames = 0
         self.speaking = False
+        # The engine takes audio: frames go straight to it (``backlog`` first).
+        self.flowing = False
+        self.stopped = False  # saying goodbye: no more caller audio
+        self._append = view.protocol.append_audio
 
     def frame(
         self, payload: str, timestamp: str, json_safe: bool, now_ms: int
     ) -> list[Action]:
         """A caller frame of the stream (the hot path: 50 a second)."""
-        observer = self.observer
-        if observer is not None:
-            observer.caller_audio(payload, timestamp)
-        if self.view.configured:
-            if self.view.input_stopped:
-                return []
+        sent = self.flowing and not self.stopped
+        if self.observer is not None:
+            self.observer.caller_audio(payload, timestamp, sent)
+        if sent:
             self.clock.add(payload, now_ms)
-            if observer is not None:
-                observer.caller_audio_sent(payload)
-            append = self.view.protocol.append_audio
-            return [SendEngine(append(payload, json_safe=json_safe))]
+            return [SendEngine(self._append(payload, json_safe=json_safe))]
+        if self.flowing:
+            return []
         if len(self.buffer) == self.buffer.maxlen:
             self.dropped_frames += 1  # deque drops the oldest
             self.clock.drop(self.buffer[0][0])
@@ -91,8 +91,10 @@ class CallerAudio:
         return []
 
     def backlog(self) -> list[Action]:
-        """The engine takes audio now: what was held for it."""
-        append = self.view.protocol.append_audio
+        """The engine takes audio now: what was held for it; from now on caller
+        audio goes straight through."""
+        self.flowing = True
+        append = self._append
         out: list[Action] = [SendEngine(append(p, json_safe=s)) for p, s in self.buffer]
         self.buffer.clear()
         if self.dropped_frames:
@@ -102,6 +104,10 @@ class CallerAudio:
                 self.dropped_frames,
             )
         return out
+
+    def stop(self) -> None:
+        """The goodbye starts: caller audio no longer goes to the engine."""
+        self.stopped = True
 
     def speech_started(self) -> None:
         self.speaking = True

@@ -134,11 +134,11 @@ class StateView:
 
     @property
     def input_stopped(self) -> bool:
-        return self._state.call_end.input_stopped
+        return self._state.media.stopped
 
     @property
     def ending(self) -> bool:
-        return self._state.call_end.goodbye.asked
+        return self._state.call_end.goodbye_asked
 
     @property
     def answering(self) -> bool:
@@ -171,12 +171,9 @@ class AudioObserver(Protocol):
 
     def stream_started(self, now_ms: int) -> None: ...
 
-    def caller_audio(self, payload: str, timestamp: str) -> None:
-        """A caller frame of the stream arrived (with its Twilio timestamp)."""
-        ...
-
-    def caller_audio_sent(self, payload: str) -> None:
-        """A caller frame went on to the engine."""
+    def caller_audio(self, payload: str, timestamp: str, sent: bool) -> None:
+        """A caller frame of the stream arrived (with its Twilio timestamp);
+        ``sent``: it went on to the engine (not held, not after the goodbye)."""
         ...
 
     def assistant_audio(

@@ -58,12 +58,11 @@ class CallAudio:
         if self.recording is not None:
             self.recording.stream_started(now_ms)
 
-    def caller_audio(self, payload: str, timestamp: str) -> None:
+    def caller_audio(self, payload: str, timestamp: str, sent: bool) -> None:
+        """Every caller frame is recorded; a listener hears what the engine does."""
         if self.recording is not None:
             self.recording.caller_audio(payload, timestamp)
-
-    def caller_audio_sent(self, payload: str) -> None:
-        if self.listener is not None:
+        if sent and self.listener is not None:
             self.listener.caller_audio(payload)
 
     def assistant_audio(
