@@ -24,12 +24,18 @@ from calls.tooling.management.commands.simulate_call import (
     wait_for_call,
 )
 from calls.tooling.simulators.live_server import LiveSimulatorThread
-from calls.tooling.simulators.local_server import DaphneProcess
+from calls.tooling.simulators.local_server import ServerProcess
 from calls.tooling.simulators.realtime_server import SimulatorThread
 from calls.tooling.simulators.twilio_caller import CallerOptions, default_script
 
+# One demo assistant per engine, so that a GPT-Live demo leaves the Realtime
+# one (the one `simulate_call` calls by default) as it was.
 DEMO_NUMBER = "+15550000100"
 DEMO_NAME = "Demo assistant"
+DEMO_ASSISTANTS = {
+    "openai-realtime": (DEMO_NAME, DEMO_NUMBER),
+    "openai-live": ("Demo assistant (GPT-Live)", "+15550000101"),
+}
 DEMO_GREETING = "Thanks for calling the demo line! How can I help you today?"
 DEMO_INSTRUCTIONS = "You book appointments for a small clinic. Be brief."
 ENGINES = ("openai-realtime", "openai-live")
@@ -42,18 +48,19 @@ def ensure_demo_assistant(engine: str = "openai-realtime") -> str:
 
     Returns what was done, in a sentence for the person running the demo.
     """
+    name, number = DEMO_ASSISTANTS[engine]
     try:
         summary = assistants_import(
             {
                 "assistants": [
                     {
-                        "name": DEMO_NAME,
+                        "name": name,
                         "instructions": DEMO_INSTRUCTIONS,
                         "greeting": DEMO_GREETING,
                         "engine": engine,
                         "model": DEMO_MODELS[engine],
                         "is_active": True,
-                        "phone_numbers": [DEMO_NUMBER],
+                        "phone_numbers": [number],
                     }
                 ]
             }
@@ -67,7 +74,7 @@ def ensure_demo_assistant(engine: str = "openai-realtime") -> str:
     else:
         done = "Using"
     return (
-        f'{done} the assistant "{DEMO_NAME}" answering {DEMO_NUMBER} (in this '
+        f'{done} the assistant "{name}" answering {number} (in this '
         "database, so `make run` shows its calls; delete it in the admin when done)."
     )
 
@@ -79,9 +86,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--turns",
             type=int,
-            default=2,
-            help="How many times the simulated caller speaks (default: %(default)s). "
-            "A turn is one side speaking once, as on the call page.",
+            default=3,
+            help="How many times the simulated caller speaks, the interruption "
+            "included (default: %(default)s: two questions, then it talks over the "
+            "second answer).",
         )
         parser.add_argument(
             "--no-barge-in",
@@ -105,12 +113,21 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         engine = options["engine"]
+        barge_in = not options["no_barge_in"]
+        # The interruption is one of the caller's turns: it talks over the reply
+        # to the one before it.
+        turns = options["turns"] - 1 if barge_in else options["turns"]
+        if turns < 1:
+            raise CommandError(
+                "--turns must be at least 2 with the interruption (or pass "
+                "--no-barge-in)"
+            )
         self.stdout.write(ensure_demo_assistant(engine) + "\n")
         token = secrets.token_hex(16)
         live = engine == "openai-live"
         thread = LiveSimulatorThread() if live else SimulatorThread()
         with thread as simulator:
-            daphne = DaphneProcess({})
+            daphne = ServerProcess({})
             url_setting = "OPENAI_LIVE_URL" if live else "OPENAI_REALTIME_URL"
             daphne.env.update(
                 DEBUG="true",
@@ -128,11 +145,8 @@ class Command(BaseCommand):
                     CallerOptions(
                         base_url=daphne.base_url,
                         auth_token=token,
-                        to_number=DEMO_NUMBER,
-                        script=default_script(
-                            turns=options["turns"],
-                            barge_in=not options["no_barge_in"],
-                        ),
+                        to_number=DEMO_ASSISTANTS[engine][1],
+                        script=default_script(turns=turns, barge_in=barge_in),
                     )
                 )
                 print_report(report, self.stdout)

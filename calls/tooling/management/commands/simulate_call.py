@@ -17,12 +17,17 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from calls import pricing
-from calls.models import Call
+from calls.engines import registry
+from calls.models import Call, TranscriptRole
 from calls.review.display import engine_label, engine_of, usage_of
+from calls.review.selectors import TURN_ROLES
 from calls.tooling.simulators.audio import read_wav
 from calls.tooling.simulators.twilio_caller import (
     CallerOptions,
     CallReport,
+    HangUp,
+    Pause,
+    Step,
     TwilioCaller,
     default_script,
     parse_press,
@@ -46,6 +51,17 @@ def wait_for_call(call_sid: str, timeout_s: float = 5.0) -> Call | None:
             return call
         time.sleep(0.2)
     return call
+
+
+def with_stay_on(script: list[Step], seconds: float) -> list[Step]:
+    """``script`` with a silent wait of ``seconds`` before its hang-up (the
+    assistant may end the call first: a silence hang-up, say)."""
+    if seconds <= 0:
+        return script
+    *steps, last = script
+    if isinstance(last, HangUp):
+        return [*steps, Pause(int(seconds * 1000)), last]
+    return [*script, Pause(int(seconds * 1000))]
 
 
 def describe_verb(verb: tuple[str, ...]) -> str:
@@ -106,12 +122,18 @@ def print_call(call: Call | None, out: TextIOBase) -> None:
         out.write("The server recorded no call.\n")
         return
     out.write("Transcript (from the database):\n")
-    for entry in call.transcript_entries.all():
+    entries = list(call.transcript_entries.all())
+    for entry in entries:
         flags = " [interrupted]" if entry.interrupted else ""
         flags += " [not transcribed]" if entry.failed else ""
         latency = f" ({entry.reply_latency_ms} ms)" if entry.reply_latency_ms else ""
-        out.write(f"  {entry.role:>9}: {entry.text}{flags}{latency}\n")
-    turns = sum(1 for e in call.transcript_entries.all() if e.role != "system")
+        text = entry.text
+        if entry.role == TranscriptRole.TOOL:
+            text = f"{entry.tool_name}({entry.tool_arguments}) -> {entry.text}"
+            flags += f" [{entry.tool_status}]" if entry.tool_status else ""
+        out.write(f"  {entry.role:>9}: {text}{flags}{latency}\n")
+    # Counted as the call page counts them: the caller's and the assistant's.
+    turns = sum(1 for e in entries if e.role in TURN_ROLES)
     out.write(
         f"Outcome: {call.outcome or 'in progress'}, Twilio status: {call.status}, "
         f"ended: {call.end_reason or '-'}, duration {call.duration_seconds} s, "
@@ -127,8 +149,15 @@ def print_call(call: Call | None, out: TextIOBase) -> None:
     cost = pricing.estimate(
         usage_of(call), pricing.Prices.from_settings(settings), engine=engine
     )
+    spec = registry.find(engine)
+    # Session time is a figure only for engines billed by it (GPT-Live).
+    session = (
+        f", session {call.session_seconds} s"
+        if spec is not None and spec.billing.unit == "session_seconds"
+        else ""
+    )
     out.write(
-        f"Engine: {engine_label(engine) or '-'}, session {call.session_seconds} s, "
+        f"Engine: {engine_label(engine) or '-'}{session}, "
         f"estimated cost {pricing.format_usd(cost.total_usd)}\n"
     )
     if call.error:
@@ -192,6 +221,15 @@ class Command(BaseCommand):
             "caller is doing, e.g. --press 0@2000 (repeat; default: none).",
         )
         parser.add_argument(
+            "--stay-on",
+            type=float,
+            default=0.0,
+            metavar="SECONDS",
+            help="After its turns, stay on the line this long, silent, before "
+            "hanging up: to hear the assistant's silence reprompt and hang-up, or "
+            "to --press keys late in the call (default: hang up at once).",
+        )
+        parser.add_argument(
             "--dial-outcome",
             default="answered",
             choices=["answered", "no-answer", "busy", "failed", "canceled"],
@@ -217,11 +255,14 @@ class Command(BaseCommand):
             auth_token=settings.TWILIO_AUTH_TOKEN,
             from_number=options["from_number"],
             to_number=options["to"],
-            script=default_script(
-                turns=options["turns"],
-                barge_in=options["barge_in"],
-                dtmf=options["dtmf"],
-                audio=spoken,
+            script=with_stay_on(
+                default_script(
+                    turns=options["turns"],
+                    barge_in=options["barge_in"],
+                    dtmf=options["dtmf"],
+                    audio=spoken,
+                ),
+                options["stay_on"],
             ),
             presses=presses,
             dial_outcome=options["dial_outcome"],
