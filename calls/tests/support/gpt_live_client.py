@@ -29,7 +29,7 @@ async def open_leg(sim: LiveSimulator, **kwargs: Any) -> ClientConnection:
 async def until(ws: ClientConnection, kind: str, wait_s: float = 3.0) -> dict[str, Any]:
     async with asyncio.timeout(wait_s):
         while True:
-            event = json.loads(await ws.recv())
+            event: dict[str, Any] = json.loads(await ws.recv())
             if event["type"] == kind:
                 return event
 

@@ -17,7 +17,8 @@ from conftest import TEST_AUTH_TOKEN, TEST_PUBLIC_BASE_URL
 def twilio_signature(
     url: str, params: dict[str, str], token: str = TEST_AUTH_TOKEN
 ) -> str:
-    return RequestValidator(token).compute_signature(url, params)
+    signature: str = RequestValidator(token).compute_signature(url, params)
+    return signature
 
 
 def call_params(**overrides: str) -> dict[str, str]:

@@ -24,7 +24,8 @@ STREAM_SID = "MZ18ad3ab5a668481ce02b83e7395059f0"
 
 @cache
 def _load(name: str) -> dict[str, Any]:
-    return json.loads((HERE / f"{name}.json").read_text())
+    loaded: dict[str, Any] = json.loads((HERE / f"{name}.json").read_text())
+    return loaded
 
 
 def load(name: str) -> dict[str, Any]:
