@@ -31,6 +31,7 @@ from assistants.checks import RECORDING_NOTICE_HINT, recording_notice_problem
 from assistants.engine_rules import persona_warnings
 from assistants.models import (
     Assistant,
+    deployment_engine,
     HandoffRoute,
     PhoneNumber,
     TransferDestination,
@@ -466,6 +467,15 @@ class AssistantAdmin(AssistantAdminBase):
             kwargs["widget"] = DatalistInput(
                 SUGGESTIONS[db_field.name](), attrs={"class": "vTextField"}
             )
+        if db_field.name == "engine":
+            # Empty is the deployment's default engine: say which, and tell
+            # engine_fields.js, which greys the fieldsets it does not take.
+            default = deployment_engine()
+            kwargs["choices"] = [
+                ("", f"Deployment default: {registry.label(default)}"),
+                *registry.choices(),
+            ]
+            kwargs["widget"] = forms.Select(attrs={"data-default-engine": default})
         if db_field.name in ("voice", "model"):
             known = by_family(
                 (lambda s: s.voices)

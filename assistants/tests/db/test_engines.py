@@ -227,3 +227,14 @@ def test_a_system_check_names_assistants_their_engine_cannot_run(
     Assistant.objects.filter(pk=assistant.pk).update(engine="retired-engine")
     (gone,) = engine_warnings()
     assert "names the engine 'retired-engine', which this release does not have" in gone
+
+
+def test_the_admin_names_the_deployment_default_engine(
+    admin_client: Any, settings: Any
+) -> None:
+    html = admin_client.get("/admin/assistants/assistant/add/").content.decode()
+    assert '<option value="" selected>Deployment default: OpenAI Realtime (GA)<' in html
+    assert 'data-default-engine="openai-realtime"' in html
+    settings.REALTIME_PROVIDER = "azure"  # the deprecated way to pick Azure
+    html = admin_client.get("/admin/assistants/assistant/add/").content.decode()
+    assert 'data-default-engine="azure-realtime"' in html
