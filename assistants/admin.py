@@ -31,14 +31,14 @@ from assistants.checks import RECORDING_NOTICE_HINT, recording_notice_problem
 from assistants.engine_rules import persona_warnings
 from assistants.models import (
     Assistant,
-    deployment_engine,
     HandoffRoute,
     PhoneNumber,
     TransferDestination,
     WebhookTool,
+    deployment_engine,
 )
 from assistants.redaction_names import REDACTION_KINDS
-from assistants.widgets import DatalistInput
+from assistants.widgets import DatalistInput, KeypadTable
 from calls.engines import registry
 from calls.engines.spec import EngineSpec
 from calls.runtime.check import check_assistant
@@ -103,12 +103,13 @@ class PhoneNumberInline(PhoneNumberInlineBase):
     fields = ("number", "label", "is_active")
 
 
+# The admin renders help text as HTML: nothing here may look like a tag.
 KEYPAD_HELP = (
-    "Keys that act at once, without the model. A JSON object from key (0-9, * or "
-    '#) to an action: {"transfer": "<a transfer destination\'s name below>"} or '
-    '{"end_call": true}. Example: {"0": {"transfer": "reception"}, "9": '
-    '{"end_call": true}}. Keys not listed reach the model as text ("The caller '
-    'pressed 5"), so a spoken menu in the instructions works. Empty: {}.'
+    "Keys that act at once, without the model: end the call, or transfer to one "
+    "of the transfer destinations below (by its name). Keys left to the model "
+    'reach it as text ("The caller pressed 5"), so a spoken menu in the '
+    "instructions works. In the assistants JSON this is "
+    '"keypad": {"0": {"transfer": "reception"}, "9": {"end_call": true}}.'
 )
 REDACT_HELP = (
     "Personal data replaced in stored transcripts as they are written. The model "
@@ -428,6 +429,24 @@ class AssistantAdmin(AssistantAdminBase):
                     messages.SUCCESS,
                 )
 
+    def get_form(
+        self,
+        request: HttpRequest,
+        obj: Assistant | None = None,
+        change: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        if "keypad" in form.base_fields:
+            # The destinations this assistant has, offered for keypad transfers.
+            names = (
+                list(obj.transfer_destinations.values_list("name", flat=True))
+                if obj
+                else []
+            )
+            form.base_fields["keypad"].widget = KeypadTable(names)
+        return form
+
     def get_fieldsets(self, request: HttpRequest, obj: Assistant | None = None) -> Any:
         # Per request, so the classes follow the registry's engines.
         out = []
@@ -463,6 +482,7 @@ class AssistantAdmin(AssistantAdminBase):
             )
         if db_field.name == "keypad":
             kwargs["help_text"] = KEYPAD_HELP
+            kwargs["widget"] = KeypadTable()
         if db_field.name in SUGGESTIONS:
             kwargs["widget"] = DatalistInput(
                 SUGGESTIONS[db_field.name](), attrs={"class": "vTextField"}
