@@ -154,7 +154,8 @@ def test_it_offers_call_controls_only_with_the_permission(
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def database_url() -> str:
@@ -207,7 +208,7 @@ def server(app_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
         log.close()
 
 
-def wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
+def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:

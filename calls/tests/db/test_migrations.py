@@ -52,7 +52,8 @@ def test_it_gives_old_persona_snapshots_the_schema_version() -> None:
 def latest() -> list[tuple[str, str]]:
     """Every app's newest migration: where the tests after these expect to be."""
     executor = MigrationExecutor(connection)
-    return executor.loader.graph.leaf_nodes()
+    leaves: list[tuple[str, str]] = executor.loader.graph.leaf_nodes()
+    return leaves
 
 
 def test_it_gives_existing_calls_their_outcome() -> None:

@@ -203,7 +203,11 @@ def test_it_changes_the_password(django_user_model: Any) -> None:
     ],
 )
 def test_it_matches_numbers_only_as_far_as_the_viewer_sees_them(
-    django_user_model: Any, assistant: Any, query: str, masked: list, full: list
+    django_user_model: Any,
+    assistant: Any,
+    query: str,
+    masked: list[str],
+    full: list[str],
 ) -> None:
     make_call(assistant=assistant, call_sid="CAin")
     make_call(

@@ -35,6 +35,7 @@ from calls.tests.support.frames.harness import (
 
 def ended(h: Harness) -> EndCall:
     (end,) = of_type(h.log, EndCall)
+    assert isinstance(end, EndCall)
     return end
 
 

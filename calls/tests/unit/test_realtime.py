@@ -18,7 +18,8 @@ from calls.vocabulary.persona import Persona
 
 
 def session(snap: Persona) -> dict[str, Any]:
-    return json.loads(realtime.session_update(snap))["session"]
+    session: dict[str, Any] = json.loads(realtime.session_update(snap))["session"]
+    return session
 
 
 def test_it_configures_a_server_vad_session_from_the_snapshot() -> None:

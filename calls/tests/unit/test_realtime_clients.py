@@ -58,7 +58,8 @@ async def leg(simulator: SimulatorThread) -> AsyncIterator[EngineConnection]:
 
 
 async def next_event(messages: AsyncIterator[str | bytes]) -> dict[str, object]:
-    return json.loads(await anext(messages))
+    event: dict[str, object] = json.loads(await anext(messages))
+    return event
 
 
 async def test_it_exchanges_events_over_picows(

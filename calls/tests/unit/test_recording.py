@@ -8,7 +8,7 @@ import struct
 import wave
 from pathlib import Path
 
-from calls.recording.timeline import ASSISTANT, CALLER, Timeline
+from calls.recording.timeline import ASSISTANT, CALLER, Timeline, Write
 from calls.recording.writer import PCM16, SpoolWriter, ulaw_to_pcm16, wav_header
 from calls.runtime.call_audio import CallAudio
 from calls.tests.support.frames import (
@@ -28,7 +28,7 @@ def b64(byte: int, n: int = 160) -> str:
     return base64.b64encode(bytes([byte]) * n).decode()
 
 
-def channel(writes: list, which: int, length: int) -> bytearray:
+def channel(writes: list[Write], which: int, length: int) -> bytearray:
     """Apply a timeline's writes to one channel of mu-law silence."""
     out = bytearray([0xFF]) * length
     for w in writes:
