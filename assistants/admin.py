@@ -348,7 +348,7 @@ class AssistantAdmin(AssistantAdminBase):
     )
     list_display = (
         "name",
-        "engine",
+        "engine_used",
         "voice",
         "model",
         "numbers",
@@ -509,6 +509,14 @@ class AssistantAdmin(AssistantAdminBase):
                 attrs={"rows": 3, "class": "vLargeTextField"}
             )
         return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    @admin.display(description="engine", ordering="engine")
+    def engine_used(self, obj: Assistant) -> str:
+        """The engine its calls run on: its own, or the deployment's default
+        (an assistant imported without "engine" has none of its own)."""
+        if obj.engine:
+            return registry.label(obj.engine)
+        return f"{registry.label(deployment_engine())} (deployment default)"
 
     @admin.display(description="numbers")
     def numbers(self, obj: Assistant) -> str:

@@ -7,6 +7,12 @@ from django.views.generic import RedirectView
 
 from voiceassistant import health
 
+# The admin says what it administers (and templates/admin/base_site.html adds
+# the product's icon).
+admin.site.site_header = "Voice assistants administration"
+admin.site.site_title = "Voice assistants admin"
+admin.site.index_title = "Assistants, numbers and calls"
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="calls:list", permanent=False)),
     path("healthz", health.healthz, name="healthz"),
