@@ -24,6 +24,7 @@ from calls.engines.base import (
 from calls.engines.openai_live import events
 from calls.engines.openai_live.protocol import LiveProtocol
 from calls.engines.openai_realtime.connector import connector
+from calls.engines.spec import SettingNames
 from calls.vocabulary.persona import Persona
 
 logger = logging.getLogger(__name__)
@@ -66,6 +67,8 @@ class LiveConnection:
 class OpenAILiveEngine:
     name = NAME
     label = "GPT-Live"
+    # The deployment settings it connects with (its spec's; named in errors).
+    setting_names = SettingNames(api_key="OPENAI_API_KEY", url="OPENAI_LIVE_URL")
 
     def __init__(
         self, settings: EngineSettings, connect: ConnectFn | None = None
@@ -78,7 +81,7 @@ class OpenAILiveEngine:
 
     def target(self, persona: Persona) -> ConnectTarget:
         if not self.settings.api_key:
-            raise ValueError("OPENAI_API_KEY is not set")
+            raise ValueError(f"{self.setting_names.api_key} is not set")
         return ConnectTarget(
             self.settings.url or DEFAULT_URL,
             {"Authorization": f"Bearer {self.settings.api_key}"},

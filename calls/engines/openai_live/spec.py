@@ -9,7 +9,6 @@ from calls.engines.spec import (
     Billing,
     Capabilities,
     EngineSpec,
-    SettingNames,
 )
 
 # GPT-Live takes the Realtime voices and its own (openai.types.live.BuiltInVoice).
@@ -46,7 +45,7 @@ SPEC = EngineSpec(
     voices=VOICES,
     models=MODELS,
     backend_models=BACKEND_MODELS,
-    settings=SettingNames(api_key="OPENAI_API_KEY", url="OPENAI_LIVE_URL"),
+    settings=OpenAILiveEngine.setting_names,
     # Whole seconds of session, plus the backend's text tokens (no audio tokens).
     billing=Billing(
         unit="session_seconds",

@@ -14,6 +14,7 @@ from urllib.parse import quote
 from calls.engines.base import ConnectFn, ConnectTarget, EngineSettings
 from calls.engines.openai_realtime.connector import connector
 from calls.engines.openai_realtime.protocol import RealtimeProtocol
+from calls.engines.spec import LegacySettings, SettingNames
 from calls.vocabulary.persona import Persona
 
 NAME = "openai-realtime"
@@ -37,6 +38,8 @@ class OpenAIRealtimeEngine:
     name = NAME
     label = "Realtime"
     provider = "openai"
+    # The deployment settings it connects with (its spec's; named in errors).
+    setting_names = SettingNames(api_key="OPENAI_API_KEY", url="OPENAI_REALTIME_URL")
 
     def __init__(
         self, settings: EngineSettings, connect: ConnectFn | None = None
@@ -48,13 +51,10 @@ class OpenAIRealtimeEngine:
         return RealtimeProtocol(persona)
 
     def target(self, persona: Persona) -> ConnectTarget:
-        azure = self.provider == "azure"
         if not self.settings.api_key:
-            key = "AZURE_OPENAI_API_KEY" if azure else "OPENAI_API_KEY"
-            raise ValueError(f"{key} is not set")
+            raise ValueError(f"{self.setting_names.api_key} is not set")
         if not self.settings.url:
-            url = "AZURE_OPENAI_REALTIME_URL" if azure else "OPENAI_REALTIME_URL"
-            raise ValueError(f"{url} is not set")
+            raise ValueError(f"{self.setting_names.url} is not set")
         return ConnectTarget(
             build_url(self.settings.url, persona.model),
             auth_headers(self.provider, self.settings.api_key),
@@ -71,3 +71,15 @@ class AzureRealtimeEngine(OpenAIRealtimeEngine):
 
     name = AZURE_NAME
     provider = "azure"
+    # Deprecated set-up: REALTIME_PROVIDER=azure put Azure's key and URL in the
+    # OPENAI_* settings; they still apply while Azure's own are unset.
+    setting_names = SettingNames(
+        api_key="AZURE_OPENAI_API_KEY",
+        url="AZURE_OPENAI_REALTIME_URL",
+        legacy=LegacySettings(
+            when_setting="REALTIME_PROVIDER",
+            equals="azure",
+            api_key="OPENAI_API_KEY",
+            url="OPENAI_REALTIME_URL",
+        ),
+    )

@@ -15,13 +15,7 @@ from calls.engines.openai_realtime.engine import (
     AzureRealtimeEngine,
     OpenAIRealtimeEngine,
 )
-from calls.engines.spec import (
-    Billing,
-    Capabilities,
-    EngineSpec,
-    LegacySettings,
-    SettingNames,
-)
+from calls.engines.spec import Billing, Capabilities, EngineSpec
 
 VOICES = (
     "alloy",
@@ -60,7 +54,7 @@ SPEC = EngineSpec(
     voices=VOICES,
     models=MODELS,
     transcription_models=TRANSCRIPTION_MODELS,
-    settings=SettingNames(api_key="OPENAI_API_KEY", url="OPENAI_REALTIME_URL"),
+    settings=OpenAIRealtimeEngine.setting_names,
     billing=Billing(unit="tokens"),
     can=Capabilities(),
 )
@@ -70,17 +64,6 @@ AZURE_SPEC = dataclasses.replace(
     name=AZURE_NAME,
     label="Azure OpenAI Realtime (GA)",
     factory=AzureRealtimeEngine,
-    # Deprecated set-up: REALTIME_PROVIDER=azure put Azure's key and URL in the
-    # OPENAI_* settings; they still apply while Azure's own are unset.
-    settings=SettingNames(
-        api_key="AZURE_OPENAI_API_KEY",
-        url="AZURE_OPENAI_REALTIME_URL",
-        legacy=LegacySettings(
-            when_setting="REALTIME_PROVIDER",
-            equals="azure",
-            api_key="OPENAI_API_KEY",
-            url="OPENAI_REALTIME_URL",
-        ),
-    ),
+    settings=AzureRealtimeEngine.setting_names,
     can=dataclasses.replace(SPEC.can, model_is_deployment=True),
 )
