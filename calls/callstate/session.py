@@ -1,4 +1,4 @@
-"""The engine session: opening the leg, configuring it, and the greeting.
+"""The engine session: the leg, who answers, the greeting, the engine's errors.
 
 The leg is opened once (at the upgrade, or at Twilio's ``start``); the session is
 configured once the leg is open and the stream known, and takes audio once the
@@ -6,7 +6,9 @@ engine confirms it (or at once, for an engine that does not confirm). Then the
 first words: a later stream of the call is seeded with the conversation and
 says why the caller is back; a first stream greets, from the greeting cache
 when it holds this greeting (the engine is only told it was said), or by asking
-the engine (and capturing the audio for the next call). No Django.
+the engine (and capturing the audio for the next call). A handoff changes the
+assistant answering, in the same voice. Engine errors end the call when fatal
+and are logged, a few times per kind, when not. No Django.
 """
 
 from __future__ import annotations

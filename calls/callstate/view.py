@@ -3,9 +3,9 @@
 ``CallState`` routes each event to the part that owns it; a part that needs a
 fact another part keeps (is the engine configured, is audio playing, which
 response is ours) reads it from its ``CallView`` (``StateView``: the call
-state's) instead of reaching into that part. The call's
-audio observer (recording, listen-in) is declared here too: it is given to the
-call state once, at construction. No Django.
+state's) instead of reaching into that part. The call's audio observer
+(recording, listen-in) is declared here too: it is given to the call state
+once, at construction. No Django.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ Request = Callable[[str, str | None], SendEngine]
 
 
 class CallView(Protocol):
-    """The call's shared facts, as the parts read them (``CallState`` is one)."""
+    """The call's shared facts, as the parts read them (``StateView`` gives them)."""
 
     @property
     def call_sid(self) -> str: ...

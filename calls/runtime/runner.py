@@ -113,9 +113,11 @@ class CallRunner:
         self.state = state
         # The call's audio recording (``calls.runtime.recording``), if kept.
         self.recording = recording
-        # The audio observer ``state`` was built with (its recording's, if any):
-        # a listen-in relay attaches to it.
-        self.audio = audio if audio is not None else CallAudio(recording)
+        # The audio observer ``state`` was built with (holding the recording, if
+        # any): a listen-in relay attaches to it.
+        self.audio = audio if audio is not None else CallAudio()
+        if recording is not None and self.audio.recording is not recording:
+            raise ValueError("the recording must be in the state's audio observer")
         self.call_sid = state.call_sid
         self.engine = engine
         self.twilio = twilio

@@ -1,9 +1,11 @@
 """CallState, pure: staff hang-up and transfer, tool results, shutdown; and its
-parts (playback, transcript, responses) used alone."""
+parts (playback, transcript, responses, the goodbye) used alone."""
 
 from __future__ import annotations
 
 from calls.callstate import EndCall, OpenEngine, SaveTranscript, StartTimer
+from calls.callstate.actions import TIMER_GOODBYE
+from calls.callstate.goodbye import Goodbyes
 from calls.callstate.playback import TwilioPlayback
 from calls.callstate.responses import GOODBYE, GREETING, Responses
 from calls.callstate.transcript import Transcript
@@ -218,6 +220,21 @@ def test_responses_match_our_requests_in_order_and_forget_refused_ones() -> None
     assert responses.purpose("resp_bye") == GOODBYE
     responses.done("resp_bye")
     assert responses.active_response_id is None
+
+
+def test_the_goodbye_waits_is_retried_when_refused_and_ends_once_said() -> None:
+    goodbyes = Goodbyes(timeout_ms=5_000)
+    end = EndCall("max_duration")
+    assert goodbyes.begin("Say bye", end) == StartTimer(TIMER_GOODBYE, 5_000)
+    assert goodbyes.waiting and not goodbyes.saying  # the answer plays out first
+    assert goodbyes.send() == "Say bye" and goodbyes.saying
+    goodbyes.refused(GREETING)  # not ours to retry
+    assert goodbyes.stage == "requested"
+    goodbyes.refused(GOODBYE)  # an active response: asked again after it
+    assert goodbyes.waiting
+    goodbyes.send()
+    goodbyes.generated()
+    assert goodbyes.said and goodbyes.end() == end
 
 
 def test_it_measures_reply_latency_from_the_callers_last_words() -> None:

@@ -70,6 +70,35 @@ def test_it_taps_both_sides_only_while_a_tap_is_set() -> None:
     assert relay.take() is None
 
 
+def test_the_call_audio_records_every_caller_frame_and_relays_what_is_sent() -> None:
+    recorded: list[tuple[str, str]] = []
+
+    class Recording:
+        def stream_started(self, now_ms: int) -> None: ...
+
+        def caller_audio(self, payload: str, timestamp: str) -> None:
+            recorded.append((payload, timestamp))
+
+        def assistant_audio(
+            self, item_id: str, end_ms: int, payload: str, now_ms: int
+        ) -> None: ...
+
+        def assistant_heard(self, item_id: str, heard_ms: int, now_ms: int) -> None: ...
+
+        def assistant_cleared(self) -> None: ...
+
+    audio = CallAudio(Recording())
+    relay = AudioRelay("CA1")
+    audio.listen(relay)
+    audio.caller_audio("held", "20", False)  # before the engine takes audio
+    audio.caller_audio("sent", "40", True)
+    assert recorded == [("held", "20"), ("sent", "40")]
+    assert relay.caller == ["sent"]
+    audio.listen(None)
+    audio.caller_audio("later", "60", True)
+    assert relay.caller == ["sent"] and len(recorded) == 3
+
+
 async def test_it_relays_batches_only_while_someone_listens() -> None:
     published: list[tuple[str, dict[str, Any]]] = []
 
