@@ -81,3 +81,11 @@ def test_the_assistant_check_reports_what_the_engine_takes() -> None:
     realtime = settings_sent(Persona(), registry.spec("openai-realtime").can)
     assert any(line.startswith("server VAD") for line in realtime)
     assert not any(line.startswith("backend") for line in realtime)
+
+
+def test_the_persona_defaults_are_ones_the_default_engine_knows() -> None:
+    default = registry.spec(DEFAULTS.engine)
+    assert DEFAULTS.voice in default.voices
+    assert DEFAULTS.model == default.models[0]
+    assert DEFAULTS.transcription_model in default.transcription_models
+    assert DEFAULTS.backend_model in registry.backend_models()
