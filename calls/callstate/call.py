@@ -75,7 +75,6 @@ class CallState:
         self.protocol = protocol
         self.engine_label = engine_label
         self.connect_on_upgrade = connect_on_upgrade
-        self.audio = audio
         self.complaints = Complaints(call_sid)
         self.responses = Responses()
         self.transcript = transcript = Transcript.of_stream(
@@ -167,10 +166,8 @@ class CallState:
         refused = refusal(frame, self.call_sid)
         if refused is not None:
             return self.call_end.end_with(refused)
-        self.speech.start(frame.stream_sid)
+        self.speech.start(frame.stream_sid, now_ms)
         self.transcript.start(now_ms)
-        if self.audio is not None:
-            self.audio.stream_started(now_ms)
         out = self.session.stream_began(frame.stream_sid)
         cached = self.session.cached_greeting()
         if cached:  # a cache hit: it plays now, before the engine is even open

@@ -50,8 +50,11 @@ class Speech:
     def playing(self) -> bool:
         return self.playback.playing
 
-    def start(self, stream_sid: str) -> None:
+    def start(self, stream_sid: str, now_ms: int) -> None:
+        """Twilio's stream started: the assistant's audio goes to it."""
         self.playback.start(stream_sid)
+        if self.observer is not None:
+            self.observer.stream_started(now_ms)
 
     def play_cached(
         self, chunks: Sequence[str], text: str, now_ms: int
