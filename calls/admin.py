@@ -15,7 +15,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
-from django.db.models import Q
+from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
@@ -28,6 +28,8 @@ from calls.review.recording_player import recording_data
 from calls.vocabulary.usage import USAGE_FIELDS
 
 if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldsetSpec
+
     # django-stubs makes these generic; at run time Django's classes are not.
     CallAdminBase = admin.ModelAdmin[Call]
     TranscriptInlineBase = admin.TabularInline[TranscriptEntry, Call]
@@ -71,10 +73,14 @@ class TransferredFilter(admin.SimpleListFilter):
     title = "transferred"
     parameter_name = "transferred"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, str]]:
         return [("yes", "Yes"), ("no", "No")]
 
-    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[Call]
+    ) -> QuerySet[Call]:
         went = Q(end_reason=EndReason.TRANSFERRED) | ~Q(transfer_to="")
         if self.value() == "yes":
             return queryset.filter(went)
@@ -87,10 +93,14 @@ class HandedOffFilter(admin.SimpleListFilter):
     title = "handed off"
     parameter_name = "handed_off"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, str]]:
         return [("yes", "Yes"), ("no", "No")]
 
-    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[Call]
+    ) -> QuerySet[Call]:
         if self.value() == "yes":
             return queryset.filter(handoffs__gt=0)
         if self.value() == "no":
@@ -106,13 +116,19 @@ class TranscriptEntryInline(TranscriptInlineBase):
     readonly_fields = TRANSCRIPT_FIELDS
     ordering = ("seq",)
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    # Django passes the parent call as ``obj`` (the stubs say the inline's model
+    # for change and view): typed wide enough for both.
+    def has_add_permission(self, request: HttpRequest, obj: Call | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(
+        self, request: HttpRequest, obj: Model | None = None
+    ) -> bool:
         return False
 
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_view_permission(
+        self, request: HttpRequest, obj: Model | None = None
+    ) -> bool:
         # Whoever may view a call may read its transcript.
         return request.user.has_perm("calls.view_call")
 
@@ -128,13 +144,17 @@ class CallAssistantInline(SpanInlineBase):
     verbose_name = "assistant that handled the call"
     verbose_name_plural = "handled by"
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Call | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(
+        self, request: HttpRequest, obj: Model | None = None
+    ) -> bool:
         return False
 
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_view_permission(
+        self, request: HttpRequest, obj: Model | None = None
+    ) -> bool:
         return request.user.has_perm("calls.view_call")
 
 
@@ -187,7 +207,9 @@ class CallAdmin(CallAdminBase):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(
+        self, request: HttpRequest, obj: Model | None = None
+    ) -> bool:
         return False
 
     def get_list_display(self, request: HttpRequest) -> tuple[str, ...]:
@@ -210,9 +232,9 @@ class CallAdmin(CallAdminBase):
             return False
         return super().lookup_allowed(lookup, value, request)
 
-    def get_fieldsets(  # type: ignore[override]  # the stubs' _FieldOpts TypedDict
+    def get_fieldsets(
         self, request: HttpRequest, obj: Call | None = None
-    ) -> list[tuple[str | None, dict[str, Any]]]:
+    ) -> _FieldsetSpec:
         call_fields = self._numbers_for(
             request,
             (

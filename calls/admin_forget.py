@@ -98,5 +98,7 @@ class ForgetRequestAdmin(ForgetRequestAdminBase):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(
+        self, request: HttpRequest, obj: ForgetRequest | None = None
+    ) -> bool:
         return False

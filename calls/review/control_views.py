@@ -20,13 +20,8 @@ from django.views.decorators.http import require_http_methods
 
 from assistants.models import e164_validator
 from calls.models import Call
-from calls.review import permissions
-from calls.review.views import (
-    CONTROL_PERMISSION,
-    _decorated,
-    can_control,
-    page,
-)
+from calls.review import permissions, selectors
+from calls.review.views import CONTROL_PERMISSION, can_control, page, rows_for
 from calls.runtime.bus import control
 
 __all__ = ["CONTROL_PERMISSION", "DEFAULT_TRANSFER_MESSAGE", "can_control"]
@@ -67,9 +62,13 @@ def requested_by(request: HttpRequest) -> str:
     return request.user.get_username()
 
 
-def _live_call(request: HttpRequest, call_sid: str) -> Call | HttpResponseRedirect:
+def _live_call(
+    request: HttpRequest, call_sid: str
+) -> selectors.CallWithTurns | HttpResponseRedirect:
     """The call if it is in progress, else a redirect to its page saying why."""
-    call = Call.objects.select_related("assistant").filter(call_sid=call_sid).first()
+    call = selectors.with_turns(
+        Call.objects.select_related("assistant").filter(call_sid=call_sid)
+    ).first()
     if call is None:
         raise Http404("No such call.")
     if not call.is_live:
@@ -84,13 +83,16 @@ def _live_call(request: HttpRequest, call_sid: str) -> Call | HttpResponseRedire
 
 
 def _confirm(
-    request: HttpRequest, call: Call, action: str, form: TransferForm | None = None
+    request: HttpRequest,
+    call: selectors.CallWithTurns,
+    action: str,
+    form: TransferForm | None = None,
 ) -> HttpResponse:
-    _decorated(request, [call])  # masked numbers and the persona's name
+    (row,) = rows_for(request, [call])  # masked numbers and the persona's name
     return page(
         request,
         "calls/confirm_control.html",
-        {"nav": "list", "call": call, "action": action, "form": form},
+        {"nav": "list", "call": row, "action": action, "form": form},
     )
 
 

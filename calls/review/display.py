@@ -1,54 +1,21 @@
-"""Display figures for calls: shown numbers, latency, cost, the persona's name and
-the engine that ran the call.
+"""Display figures for calls: latency, usage, the persona's name and the engine
+that ran the call.
 
-Pure decoration of rows already read: the only database access is the one query
-for a page's reply latencies (``selectors.reply_latencies``).
+Pure functions of rows already read (no queries); the view models that carry
+them to the templates are in ``call_rows`` and ``turn_rows``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypedDict
 
-from calls import pricing
 from calls.engines import registry
 from calls.models import Call, TranscriptEntry
-from calls.privacy.masking import shown_numbers
-from calls.review import selectors
 from calls.review.percentiles import percentile
-from calls.review.tool_rows import dial_label, shown_transfer_to, was_transferred
 from calls.vocabulary.persona import Persona
 from calls.vocabulary.usage import USAGE_FIELDS
-
-
-def decorate(
-    calls: Iterable[Call], *, prices: pricing.Prices, show_numbers: bool
-) -> list[Any]:
-    """Add display figures to each call: shown numbers, p50 latency, cost (priced
-    for the call's engine), the engine and its label, and whether it was
-    transferred (to where, masked like the other numbers, and how the dial went).
-
-    One query for the reply latencies of all the given calls together. The calls
-    come back typed ``Any``: they carry display-only attributes the model lacks.
-    """
-    decorated: list[Any] = list(calls)
-    latencies = selectors.reply_latencies([call.pk for call in decorated])
-    for call in decorated:
-        call.shown_from, call.shown_to = shown_numbers(
-            direction=call.direction,
-            from_number=call.from_number,
-            to_number=call.to_number,
-            show=show_numbers,
-        )
-        call.p50_reply_ms = percentile(latencies.get(call.pk, []), 50)
-        call.engine = engine_of(call.assistant_snapshot)
-        call.engine_label = engine_label(call.engine)
-        call.cost = pricing.estimate(usage_of(call), prices, engine=call.engine)
-        call.assistant_name = assistant_name(call)
-        call.was_transferred = was_transferred(call)
-        call.shown_transfer_to = shown_transfer_to(call.transfer_to, show=show_numbers)
-        call.transfer_label = dial_label(call.transfer_status)
-    return decorated
 
 
 def engine_of(snapshot: Any) -> str:
@@ -84,30 +51,54 @@ def engine_latency(entry: TranscriptEntry) -> int | None:
     return value if isinstance(value, int) else None
 
 
-def turn_latency(entry: TranscriptEntry) -> dict[str, int] | None:
-    """A turn's latency as the caller felt it, and the parts that make it up:
-    ``heard`` (the headline: caller stopped -> Twilio confirmed the first audio
-    played), ``sent``, and where known ``silence`` (caller stopped -> the engine
-    said so: its VAD's wait), ``engine`` (-> its first audio), ``playback``
-    (sent -> confirmed played)."""
+@dataclass(frozen=True, slots=True)
+class TurnLatency:
+    """A turn's latency as the caller felt it, and the parts that make it up, in
+    ms: ``heard`` (the headline: caller stopped -> Twilio confirmed the first
+    audio played), ``sent``, and where known ``silence`` (caller stopped -> the
+    engine said so: its VAD's wait), ``engine`` (-> its first audio),
+    ``playback`` (sent -> confirmed played). None where not known."""
+
+    heard: int | None = None
+    sent: int | None = None
+    engine: int | None = None
+    silence: int | None = None
+    playback: int | None = None
+
+
+class LatencySummary(TypedDict):
+    """p50/p95 of a call's assistant turns (ms; None without any), and how many
+    turns have a reply latency."""
+
+    reply_p50: float | None
+    reply_p95: float | None
+    heard_p50: float | None
+    heard_p95: float | None
+    engine_p50: float | None
+    engine_p95: float | None
+    reply_count: int
+
+
+def turn_latency(entry: TranscriptEntry) -> TurnLatency | None:
+    """A turn's ``TurnLatency``; None when neither heard nor sent was measured."""
     heard, sent = entry.heard_latency_ms, entry.reply_latency_ms
     if heard is None and sent is None:
         return None
-    parts: dict[str, int] = {}
-    if heard is not None:
-        parts["heard"] = heard
-    if sent is not None:
-        parts["sent"] = sent
-        engine = engine_latency(entry)
-        if engine is not None and engine <= sent:
-            parts["engine"] = engine
-            parts["silence"] = sent - engine
-        if heard is not None and heard >= sent:
-            parts["playback"] = heard - sent
-    return parts
+    if sent is None:
+        return TurnLatency(heard=heard)
+    engine = engine_latency(entry)
+    if engine is not None and engine > sent:
+        engine = None  # not a share of this turn's latency: left out
+    return TurnLatency(
+        heard=heard,
+        sent=sent,
+        engine=engine,
+        silence=None if engine is None else sent - engine,
+        playback=heard - sent if heard is not None and heard >= sent else None,
+    )
 
 
-def latency_summary(entries: Iterable[TranscriptEntry]) -> dict[str, float | None]:
+def latency_summary(entries: Iterable[TranscriptEntry]) -> LatencySummary:
     """p50/p95 of heard (the headline), reply and engine latency over a call's
     assistant turns."""
     entries = list(entries)

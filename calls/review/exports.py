@@ -90,12 +90,10 @@ def export_queryset(
         Prefetch(
             "transcript_entries",
             queryset=TranscriptEntry.objects.order_by("seq"),
-            to_attr="export_entries",
         ),
         Prefetch(
             "assistant_spans",
             queryset=CallAssistant.objects.order_by("offset_ms", "pk"),
-            to_attr="export_spans",
         ),
     )
 
@@ -209,9 +207,9 @@ def iter_call_dicts(
 ) -> Iterator[dict[str, Any]]:
     """Each call of ``export_queryset(...)`` as a dict, ``chunk_size`` at a time."""
     for call in queryset.iterator(chunk_size=chunk_size):
-        # Set by export_queryset's Prefetch(to_attr=); QuerySet[Call] cannot say so.
-        entries = call.export_entries  # type: ignore[attr-defined]
-        spans = call.export_spans  # type: ignore[attr-defined]
+        # .all() reads what export_queryset prefetched, in its Prefetch's order.
+        entries = call.transcript_entries.all()
+        spans = call.assistant_spans.all()
         yield call_to_dict(
             call, entries, prices=prices, show_numbers=show_numbers, spans=spans
         )

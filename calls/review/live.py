@@ -165,8 +165,9 @@ class LiveCallsConsumer(AsyncJsonWebsocketConsumer):
     async def _listen(self, call_sid: str) -> None:
         if not await self._still_allowed():
             return
-        user = self.scope.get("user")
-        allowed = await database_sync_to_async(permissions.has)(
+        # The fresh row _still_allowed put there (see connect for the cast).
+        user = cast("User | AnonymousUser | None", self.scope.get("user"))
+        allowed = user is not None and await database_sync_to_async(permissions.has)(
             user, permissions.LISTEN_LIVE
         )
         if not allowed:

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeAlias
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -45,7 +46,11 @@ DESCRIPTIONS = {
 }
 
 
-def has(user: Any, perm: str) -> bool:
+# Who is looking: ``request.user`` (or a socket's scope user).
+Viewer: TypeAlias = User | AnonymousUser
+
+
+def has(user: Viewer, perm: str) -> bool:
     """Whether ``user`` is logged in, active and holds ``perm``."""
     return bool(user.is_authenticated and user.is_active and user.has_perm(perm))
 

@@ -4,6 +4,7 @@ in JavaScript and no inline styles: the bars are SVG rectangles)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
@@ -21,6 +22,19 @@ MAX_LEVEL_BYTES = 64 * 1024 * 1024
 _MULAW_LEVEL = bytes(min(255, abs(_ulaw_to_linear(b)) >> 7) for b in range(256))
 # Loudness of a 16-bit sample from its signed high byte.
 _HIGH_LEVEL = bytes(min(255, 2 * abs(b - 256 if b > 127 else b)) for b in range(256))
+
+
+@dataclass(frozen=True, slots=True)
+class LevelBar:
+    """One bar of the player's levels: ``x`` and ``width`` (0..100), the caller's
+    height up from the middle line (``caller_y`` its top), the assistant's down
+    from it (0..50)."""
+
+    x: float
+    width: float
+    caller: float
+    caller_y: float
+    assistant: float
 
 
 def recording_of(call: Call) -> Recording | None:
@@ -48,7 +62,7 @@ def recording_data(call: Call) -> dict[str, Any] | None:
     }
 
 
-def player_context(user: Any, call: Call) -> dict[str, Any]:
+def player_context(user: permissions.Viewer, call: Call) -> dict[str, object]:
     """``recording`` (None: no player), ``recording_url``, ``levels``."""
     recording = recording_of(call)
     if recording is None or not permissions.has(user, permissions.LISTEN_RECORDING):
@@ -61,18 +75,18 @@ def player_context(user: Any, call: Call) -> dict[str, Any]:
     }
 
 
-def levels(recording: Recording, bars: int = BARS) -> list[dict[str, float]]:
-    """One entry per bar: x and width (0..100), the caller's height up from the
-    middle line (``caller_y`` its top), the assistant's down from it (0..50)."""
-    key = f"recording-levels:{recording.sha256 or recording.pk}:{bars}"
-    found = cache.get(key)
-    if found is None:
-        found = _levels(recording, bars)
-        cache.set(key, found, 3600)
-    return found
+def levels(recording: Recording, bars: int = BARS) -> list[LevelBar]:
+    """One ``LevelBar`` per bar (none when the file cannot be read)."""
+    key = f"recording-level-bars:{recording.sha256 or recording.pk}:{bars}"
+    found: object = cache.get(key)
+    if isinstance(found, list) and all(isinstance(bar, LevelBar) for bar in found):
+        return found
+    computed = _levels(recording, bars)
+    cache.set(key, computed, 3600)
+    return computed
 
 
-def _levels(recording: Recording, bars: int) -> list[dict[str, float]]:
+def _levels(recording: Recording, bars: int) -> list[LevelBar]:
     if not recording.size_bytes or recording.size_bytes > MAX_LEVEL_BYTES:
         return []
     try:
@@ -103,13 +117,13 @@ def _levels(recording: Recording, bars: int) -> list[dict[str, float]]:
     for i, (caller, assistant) in enumerate(sums):
         up = round(50 * caller / top, 1)
         out.append(
-            {
-                "x": round(100 * i / bars, 2),
-                "width": round(100 / bars, 3),
-                "caller": up,
-                "caller_y": round(50 - up, 1),
-                "assistant": round(50 * assistant / top, 1),
-            }
+            LevelBar(
+                x=round(100 * i / bars, 2),
+                width=round(100 / bars, 3),
+                caller=up,
+                caller_y=round(50 - up, 1),
+                assistant=round(50 * assistant / top, 1),
+            )
         )
     return out
 

@@ -13,7 +13,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import (
     Count,
@@ -40,11 +40,23 @@ from calls.review.timezones import day_bounds
 from calls.runtime.bus.live_events import call_payload, entry_payload
 from calls.vocabulary.persona import Persona
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 LIVE_STATUSES = (CallStatus.QUEUED, CallStatus.RINGING, CallStatus.IN_PROGRESS)
 TURN_ROLES = (TranscriptRole.CALLER, TranscriptRole.ASSISTANT)
 LIVE_LIMIT = 100
 # What ``Persona.from_snapshot`` reads for a snapshot without an ``engine`` key.
 DEFAULT_ENGINE = Persona().engine
+
+
+class Turns(TypedDict):
+    turns: int
+
+
+if TYPE_CHECKING:
+    # A Call read through ``with_turns``: it has ``turns``.
+    CallWithTurns = WithAnnotations[Call, Turns]
 
 
 @dataclass(frozen=True)
@@ -158,7 +170,7 @@ def filter_calls(
     return queryset
 
 
-def with_turns(queryset: QuerySet[Call]) -> QuerySet[Call]:
+def with_turns(queryset: QuerySet[Call]) -> QuerySet[CallWithTurns]:
     """Annotate ``turns``: caller and assistant entries (per returned row only)."""
     turns = (
         TranscriptEntry.objects.filter(call=OuterRef("pk"), role__in=TURN_ROLES)
@@ -174,7 +186,7 @@ def with_turns(queryset: QuerySet[Call]) -> QuerySet[Call]:
 
 def call_log(
     filters: CallFilters, tz: dt.tzinfo, *, show_numbers: bool = True
-) -> tuple[QuerySet, QuerySet]:
+) -> tuple[QuerySet[CallWithTurns], QuerySet[CallWithTurns]]:
     """(calls in progress, finished calls newest first), both filtered."""
     base = filter_calls(
         Call.objects.select_related("assistant").order_by("-created_at", "-pk"),

@@ -1,16 +1,16 @@
 """How the review pages show what an assistant did: tool rows, transfers, handoffs.
 
 Pure display helpers over rows already read (no queries). The templates escape
-everything these return; nothing here builds markup.
+everything these return; nothing here builds markup. The call page's tool rows are
+``turn_rows.ToolRow``.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
 
-from calls.models import EndReason, TranscriptRole
+from calls.models import Call, CallAssistant, EndReason
 from calls.privacy.masking import mask_number
 
 # Twilio's DialCallStatus values, as staff read them.
@@ -43,16 +43,7 @@ def pretty_json(text: str) -> str:
         return text
 
 
-def decorate_tool_entry(entry: Any) -> None:
-    """Add ``arguments_shown`` and ``output_shown`` to a tool row (display-only
-    attributes); other rows are left alone."""
-    if entry.role != TranscriptRole.TOOL:
-        return
-    entry.arguments_shown = pretty_json(entry.tool_arguments)
-    entry.output_shown = pretty_json(entry.text)
-
-
-def was_transferred(call: Any) -> bool:
+def was_transferred(call: Call) -> bool:
     """The call went to a person: it ended so, or a transfer was dialled."""
     return call.end_reason == EndReason.TRANSFERRED or bool(call.transfer_to)
 
@@ -67,7 +58,7 @@ def dial_label(status: str) -> str:
     return DIAL_LABELS.get(status, status)
 
 
-def spans_data(spans: Iterable[Any]) -> list[dict[str, Any]]:
+def spans_data(spans: Iterable[CallAssistant]) -> list[dict[str, int | str | None]]:
     """``CallAssistant`` rows as plain data (exports and the page's timeline)."""
     return [
         {

@@ -9,6 +9,7 @@ users without it get the 403 page naming the permission.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -24,6 +25,7 @@ from calls.engines import registry
 from calls.models import CallDirection, CallOutcome, CallStatus, EndReason
 from calls.privacy import masking
 from calls.review import (
+    call_rows,
     charts,
     display,
     exports,
@@ -31,8 +33,9 @@ from calls.review import (
     recording_player,
     selectors,
     stats,
-    tool_rows,
+    turn_rows,
 )
+from calls.review.call_rows import CallRow
 from calls.review.persona_panel import persona_panel
 from calls.review.timezones import timezone_options
 
@@ -42,7 +45,7 @@ DOWNLOAD_TYPES = {"json": "application/json", "csv": "text/csv; charset=utf-8"}
 CONTROL_PERMISSION = permissions.CONTROL
 
 
-def can_control(user: Any) -> bool:
+def can_control(user: permissions.Viewer) -> bool:
     """Whether ``user`` may hang up and transfer calls (superusers may)."""
     return permissions.has(user, CONTROL_PERMISSION)
 
@@ -129,35 +132,15 @@ def page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpRe
     return render(request, template, context)
 
 
-def format_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    seconds = int(seconds)
-    hours, rest = divmod(seconds, 3600)
-    if hours:
-        return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
-    return f"{rest // 60}:{rest % 60:02d}"
-
-
-def _add_labels(calls: list[Any]) -> list[Any]:
-    now = timezone.now()
-    for call in calls:
-        if call.duration_seconds is None and call.is_live:
-            since = call.started_at or call.created_at
-            call.duration_label = format_duration((now - since).total_seconds())
-        else:
-            call.duration_label = format_duration(call.duration_seconds)
-        call.cost_label = pricing.format_usd(call.cost.total_usd)
-    return calls
-
-
-def _decorated(request: HttpRequest, calls: list[Any]) -> list[Any]:
-    return _add_labels(
-        display.decorate(
-            calls,
-            prices=pricing.Prices.from_settings(settings),
-            show_numbers=masking.can_see_numbers(request.user),
-        )
+def rows_for(
+    request: HttpRequest, calls: Iterable[selectors.CallWithTurns]
+) -> list[CallRow]:
+    """``calls`` as the viewer may see them (one query for their latencies)."""
+    return call_rows.call_rows(
+        calls,
+        prices=pricing.Prices.from_settings(settings),
+        show_numbers=masking.can_see_numbers(request.user),
+        now=timezone.now(),
     )
 
 
@@ -172,7 +155,7 @@ def call_list(request: HttpRequest) -> HttpResponse:
     )
     calls = Paginator(past_qs, PAGE_SIZE).get_page(request.GET.get("page"))
     live = list(live_qs[: selectors.LIVE_LIMIT]) if calls.number == 1 else []
-    rows = _decorated(request, live + list(calls.object_list))
+    shown = rows_for(request, [*live, *calls.object_list])
     return page(
         request,
         "calls/call_list.html",
@@ -180,8 +163,8 @@ def call_list(request: HttpRequest) -> HttpResponse:
             "nav": "list",
             "form": form,
             "page_obj": calls,
-            "live_calls": rows[: len(live)],
-            "calls": rows[len(live) :],
+            "live_calls": shown[: len(live)],
+            "calls": shown[len(live) :],
             "filtered": any(v for v in vars(filters).values()),
             "can_control": bool(live) and can_control(request.user),
             "can_view_live": permissions.has(request.user, permissions.VIEW_LIVE),
@@ -195,32 +178,31 @@ def call_detail(request: HttpRequest, call_sid: str) -> HttpResponse:
     if found is None:
         raise Http404("No such call.")
     call, entries = found
-    _decorated(request, [call])
-    for entry in entries:
-        # A display-only attribute for the template, not a model field.
-        entry.offset_label = format_duration(entry.offset_ms / 1000)  # type: ignore[attr-defined]
-        entry.latency = display.turn_latency(entry)  # type: ignore[attr-defined]
-        tool_rows.decorate_tool_entry(entry)
-    spans = [
-        {"name": span.name, "offset_label": format_duration(span.offset_ms / 1000)}
-        for span in selectors.assistant_spans(call)
-    ]
+    show_numbers = masking.can_see_numbers(request.user)
+    turns = sum(1 for e in entries if e.role in selectors.TURN_ROLES)
+    row = call_rows.call_row(
+        call,
+        turns=turns,
+        reply_latencies=selectors.reply_latencies([call.pk]).get(call.pk, []),
+        prices=pricing.Prices.from_settings(settings),
+        show_numbers=show_numbers,
+        now=timezone.now(),
+    )
     return page(
         request,
         "calls/call_detail.html",
         {
             "nav": "list",
-            "call": call,
-            "entries": entries,
-            "spans": spans,
-            "turns": sum(1 for e in entries if e.role in selectors.TURN_ROLES),
+            "call": row,
+            "detail": call_rows.call_detail(call, row),
+            "entries": turn_rows.transcript_rows(entries),
+            "spans": turn_rows.span_rows(selectors.assistant_spans(call)),
+            "turns": turns,
             "latency": display.latency_summary(entries),
-            # display.decorate (via _decorated) set call.cost on the instance.
-            "cost_lines": _cost_lines(call.cost),  # type: ignore[attr-defined]
             "persona": persona_panel(
                 call.assistant_snapshot,
                 show_urls=request.user.has_perm("assistants.change_assistant"),
-                show_numbers=masking.can_see_numbers(request.user),
+                show_numbers=show_numbers,
             ),
             "can_control": call.is_live and can_control(request.user),
             "can_view_live": permissions.has(request.user, permissions.VIEW_LIVE),
@@ -228,18 +210,6 @@ def call_detail(request: HttpRequest, call_sid: str) -> HttpResponse:
             **recording_player.player_context(request.user, call),
         },
     )
-
-
-def _cost_lines(cost: pricing.Cost) -> list[dict[str, str | int]]:
-    return [
-        {
-            "label": line.label,
-            "tokens": line.tokens,
-            "price": pricing.format_line_price(line),
-            "usd": pricing.format_usd(line.usd),
-        }
-        for line in cost.lines
-    ]
 
 
 @permissions.require(permissions.VIEW, permissions.EXPORT)
@@ -268,11 +238,11 @@ def live_calls(request: HttpRequest) -> HttpResponse:
     live_qs, _ = selectors.call_log(
         selectors.CallFilters(), timezone.get_current_timezone()
     )
-    rows = _decorated(request, list(live_qs[: selectors.LIVE_LIMIT]))
+    shown = rows_for(request, live_qs[: selectors.LIVE_LIMIT])
     return page(
         request,
         "calls/live.html",
-        {"nav": "live", "calls": rows, "can_control": can_control(request.user)},
+        {"nav": "live", "calls": shown, "can_control": can_control(request.user)},
     )
 
 

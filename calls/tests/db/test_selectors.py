@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.utils import timezone
 
 from calls import pricing
 from calls.models import CallDirection
 from calls.privacy import masking
-from calls.review import charts, display, percentiles, selectors, stats
+from calls.review import call_rows, charts, display, percentiles, selectors, stats
 from calls.runtime.bus.live_events import call_payload
 from calls.tests.support.review_helpers import CONVERSATION, USAGE, make_call
 
@@ -128,7 +129,9 @@ def test_it_decorates_a_page_in_one_query(
         make_call(assistant=assistant, entries=CONVERSATION, **USAGE)
     calls = list(selectors.call_log(selectors.CallFilters(), UTC)[1])
     with django_assert_num_queries(1):
-        rows = display.decorate(calls, prices=PRICES, show_numbers=False)
+        rows = call_rows.call_rows(
+            calls, prices=PRICES, show_numbers=False, now=timezone.now()
+        )
     assert [row.turns for row in rows] == [6, 6, 6]  # the system event is no turn
     assert {row.p50_reply_ms for row in rows} == {770}
     assert rows[0].shown_from == "+1555•••4321"
