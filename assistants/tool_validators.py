@@ -12,6 +12,9 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
 from assistants.redaction_names import REDACTION_KINDS
 from calls.egress.addresses import Destinations
 from calls.vocabulary.tools import BUILT_IN_NAMES
@@ -64,10 +67,11 @@ def url_problem(url: str, destinations: Destinations) -> str:
 def parameters_problem(schema: Any) -> str:
     """Why ``schema`` is not a JSON Schema for a function's arguments.
 
-    ``jsonschema`` is not installed here, so this is a hand check of what the
-    engines rely on: an object schema (``"type": "object"``) whose
-    ``properties`` map names to schemas, recursively, with well-formed
-    ``type``, ``required``, ``items`` and ``enum``. ``{}`` means "no arguments".
+    First what the engines rely on, in words an admin user follows: an object
+    schema (``"type": "object"``) whose ``properties`` map names to schemas,
+    recursively, with well-formed ``type``, ``required``, ``items`` and ``enum``;
+    then ``jsonschema``'s check of the whole schema against JSON Schema 2020-12,
+    which the model's arguments are validated with. ``{}`` means "no arguments".
     """
     if not isinstance(schema, dict):
         return "must be a JSON Schema object."
@@ -75,7 +79,17 @@ def parameters_problem(schema: Any) -> str:
         return ""
     if schema.get("type") != "object":
         return 'must be an object schema: {"type": "object", "properties": {...}}.'
-    return _schema_problem(schema, "")
+    problem = _schema_problem(schema, "")
+    if problem:
+        return problem
+    try:
+        # The model's arguments are validated against it on every call.
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        where = "/".join(str(part) for part in exc.path)
+        at = f" at {where}" if where else ""
+        return f"is not a valid JSON Schema{at}: {exc.message}"
+    return ""
 
 
 def _schema_problem(schema: Any, where: str) -> str:

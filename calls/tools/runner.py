@@ -17,6 +17,8 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 import aiohttp
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError, best_match
 
 from calls.callstate.actions import TOOL_ERROR, RunTool, ToolResult
 from calls.egress.addresses import Destinations
@@ -42,6 +44,13 @@ class WebhookTools:
         destinations: Destinations | None = None,
     ) -> None:
         self.tools = {tool.name: tool for tool in webhooks}
+        # One validator per tool, built once per call (schemas were checked when
+        # the assistant was saved).
+        self._validators = {
+            tool.name: Draft202012Validator(tool.parameters)
+            for tool in self.tools.values()
+            if tool.parameters and _valid_schema(tool.name, tool.parameters)
+        }
         self._secrets = dict(secrets)
         self.call_sid = call_sid
         self.assistant = assistant
@@ -76,6 +85,17 @@ class WebhookTools:
                 ),
                 TOOL_ERROR,
             )
+        problem = self._arguments_problem(tool.name, arguments)
+        if problem:
+            # The path only: the values are the caller's words.
+            logger.info("webhook tool %s: arguments do not match its schema", call.name)
+            return ToolResult(
+                error_output(
+                    f"the arguments for {call.name} do not match its parameters "
+                    f"({problem}); call it again with valid arguments"
+                ),
+                TOOL_ERROR,
+            )
         secret = self._secrets.get(tool.name, "")
         request = WebhookCall(
             url=tool.url,
@@ -89,6 +109,28 @@ class WebhookTools:
             destinations=self._destinations,
         )
         return await self._post(request, session=self._session)
+
+    def _arguments_problem(self, name: str, arguments: dict[str, Any]) -> str:
+        """What is wrong with the model's arguments for tool ``name`` ("" if
+        nothing): the most relevant schema error, where it is and why."""
+        validator = self._validators.get(name)
+        if validator is None:
+            return ""
+        error = best_match(validator.iter_errors(arguments))
+        if error is None:
+            return ""
+        where = "/".join(str(part) for part in error.absolute_path) or "the object"
+        return f"at {where}: {error.message}"
+
+
+def _valid_schema(name: str, schema: dict[str, Any]) -> bool:
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError:
+        # Saved before schemas were checked: the tool runs unchecked, as then.
+        logger.warning("webhook tool %s: its parameters are not a valid schema", name)
+        return False
+    return True
 
 
 def parse_arguments(text: str) -> dict[str, Any] | None:
