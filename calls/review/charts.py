@@ -11,10 +11,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+
+from calls.review.stats import AssistantLatency, AssistantUsage, DayCount
 
 # Narrow on purpose: scaled down to a phone's width (390 px less margins, about
 # 0.77 of this), 15-unit text is still about 11.5 px: readable.
@@ -183,7 +184,10 @@ def _clip(text: str, length: int) -> str:
 
 
 def dashboard_charts(
-    *, days: Sequence[Any], latency: Sequence[Any], usage: Sequence[Any]
+    *,
+    days: Sequence[DayCount],
+    latency: Sequence[AssistantLatency],
+    usage: Sequence[AssistantUsage],
 ) -> dict[str, SafeString]:
     """The dashboard's three charts from ``calls.review.stats`` results."""
     calls_chart = column_chart(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from calls.engines import registry
 from calls.models import Call, TranscriptEntry
@@ -18,7 +18,7 @@ from calls.vocabulary.persona import Persona
 from calls.vocabulary.usage import USAGE_FIELDS
 
 
-def engine_of(snapshot: Any) -> str:
+def engine_of(snapshot: object) -> str:
     """The engine that ran a call, from its persona snapshot; "" when the call has
     none (no assistant took it). Snapshots from before assistants chose an engine
     read as the default (``Persona.engine``)."""

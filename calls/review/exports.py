@@ -233,7 +233,7 @@ def iter_csv(calls: Iterable[dict[str, Any]]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
-    def line(row: Iterable[Any]) -> str:
+    def line(row: Iterable[object]) -> str:
         buffer.seek(0)
         buffer.truncate()
         writer.writerow(row)
@@ -256,7 +256,7 @@ def iter_csv(calls: Iterable[dict[str, Any]]) -> Iterator[str]:
             yield line(head + cells + tail)
 
 
-def _cell(value: Any) -> Any:
+def _cell(value: object) -> object:
     if value is None:
         return ""
     if isinstance(value, str) and value.startswith(_FORMULA_START):

@@ -67,7 +67,7 @@ class LiveCallsConsumer(AsyncJsonWebsocketConsumer):
         allowed = user is not None and await database_sync_to_async(permissions.has)(
             user, permissions.VIEW_LIVE
         )
-        if not allowed:
+        if user is None or not allowed:
             # Closing before accept() refuses the handshake (HTTP 403).
             await self.close()
             return
@@ -262,7 +262,7 @@ class LiveCallsConsumer(AsyncJsonWebsocketConsumer):
 
     # -- the viewer's login, re-checked (calls.review.live_sessions) -------------
 
-    async def _watch_session(self, user: Any) -> None:
+    async def _watch_session(self, user: User | AnonymousUser) -> None:
         """Join the session's group (its logout closes us); start the re-checks."""
         self.user_pk = user.pk
         session = self.scope.get("session")
@@ -282,7 +282,9 @@ class LiveCallsConsumer(AsyncJsonWebsocketConsumer):
             logger.info("live view closed: its viewer's session or access ended")
             await self._end_session()
             return False
-        self.scope["user"] = user  # later permission checks see the fresh row
+        # Later permission checks see the fresh row. The stubs allow only
+        # AuthMiddleware's lazy wrapper here; the row answers the same.
+        self.scope["user"] = user  # type: ignore[typeddict-item]
         self.show_numbers = await database_sync_to_async(masking.can_see_numbers)(user)
         return True
 

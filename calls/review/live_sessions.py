@@ -13,12 +13,13 @@ from __future__ import annotations
 import hashlib
 import logging
 from importlib import import_module
-from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.contrib.auth.models import User
+from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare
 
 from calls.review import permissions
@@ -35,12 +36,14 @@ def session_group(session_key: str) -> str:
     return f"live.session.{digest}"
 
 
-def current_staff(user_pk: Any, session_key: str | None) -> Any | None:
+def current_staff(user_pk: int | None, session_key: str | None) -> User | None:
     """The user, freshly read, if still allowed to watch; else None.
 
     ``session_key`` None: the socket had no session (tests set the user directly),
     so only the user is checked.
     """
+    if user_pk is None:  # an anonymous viewer
+        return None
     user = get_user_model().objects.filter(pk=user_pk).first()
     if user is None or not permissions.has(user, permissions.VIEW_LIVE):
         return None
@@ -57,7 +60,12 @@ def current_staff(user_pk: Any, session_key: str | None) -> Any | None:
     return user
 
 
-def notify_logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+def notify_logged_out(
+    sender: type[User],
+    request: HttpRequest | None,
+    user: User | None,
+    **kwargs: object,
+) -> None:
     """``user_logged_out`` receiver: close that session's live sockets now."""
     session = getattr(request, "session", None)
     key = getattr(session, "session_key", None)
