@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass, field
 
 from calls.engines import base
+from calls.engines.failures import connect_failure
 from calls.engines.spec import Capabilities
 from calls.vocabulary.persona import Persona
 
@@ -89,8 +90,7 @@ async def check_session(
                 target.url, headers=target.headers, open_timeout=within
             )
     except Exception as exc:  # any failure to open is the answer
-        detail = str(exc) or f"{type(exc).__name__} after {within:g} s"
-        return result(False, f"{engine.label} refused the connection: {detail}")
+        return result(False, connect_failure(exc, label=engine.label, within=within))
     try:
         return result(*await _configure(engine, persona, leg, within))
     finally:

@@ -62,7 +62,7 @@ def test_it_reports_a_refused_key(
     simulator.simulator.faults.reject_all_keys = True
     result = check_assistant(assistant.persona(), within=3)
     assert not result.ok
-    assert "refused the connection" in result.summary and "401" in result.summary
+    assert "refused the API key" in result.summary and "401" in result.summary
 
 
 def test_it_carries_model_name_warnings(assistant: Assistant) -> None:
