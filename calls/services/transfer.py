@@ -36,14 +36,24 @@ def call_record_control(
     because the ``<Connect action>`` answer (``<Hangup/>`` or ``<Dial>``) depends
     on it. ``stream``: the number of the stream ending (``current_stream``).
     """
+    changes = {
+        "end_reason": end_reason,
+        "ended_by": ended_by[:150],
+        "transfer_to": transfer_to[:32],
+    }
+    if end_reason == EndReason.TRANSFERRED:
+        # A new dial: the call waits on its outcome (``call_record_dial``).
+        changes["transfer_status"] = ""
     calls = current_stream(Call.objects.filter(call_sid=call_sid), stream)
-    calls.filter(end_reason="").update(
-        end_reason=end_reason, ended_by=ended_by[:150], transfer_to=transfer_to[:32]
-    )
+    calls.filter(end_reason="").update(**changes)
 
 
 def call_record_dial(
-    *, call_sid: str, dial_status: str, caller_on_line: bool = True
+    *,
+    call_sid: str,
+    dial_status: str,
+    caller_on_line: bool = True,
+    stream: int | None = None,
 ) -> int | None:
     """A transfer's ``<Dial action>``: record how the dial ended; the number of
     the stream that brings the caller back to the assistant, or None.
@@ -54,6 +64,11 @@ def call_record_dial(
     say), a system row says what happened, and stream ``streams + 1`` may open.
     Not when the caller hung up during the dial (``caller_on_line`` False: Twilio
     still posts the action, then its status callback ends the call).
+
+    Accepted once, and only while the call waits on that dial: its stream
+    ``stream`` (the action's URL names it; None: the current one) ended in a
+    transfer whose outcome is not yet known. Twilio's signatures carry no
+    timestamp, so a signed action posted again later must change nothing.
     """
     dial_status = dial_status[:16] or "failed"
     with transaction.atomic():
@@ -61,14 +76,17 @@ def call_record_dial(
         if call is None:
             logger.error("dial action for unknown call %s", call_sid)
             return None
+        if not _waits_on_dial(call, stream):
+            logger.warning(
+                "call %s: ignored a dial outcome (%s) for stream %s; the call is "
+                "not waiting on that dial",
+                call_sid,
+                dial_status,
+                stream if stream is not None else call.streams,
+            )
+            return None
         call.transfer_status = dial_status
-        reopen = (
-            caller_on_line
-            and dial_status not in DIAL_CONNECTED
-            and call.end_reason == EndReason.TRANSFERRED
-            and call.ended_at is not None
-            and call.streams > 0
-        )
+        reopen = caller_on_line and dial_status not in DIAL_CONNECTED
         if not reopen:
             call.save(update_fields=["transfer_status"])
             return None
@@ -92,6 +110,18 @@ def call_record_dial(
         offset_ms=_offset_ms(call),
     )
     return call.streams + 1
+
+
+def _waits_on_dial(call: Call, stream: int | None) -> bool:
+    """Did the call's stream ``stream`` end in a transfer whose dial outcome has
+    not been recorded? (``call_record_control`` clears it for each transfer.)"""
+    return (
+        call.end_reason == EndReason.TRANSFERRED
+        and call.ended_at is not None
+        and call.streams > 0
+        and (stream is None or stream == call.streams)
+        and not call.transfer_status
+    )
 
 
 def call_continuation(*, call_sid: str, stream: int, reason: str = "") -> Continuation:

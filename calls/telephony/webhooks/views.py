@@ -50,6 +50,9 @@ APOLOGY_END_REASONS = frozenset(
     }
 )
 
+# The ``<Dial action>``'s query parameter naming the stream that ended in the dial.
+DIAL_STREAM_PARAM = "stream"
+
 # How long the stream-ended action waits for the consumer to record an end reason.
 END_REASON_WAIT_SECONDS = 2.0
 END_REASON_POLL_SECONDS = 0.05
@@ -104,7 +107,7 @@ def stream_ended(request: HttpRequest) -> HttpResponse:
             document = twiml.transfer(
                 to=call.transfer_to,
                 caller_id=call.to_number,
-                action_url=public_url(request, reverse("calls:dial_action")),
+                action_url=public_url(request, _dial_action_path(call.streams)),
             )
             return _twiml(document)
         logger.error("call %s was transferred to no number", call.call_sid)
@@ -117,16 +120,24 @@ def dial_action(request: HttpRequest) -> HttpResponse:
 
     Answered, the caller talked to the person dialled: hang up. Otherwise the
     caller is brought back to the assistant on a new stream of the same call.
+    The URL names the stream that ended in the dial (signed with the rest), so
+    an outcome counts once, for the dial the call waits on.
     """
     params = twilio_params(request)
     call_sid = params.get("CallSid", "")
     dial_status = params.get("DialCallStatus", "")
+    dialled_from = request.GET.get(DIAL_STREAM_PARAM)
+    if dialled_from is not None and not dialled_from.isdecimal():
+        return HttpResponse(
+            "Bad stream number.\n", status=400, content_type="text/plain"
+        )
     _finished_stream(call_sid)
     stream = call_record_dial(
         call_sid=call_sid,
         dial_status=dial_status,
         # The caller hung up while it rang: Twilio ignores this answer.
         caller_on_line=params.get("CallStatus", "") not in FINAL_STATUSES,
+        stream=int(dialled_from[:9]) if dialled_from is not None else None,
     )
     logger.info("call %s: transfer dial ended %s", call_sid, dial_status[:16])
     _publish_dial(call_sid, reopened=stream is not None)
@@ -135,6 +146,11 @@ def dial_action(request: HttpRequest) -> HttpResponse:
     return _twiml(
         _connect(request, call_sid, None, stream=stream, reason=TRANSFER_UNANSWERED)
     )
+
+
+def _dial_action_path(stream: int) -> str:
+    """The ``<Dial action>`` of a transfer from the call's stream ``stream``."""
+    return f"{reverse('calls:dial_action')}?{DIAL_STREAM_PARAM}={stream}"
 
 
 def _publish_dial(call_sid: str, *, reopened: bool) -> None:

@@ -116,7 +116,8 @@ def test_it_gives_the_transfer_dial_a_signed_action(
 
     dial = root.find("Dial")
     assert dial is not None and dial.text == TRANSFER_TO
-    assert dial.get("action") == TEST_PUBLIC_BASE_URL + DIAL_ACTION
+    # Named for the stream that ended in the dial: its outcome counts once.
+    assert dial.get("action") == TEST_PUBLIC_BASE_URL + DIAL_ACTION + "?stream=1"
     assert dial.get("method") == "POST"
 
 
