@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeAlias
+from typing import Concatenate, ParamSpec, TypeAlias
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 
 VIEW = "calls.view_call"
 EXPORT = "calls.export_call"
@@ -65,14 +65,18 @@ def missing_message(perm: str) -> str:
     )
 
 
-def require(
-    perm: str, *more: str
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+P = ParamSpec("P")
+View: TypeAlias = Callable[Concatenate[HttpRequest, P], HttpResponseBase]
+
+
+def require(perm: str, *more: str) -> Callable[[View[P]], View[P]]:
     """Anonymous -> the login page (with ?next=); without a permission -> 403."""
 
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorator(view: View[P]) -> View[P]:
         @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(
+            request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs
+        ) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             for needed in (perm, *more):

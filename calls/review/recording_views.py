@@ -13,7 +13,13 @@ import re
 from collections.abc import Iterator
 
 from django.contrib.auth.models import User
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    StreamingHttpResponse,
+)
 
 from calls.models import Recording
 from calls.review import permissions
@@ -85,7 +91,7 @@ def _missing_file(recording: Recording) -> HttpResponse | None:
 
 
 @permissions.require(permissions.VIEW, permissions.LISTEN_RECORDING)
-def recording_audio(request: HttpRequest, call_sid: str) -> HttpResponse:
+def recording_audio(request: HttpRequest, call_sid: str) -> HttpResponseBase:
     recording = (
         Recording.objects.filter(call__call_sid=call_sid).exclude(file="").first()
     )
@@ -109,17 +115,15 @@ def recording_audio(request: HttpRequest, call_sid: str) -> HttpResponse:
         response["Content-Range"] = f"bytes */{size}"
         return response
     start, end = wanted if wanted else (0, size - 1)
-    # StreamingHttpResponse is no HttpResponse to the stubs, but Django serves
-    # it from any view (permissions.require types views as returning HttpResponse).
-    response = StreamingHttpResponse(  # type: ignore[assignment]
+    streamed = StreamingHttpResponse(
         _stream(recording, start, end - start + 1),
         status=206 if wanted else 200,
         content_type="audio/wav",
     )
-    response["Content-Length"] = str(end - start + 1)
-    response["Accept-Ranges"] = "bytes"
+    streamed["Content-Length"] = str(end - start + 1)
+    streamed["Accept-Ranges"] = "bytes"
     if wanted:
-        response["Content-Range"] = f"bytes {start}-{end}/{size}"
-    response["Cache-Control"] = "private, no-store"
-    response["Content-Disposition"] = f'inline; filename="{call_sid}.wav"'
-    return response
+        streamed["Content-Range"] = f"bytes {start}-{end}/{size}"
+    streamed["Cache-Control"] = "private, no-store"
+    streamed["Content-Disposition"] = f'inline; filename="{call_sid}.wav"'
+    return streamed
