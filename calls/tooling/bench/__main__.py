@@ -2,8 +2,11 @@
 
 Runs the project as in production (daphne, DEBUG off, signatures checked) against
 the Realtime simulator in echo mode, with N simulated Twilio callers in another
-process; then measures one conversation-mode call's first-reply delay. Writes the
-results as JSON to ``bench-results/`` (docs/performance.md explains the flags).
+process, beside the floor relay on the same server and, with ``--baseline``,
+another bridge, interleaved; at ``--split-calls`` also with calls of every
+``--lengths``, which tell steady state from set-up. Then it measures one
+conversation-mode call's first-reply delay. Writes the results as JSON to
+``bench-results/`` (docs/performance.md explains the flags).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from calls.tooling.bench import firstreply, report
+from calls.tooling.bench import firstreply, report, versus
 from calls.tooling.bench.runner import RunSettings, Scenario, run_scenarios
 from calls.tooling.bench.server import (
     ECHO_STAND_INS,
@@ -31,10 +34,15 @@ from calls.tooling.servers.commands import SERVERS
 from voiceassistant.services_probe import redis_available
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/2"
+DEFAULT_SPLIT_CALLS = 50
 
 
 def _ints(text: str) -> list[int]:
     return [int(part) for part in text.split(",") if part.strip()]
+
+
+def _floats(text: str) -> list[float]:
+    return [float(part) for part in text.split(",") if part.strip()]
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -95,12 +103,52 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         action="store_true",
         help="run the repeats round-robin (A B A B): fairer on a busy machine",
     )
+    add(
+        "--baseline",
+        default="",
+        metavar="COMMAND",
+        help="another bridge's start command (run by /bin/sh; PORT, "
+        "OPENAI_REALTIME_URL and OPENAI_URL in its environment, {port} replaced), "
+        "measured interleaved with ours",
+    )
+    add(
+        "--baseline-webhook",
+        default="/incoming-call",
+        metavar="PATH",
+        help="the baseline's voice webhook path",
+    )
+    add(
+        "--floor",
+        default="",
+        help="the server that serves the floor relay (default: the first of "
+        "--server; off: none)",
+    )
+    add(
+        "--lengths",
+        type=_floats,
+        default=[0.0, 1.0, 3.0],
+        help="call lengths in units of --seconds at --split-calls "
+        "(0: set-up only); 1 is the main run",
+    )
+    add(
+        "--split-calls",
+        type=_ints,
+        default=None,
+        help="the N with runs of every --lengths (default: 50 if measured)",
+    )
     add("--quick", action="store_true", help="2 calls, 2 s, 1 run: a smoke test")
     options = parser.parse_args(argv)
     if options.quick:
         options.calls, options.seconds, options.repeats = [2], 2.0, 1
         options.compare_workers, options.first_reply_calls = 0, 1
         options.server = options.server.split(",")[0]
+        options.floor, options.split_calls = options.floor or "off", []
+    if options.split_calls is None:
+        options.split_calls = [n for n in options.calls if n == DEFAULT_SPLIT_CALLS]
+    if 1.0 not in options.lengths:
+        parser.error("--lengths must include 1 (the main run)")
+    if options.baseline:
+        options.interleave = True  # ours, baseline, ours, baseline...
     for server in options.server.split(","):
         if server not in SERVERS:
             parser.error(f"--server: {server!r} is not one of {SERVERS}")
@@ -130,6 +178,46 @@ def scenarios_for(options: argparse.Namespace, notes: list[str]) -> list[Scenari
     ]
 
 
+def plan(options: argparse.Namespace, notes: list[str]) -> list[Scenario]:
+    """Every scenario in run order: at each N, ours, then the baseline and the
+    floor; then the same at the other lengths, at ``--split-calls``."""
+    ours = scenarios_for(options, notes)
+    floor = options.floor or options.server.split(",")[0]
+    references = []
+    if options.baseline:
+        references.append(Scenario("", 1, 0, subject="baseline"))
+    if floor != "off":
+        references.append(Scenario(floor, 1, 0, subject="floor"))
+    out: list[Scenario] = []
+    for length in [1.0, *(x for x in options.lengths if x != 1.0)]:
+        counts = sorted({s.calls for s in ours})
+        if length != 1.0:
+            counts = [n for n in counts if n in options.split_calls]
+        for n in counts:
+            out += [dataclasses.replace(s, length=length) for s in ours if s.calls == n]
+            out += [dataclasses.replace(r, calls=n, length=length) for r in references]
+    return out
+
+
+def group_lengths(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per scenario at length 1, the other lengths' runs under ``lengths``."""
+    main: list[dict[str, Any]] = []
+    others: list[dict[str, Any]] = []
+    for result in results:
+        (main if result["length"] == 1.0 else others).append(result)
+
+    def key(result: dict[str, Any]) -> tuple[Any, ...]:
+        fields = ("subject", "server", "workers", "calls", "recording")
+        return tuple(result[f] for f in fields)
+
+    by_key = {key(r): {**r, "lengths": {}} for r in main}
+    for result in others:
+        entry = by_key.get(key(result))
+        if entry is not None:
+            entry["lengths"][f"{result['length']:g}"] = result["runs"]
+    return list(by_key.values())
+
+
 def main(argv: list[str]) -> int:
     options = parse_args(argv)
     notes: list[str] = []
@@ -142,6 +230,8 @@ def main(argv: list[str]) -> int:
     def say(text: str) -> None:
         print(f"[bench] {text}", file=sys.stderr, flush=True)  # noqa: T201
 
+    load_start = list(os.getloadavg())
+    say(f"load average {' / '.join(f'{v:.2f}' for v in load_start)}")
     say(f"preparing the database {env.database_url}")
     prepare_database(env, record_conversation=options.recording == "on")
     settings = RunSettings(
@@ -152,11 +242,11 @@ def main(argv: list[str]) -> int:
         server_env=env.extra,
         listen=options.listen,
         interleave=options.interleave,
+        baseline_command=options.baseline,
+        baseline_webhook=options.baseline_webhook,
     )
-    results = [
-        report.aggregate(r)
-        for r in run_scenarios(env, scenarios_for(options, notes), settings, say)
-    ]
+    runs = run_scenarios(env, plan(options, notes), settings, say)
+    results = [report.aggregate(r, options.seconds) for r in group_lengths(runs)]
     # Before the first-reply calls, so the figures are the echo runs' only.
     recordings = (
         recordings_written(env) if options.recording in ("on", "both") else None
@@ -171,11 +261,13 @@ def main(argv: list[str]) -> int:
     document = {
         "when": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "machine": report.machine(),
+        "load_average_start": load_start,
         "settings": {**vars(options), "out": str(options.out)},
         "scenarios": results,
         "first_reply": first,
         "recordings": recordings,
         "targets": report.targets(results),
+        "ratio_targets": versus.ratio_targets(results, report.label),
         "warnings": report.warnings(results) + notes,
     }
     print(report.render(document))  # noqa: T201

@@ -70,7 +70,13 @@ class EchoCall:
         self.ws: WebSocketClient | None = None
         self.errors: list[str] = []
         self.seq = 0
+        self.up = False  # set up: webhook, upgrade and start went through
         self.sending = False
+        # Streaming time in perf_counter(): from start to the hang-up (or close).
+        self.started_at: float | None = None
+        self.ended_at: float | None = None
+        # Done when the first frame comes back: the whole bridge is up.
+        self.first_back: asyncio.Future[None] = self.loop.create_future()
         self.hung_up = False
         self.server_closed = False
         self._tick_handle: asyncio.TimerHandle | None = None
@@ -134,7 +140,8 @@ class EchoCall:
         # The next instant on this call's grid: phases spread the calls' ticks.
         ticks = int((now - self.phase_s) / FRAME_S) + 1
         self._first_tick = self.phase_s + ticks * FRAME_S
-        self.sending = True
+        self.up = self.sending = True
+        self.started_at = time.perf_counter()
         self._tick_handle = self.loop.call_at(self._first_tick, self._tick)
 
     # -- the 20 ms clock -------------------------------------------------------
@@ -248,6 +255,8 @@ class EchoCall:
         rtt_ms = (now - sent_at) * 1000
         if counter == self.first_counter:
             self.first_rtt_ms = rtt_ms
+        if not self.first_back.done():
+            self.first_back.set_result(None)
         if self.window_start <= sent_at < self.window_end:
             self.rtts_ms.append(rtt_ms)
 
@@ -267,6 +276,7 @@ class EchoCall:
     def on_close(self) -> None:
         if not self.hung_up:
             self.server_closed = True
+            self._ended()
         if self._tick_handle is not None:
             self._tick_handle.cancel()
 
@@ -278,6 +288,7 @@ class EchoCall:
     def hang_up(self) -> None:
         """``stop`` and a close frame, as Twilio does when the caller hangs up."""
         self.hung_up = True
+        self._ended()
         if self._tick_handle is not None:
             self._tick_handle.cancel()
         if self.ws is not None and self.ws.open:
@@ -292,10 +303,23 @@ class EchoCall:
 
     def abort(self) -> None:
         self.hung_up = True
+        self._ended()
         if self._tick_handle is not None:
             self._tick_handle.cancel()
         if self.ws is not None:
             self.ws.abort()
+
+    def _ended(self) -> None:
+        if self.ended_at is None and self.started_at is not None:
+            self.ended_at = time.perf_counter()
+
+    @property
+    def streamed_s(self) -> float:
+        """How long this call streamed: start to hang-up (0 if it never started)."""
+        if self.started_at is None:
+            return 0.0
+        end = self.ended_at if self.ended_at is not None else time.perf_counter()
+        return end - self.started_at
 
     async def closed(self) -> None:
         if self.ws is None:

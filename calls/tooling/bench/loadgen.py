@@ -41,6 +41,9 @@ from calls.tooling.simulators.twilio_caller.webhook import (
 )
 
 SETUP_GRACE_S = 10.0  # after the ramp, for the last calls to come up
+SETTLE_POLL_S = 0.1
+SETTLE_QUIET_POLLS = 3  # this many polls without a CPU tick: the servers are idle
+SETTLE_MAX_S = 3.0
 
 
 @dataclass
@@ -58,6 +61,10 @@ class LoadOptions:
     other_pids: dict[str, int] = field(default_factory=dict)  # e.g. the simulator
     # Redis URL: a listener on every call (``listeners``); empty: nobody listens.
     listen_redis_url: str = ""
+    webhook_path: str = "/twilio/voice/"  # the voice webhook, under public_url
+    # One call per server process first, not counted: a process's one-off costs
+    # (first imports, first connections) are not any call's set-up.
+    warmup_call: bool = True
 
 
 async def place_call(index: int, options: LoadOptions, call: EchoCall) -> None:
@@ -73,7 +80,7 @@ async def place_call(index: int, options: LoadOptions, call: EchoCall) -> None:
         "ApiVersion": "2010-04-01",
     }
     result = await post_signed(
-        public=options.public_url + "/twilio/voice/",
+        public=options.public_url + options.webhook_path,
         params=params,
         auth_token=options.auth_token,
         public_url=options.public_url,
@@ -111,6 +118,12 @@ async def start_calls(options: LoadOptions) -> list[EchoCall]:
         await asyncio.sleep(max(0.0, t0 + options.ramp_s * i / n - loop.time()))
         try:
             await place_call(i, options, calls[i])
+            if not options.seconds:  # set-up only: up, one frame back, hang up
+                await asyncio.wait_for(
+                    asyncio.shield(calls[i].first_back), SETUP_GRACE_S
+                )
+                calls[i].stop_sending()
+                calls[i].hang_up()
         except Exception as exc:  # a failed call is a result, not a crash
             calls[i].errors.append(f"setup: {type(exc).__name__}: {exc}"[:300])
             calls[i].abort()
@@ -122,7 +135,7 @@ async def start_calls(options: LoadOptions) -> list[EchoCall]:
     for task in late:
         task.cancel()
     for call in calls:
-        if not call.sending and not call.errors:
+        if not call.up and not call.errors:
             call.errors.append(f"setup: not up within {SETUP_GRACE_S:g} s")
             call.abort()
     return calls
@@ -161,32 +174,82 @@ async def measure(options: LoadOptions, calls: list[EchoCall]) -> dict[str, Any]
     }
 
 
+async def warm_up(options: LoadOptions) -> list[str]:
+    """One call per server process, streamed until a frame comes back; its errors."""
+    errors = []
+    for index in range(len(options.base_urls)):
+        call = EchoCall(
+            index=options.calls + index,
+            call_sid=new_sid("CA"),
+            account_sid=new_sid("AC"),
+            stream_sid=new_sid("MZ"),
+            phase_s=0.0,
+        )
+        try:
+            await place_call(index, options, call)
+            await asyncio.wait_for(asyncio.shield(call.first_back), SETUP_GRACE_S)
+        except Exception as exc:
+            call.errors.append(f"warm-up: {type(exc).__name__}: {exc}"[:300])
+        call.stop_sending()
+        call.hang_up()
+        await call.closed()
+        errors += call.errors
+    return errors
+
+
+async def settle(pids: list[int]) -> None:
+    """Wait (bounded) until ``pids`` stop using CPU: a call's teardown included."""
+    deadline = time.perf_counter() + SETTLE_MAX_S
+    last, quiet = procstat.Snapshot.take(pids), 0
+    while quiet < SETTLE_QUIET_POLLS and time.perf_counter() < deadline:
+        await asyncio.sleep(SETTLE_POLL_S)
+        now = procstat.Snapshot.take(pids)
+        quiet = quiet + 1 if now.cpu_since(last, pids) == 0 else 0
+        last = now
+
+
 async def run(options: LoadOptions) -> dict[str, Any]:
-    rss_before = procstat.total_rss(options.server_pids)
+    warmup_errors = await warm_up(options) if options.warmup_call else []
+    pids = options.server_pids
+    await settle(pids)
+    rss_before = procstat.total_rss(pids)
+    whole_before = procstat.Snapshot.take(pids)
     setup_started = time.perf_counter()
     calls = await start_calls(options)
     setup_s = time.perf_counter() - setup_started
-    listeners = None
-    if options.listen_redis_url:
-        sids = [call.call_sid for call in calls if call.sending]
-        listeners = Listeners(options.listen_redis_url, sids)
-        await listeners.start()
-    figures = await measure(options, calls)
-    if listeners is not None:
-        figures.update(await listeners.stop())
-    for call in calls:
-        call.stop_sending()
-    await asyncio.sleep(options.tail_s)
-    for call in calls:
-        call.hang_up()
+    figures: dict[str, Any] = {"rss_during_bytes": procstat.total_rss(pids)}
+    if options.seconds:
+        listeners = None
+        if options.listen_redis_url:
+            sids = [call.call_sid for call in calls if call.sending]
+            listeners = Listeners(options.listen_redis_url, sids)
+            await listeners.start()
+        figures = await measure(options, calls)
+        if listeners is not None:
+            figures.update(await listeners.stop())
+        for call in calls:
+            call.stop_sending()
+        await asyncio.sleep(options.tail_s)
+        for call in calls:
+            call.hang_up()
     await asyncio.gather(*(c.closed() for c in calls))
+    await settle(pids)
+    whole_after = procstat.Snapshot.take(pids)
     rss_growth = figures["rss_during_bytes"] - rss_before
     return {
         "calls": options.calls,
+        "seconds": options.seconds,
         "setup_s": setup_s,
         **figures,
         "rss_before_bytes": rss_before,
         "rss_per_call_bytes": rss_growth / options.calls,
+        # The whole run, set-up to teardown: ``split`` tells steady state from
+        # set-up with these, over runs of different lengths.
+        "whole_cpu_s": whole_after.cpu_since(whole_before, pids),
+        "whole_s": time.perf_counter() - setup_started,
+        "calls_set_up": sum(1 for call in calls if call.up),
+        "call_seconds": sum(call.streamed_s for call in calls if call.up),
+        "warmup_errors": warmup_errors,
         **summarize(calls),
     }
 

@@ -1,15 +1,20 @@
-"""The benchmark's results: medians over repeated runs, their spread, a table, targets.
+"""The benchmark's results: medians over repeated runs, their spread, tables, targets.
 
 Each figure of a scenario is the median of its runs; ``spread`` gives the min and
 max across runs, so the table can say how noisy the machine was. Frames lost and
 failed calls are summed over runs instead, so a single loss is never hidden.
+``split`` adds steady state and set-up apart, and our rows as ratios to the
+baseline's and the floor's.
 """
 
 from __future__ import annotations
 
+import os
 import platform
 import statistics
 from typing import Any
+
+from calls.tooling.bench import split, versus
 
 MB = 1024 * 1024
 MEDIAN_FIELDS = (
@@ -37,7 +42,8 @@ def _numbers(runs: list[dict[str, Any]], key: str) -> list[float]:
     return [run[key] for run in runs if isinstance(run.get(key), int | float)]
 
 
-def aggregate(scenario: dict[str, Any]) -> dict[str, Any]:
+def aggregate(scenario: dict[str, Any], seconds: float = 1.0) -> dict[str, Any]:
+    """Medians, spreads and sums of the main runs; the split over every length."""
     runs = scenario["runs"]
     median: dict[str, float | None] = {}
     spread: dict[str, list[float]] = {}
@@ -56,7 +62,8 @@ def aggregate(scenario: dict[str, Any]) -> dict[str, Any]:
     median["idle_before_min"] = min(_numbers(runs, "idle_before"), default=None)
     rss = median["rss_per_call_bytes"]
     median["rss_per_call_mb"] = None if rss is None else rss / MB
-    return {**scenario, "median": median, "spread": spread}
+    parts = split.split(scenario, seconds)
+    return {**scenario, "median": median, "spread": spread, "split": parts}
 
 
 def noise(spread: dict[str, list[float]], median: dict[str, Any], key: str) -> str:
@@ -95,7 +102,12 @@ HEADER = " ".join(
 
 
 def label(result: dict[str, Any]) -> str:
-    """A scenario's row name: "uvicorn x1", or "uvicorn x1 rec on"."""
+    """A scenario's row name: "uvicorn x1", "uvicorn x1 rec on", "floor uvicorn"."""
+    subject = result.get("subject", "ours")
+    if subject == "baseline":
+        return "baseline"
+    if subject == "floor":
+        return f"floor {result['server']}"
     base = f"{result['server']} x{result['workers']}"
     recording = result.get("recording", "")
     return f"{base} rec {recording}" if recording else base
@@ -164,10 +176,13 @@ def targets(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The issue's targets, checked against the first server with one process."""
     if not results:
         return []
-    server = results[0]["server"]
+    ours = [r for r in results if r.get("subject", "ours") == "ours"]
+    if not ours:
+        return []
+    server = ours[0]["server"]
     by_calls = {
         r["calls"]: r["median"]
-        for r in results
+        for r in ours
         if r["server"] == server
         and r["workers"] == 1
         and r.get("recording", "") != "on"  # the targets are without recording
@@ -199,11 +214,10 @@ def machine() -> dict[str, Any]:
                     break
     except OSError:
         pass
-    import os
-
     return {
         "cpu": cpu,
         "cores": os.cpu_count(),
+        "load_average": list(os.getloadavg()),
         "python": platform.python_version(),
         "platform": platform.platform(),
     }
@@ -219,10 +233,13 @@ def render(document: dict[str, Any]) -> str:
         f"{settings['seconds']:g} s measured per run, median of "
         f"{settings['repeats']} run(s); (lo-hi) = range across runs. Round trips "
         "in ms; CPU = server processes' user+system time per call-second.",
+        f"Load average at the start: {_loads(document.get('load_average_start'))}; "
+        f"at the end: {_loads(m.get('load_average'))}.",
         "",
         HEADER,
         *(table_row(r) for r in document["scenarios"]),
     ]
+    lines += _versus(document)
     recordings = document.get("recordings")
     if recordings:
         per_minute = recordings["bytes_per_minute"]
@@ -254,6 +271,34 @@ def render(document: dict[str, Any]) -> str:
             lines.append(
                 f"  {mark} {t['target']}: {t['value']:.2f} (limit {t['limit']:g})"
             )
+    checks = document.get("ratio_targets") or []
+    if checks:
+        lines += ["", "Targets against the baseline (performance round three):"]
+        for t in checks:
+            mark = "met   " if t["met"] else "MISSED"
+            lines.append(
+                f"  {mark} {t['target']}: {t['value']:.2f} (at most {t['limit']})"
+            )
     if document["warnings"]:
         lines += ["", "Warnings:", *(f"  {w}" for w in document["warnings"])]
     return "\n".join(lines)
+
+
+def _loads(values: list[float] | None) -> str:
+    return "-" if not values else " / ".join(f"{v:.2f}" for v in values)
+
+
+def _versus(document: dict[str, Any]) -> list[str]:
+    """Steady state and set-up apart; ours as ratios to the baseline and floor."""
+    results = document["scenarios"]
+    lines = [
+        "",
+        "Steady state and set-up (CPU of the whole process tree, ms; whole = "
+        "the run from the first webhook to the last teardown):",
+        *versus.split_table(results, label),
+    ]
+    ratios = versus.ratio_table(results, label)
+    if ratios:
+        lines += ["", "Ours as a ratio to the reference, same calls, same run:"]
+        lines += ratios
+    return lines

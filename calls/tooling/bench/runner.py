@@ -1,6 +1,11 @@
-"""Runs the benchmark's scenarios: for each (server, workers, calls), repeated runs.
+"""Runs the benchmark's scenarios: for each (subject, server, workers, calls, length),
+repeated runs.
 
-Every run gets fresh server processes (so RSS growth is measured from a cold
+A scenario's subject is the project ("ours"), another bridge started from a
+command (``baseline``) or the floor relay on one of the project's servers
+(``floor``); its length is the calls' streaming time as a multiple of
+``--seconds`` (0: calls that only set up and tear down). Every run gets fresh
+server processes (so RSS growth is measured from a cold
 start each time) and its own load generator process; the echo simulator runs in
 one process for the whole benchmark. Before each run it waits briefly for the
 machine to be quiet and records how idle it was, since other work on a 2-core
@@ -11,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 import time
@@ -18,10 +24,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from calls.ops.servers import APPLICATION
 from calls.tooling.bench import procstat
+from calls.tooling.bench.baseline import BaselineServer
 from calls.tooling.bench.loadgen import SETUP_GRACE_S, LoadOptions
 from calls.tooling.bench.server import (
     ECHO_NUMBER,
+    FLOOR_APPLICATION,
     PUBLIC_URL,
     RECORDED_ECHO_NUMBER,
     BenchEnvironment,
@@ -36,6 +45,9 @@ QUIET_IDLE = 0.85  # fraction of the machine idle that counts as quiet
 QUIET_WAIT_S = 15.0
 
 
+SUBJECTS = ("ours", "baseline", "floor")
+
+
 @dataclass(frozen=True)
 class Scenario:
     server: str
@@ -43,9 +55,15 @@ class Scenario:
     calls: int
     # "on": the calls go to the recorded echo assistant; "off" or "": not.
     recording: str = ""
+    subject: str = "ours"  # one of SUBJECTS
+    length: float = 1.0  # the calls' measured seconds, in units of --seconds
 
     @property
     def label(self) -> str:
+        if self.subject == "baseline":
+            return "baseline"
+        if self.subject == "floor":
+            return f"floor {self.server}"
         base = f"{self.server} x{self.workers}"
         return f"{base} rec {self.recording}" if self.recording else base
 
@@ -65,6 +83,8 @@ class RunSettings:
     # Run the scenarios' repeats round-robin (A B A B) rather than A A B B, so
     # that a change in the machine's other load hits every scenario alike.
     interleave: bool = False
+    baseline_command: str = ""  # the shell command of the "baseline" subject
+    baseline_webhook: str = "/incoming-call"
 
 
 def machine_idle(seconds: float = 0.5) -> float:
@@ -82,11 +102,29 @@ def wait_for_quiet() -> float:
     return idle
 
 
+def subject_processes(
+    env: BenchEnvironment, scenario: Scenario, settings: RunSettings
+) -> ServerGroup | BaselineServer:
+    """What a run measures: our servers, the baseline's command, or the floor."""
+    if scenario.subject == "baseline":
+        return BaselineServer(
+            settings.baseline_command,
+            realtime_url=env.realtime_url,
+            auth_token=env.auth_token,
+            log_dir=env.log_dir,
+        )
+    application = FLOOR_APPLICATION if scenario.subject == "floor" else APPLICATION
+    return ServerGroup(
+        env, kind=scenario.server, workers=scenario.workers, application=application
+    )
+
+
 def run_once(
     env: BenchEnvironment, scenario: Scenario, settings: RunSettings, echo_pid: int
 ) -> dict[str, Any]:
-    idle_before = wait_for_quiet()
-    with ServerGroup(env, kind=scenario.server, workers=scenario.workers) as group:
+    idle_before, load_before = wait_for_quiet(), os.getloadavg()[0]
+    ours = scenario.subject == "ours"
+    with subject_processes(env, scenario, settings) as group:
         options = LoadOptions(
             base_urls=group.urls,
             public_url=PUBLIC_URL,
@@ -95,15 +133,21 @@ def run_once(
             if scenario.recording == "on"
             else ECHO_NUMBER,
             calls=scenario.calls,
-            seconds=settings.seconds,
+            seconds=settings.seconds * scenario.length,
             ramp_s=max(0.5, scenario.calls / settings.ramp_rate),
             warmup_s=settings.warmup_s,
             server_pids=group.pids,
             other_pids={"echo": echo_pid},
-            listen_redis_url=settings.redis_url if settings.listen == "on" else "",
+            listen_redis_url=settings.redis_url
+            if settings.listen == "on" and ours
+            else "",
+            webhook_path="/twilio/voice/"
+            if scenario.subject != "baseline"
+            else settings.baseline_webhook,
         )
         result = run_loadgen(options)
     result["idle_before"] = idle_before
+    result["load_average_before"] = load_before
     return result
 
 
@@ -166,12 +210,16 @@ def run_scenarios(
         env.realtime_url = echo.url
         runs: dict[Scenario, list[dict[str, Any]]] = {s: [] for s in scenarios}
         for scenario in run_order(scenarios, settings.repeats, settings.interleave):
-            several = scenario.workers > 1 or bool(settings.listen)
+            several = scenario.workers > 1 or (
+                bool(settings.listen) and scenario.subject == "ours"
+            )
             env.redis_url = settings.redis_url if several else ""
             env.extra = settings.server_env
+            seconds = settings.seconds * scenario.length
             progress(
-                f"{scenario.label}, {scenario.calls} calls, "
-                f"run {len(runs[scenario]) + 1}/{settings.repeats}"
+                f"{scenario.label}, {scenario.calls} calls of {seconds:g} s, "
+                f"run {len(runs[scenario]) + 1}/{settings.repeats}, "
+                f"load average {os.getloadavg()[0]:.2f}"
             )
             runs[scenario].append(run_once(env, scenario, settings, echo.pid))
     return [{**asdict(s), "runs": runs[s]} for s in scenarios]

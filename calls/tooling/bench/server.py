@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from calls.ops.servers import APPLICATION
 from calls.tooling.bench import procstat
 from calls.tooling.servers.commands import server_command
 from calls.tooling.simulators import local_server
@@ -40,6 +41,8 @@ RECORDED_ECHO_NUMBER = "+15550000997"
 RECORDING_ON = {"enabled": True, "retention_days": None}
 VAD_SILENCE_MS = 500
 PUBLIC_URL = "https://voice.bench.invalid"
+# The floor relay (``floor``), served by the same server commands as the project.
+FLOOR_APPLICATION = "calls.tooling.bench.floor:application"
 
 
 @dataclass
@@ -193,10 +196,19 @@ def tail(path: Path, lines: int = 30) -> str:
 class ServerGroup:
     """``workers`` server processes on consecutive free ports."""
 
-    def __init__(self, env: BenchEnvironment, *, kind: str, workers: int) -> None:
+    def __init__(
+        self,
+        env: BenchEnvironment,
+        *,
+        kind: str,
+        workers: int,
+        application: str = APPLICATION,
+    ) -> None:
         self.env = env
         self.kind = kind
         self.workers = workers
+        # Another ASGI application on the same server command: the floor's.
+        self.application = application
         self.processes: list[subprocess.Popen[bytes]] = []
         self.urls: list[str] = []
 
@@ -217,10 +229,15 @@ class ServerGroup:
 
     def _start_one(self, index: int) -> None:
         port = free_port()
-        log = self.env.log_dir / f"{self.kind}-{index}.log"
+        floor = "" if self.application == APPLICATION else "floor-"
+        log = self.env.log_dir / f"{floor}{self.kind}-{index}.log"
         with log.open("wb") as out:
+            command = [
+                self.application if part == APPLICATION else part
+                for part in server_command(self.kind, "127.0.0.1", port)
+            ]
             process = subprocess.Popen(
-                server_command(self.kind, "127.0.0.1", port),
+                command,
                 cwd=PROJECT_DIR,
                 env=self.env.variables(),
                 stdout=out,
