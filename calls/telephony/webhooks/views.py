@@ -50,6 +50,9 @@ APOLOGY_END_REASONS = frozenset(
     }
 )
 
+# The largest ``CallDuration`` a call's duration column holds (int32).
+MAX_DURATION_SECONDS = 2**31 - 1
+
 # The ``<Dial action>``'s query parameter naming the stream that ended in the dial.
 DIAL_STREAM_PARAM = "stream"
 
@@ -85,7 +88,7 @@ def status(request: HttpRequest) -> HttpResponse:
     call = call_update_status(
         call_sid=call_sid,
         status=params.get("CallStatus", ""),
-        duration_seconds=_int_or_none(params.get("CallDuration")),
+        duration_seconds=_duration_or_none(params.get("CallDuration")),
         answered_by=params.get("AnsweredBy", "")[:32],
     )
     state = "ended" if call.status in FINAL_STATUSES else "updated"
@@ -247,9 +250,18 @@ def _twiml(document: str) -> HttpResponse:
     return HttpResponse(document, content_type="text/xml; charset=utf-8")
 
 
-def _int_or_none(value: str | None) -> int | None:
+def _duration_or_none(value: str | None) -> int | None:
+    """Twilio's ``CallDuration`` in seconds; None when absent or impossible (a
+    negative number, or one past the column's int32: the call's own measure is
+    kept instead, and the status still applies)."""
+    if not value:
+        return None  # None and "" are both absent
     try:
-        return int(value) if value else None  # None and "" are both absent
+        seconds = int(value[:20])
     except ValueError:
-        logger.warning("ignoring non-numeric CallDuration %r", value)
+        logger.warning("ignoring non-numeric CallDuration %r", value[:20])
         return None
+    if not 0 <= seconds <= MAX_DURATION_SECONDS:
+        logger.warning("ignoring out-of-range CallDuration %r", value[:20])
+        return None
+    return seconds
