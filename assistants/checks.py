@@ -86,8 +86,9 @@ def check_assistant_engines(
                 "name", "engine", "voice", "model", "backend_model"
             )
         )
-    except DatabaseError:
-        return []  # not migrated yet
+    except (DatabaseError, ImproperlyConfigured):
+        # Not migrated yet, or no usable database (its own check says why).
+        return []
     out = []
     for name, engine, voice, model, backend_model in rows:
         engine = engine or deployment_engine()

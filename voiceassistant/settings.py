@@ -284,18 +284,19 @@ if RECORDINGS_S3_BUCKET:
             "installed (pip install django-storages==1.14.6 boto3), or unset it",
             "my-recordings",
         )
-    STORAGES["recordings"] = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": RECORDINGS_S3_BUCKET,
-            "endpoint_url": env.text("RECORDINGS_S3_ENDPOINT_URL") or None,
-            "region_name": env.text("RECORDINGS_S3_REGION") or None,
-            "location": env.text("RECORDINGS_S3_PREFIX"),
-            # Credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (boto3's own).
-            "default_acl": "private",
-            "file_overwrite": False,
-        },
-    }
+    else:
+        STORAGES["recordings"] = {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": RECORDINGS_S3_BUCKET,
+                "endpoint_url": env.text("RECORDINGS_S3_ENDPOINT_URL") or None,
+                "region_name": env.text("RECORDINGS_S3_REGION") or None,
+                "location": env.text("RECORDINGS_S3_PREFIX"),
+                # Credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (boto3's own).
+                "default_acl": "private",
+                "file_overwrite": False,
+            },
+        }
 
 # --- Logging -----------------------------------------------------------------------
 
