@@ -91,6 +91,9 @@ def _twilio_settings(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # The test process is not a server: its SIGTERM stays pytest's.
     settings.CALLS_END_ON_SIGTERM = False
+    # The tests' webhook receivers listen on this machine; the tests of the
+    # refusal set their own (empty) list.
+    settings.WEBHOOK_ALLOW_INTERNAL = ["127.0.0.1/32", "::1/128", "localhost"]
     settings.CHANNEL_LAYERS = {
         "default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}
     }

@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import (
+    MaxLengthValidator,
     MaxValueValidator,
     MinValueValidator,
     RegexValidator,
@@ -23,6 +24,7 @@ from django.db import models
 from django.db.models import Q
 
 from assistants import tool_validators, webhook_secrets
+from assistants.destinations import webhook_destinations
 from assistants.engine_rules import engine_problems
 from assistants.languages import language_problem
 from calls.engines import registry
@@ -70,15 +72,23 @@ class Eagerness(models.TextChoices):
     HIGH = "high"
 
 
+# The longest prompts accepted: well above a detailed one, and each is copied
+# into every call's record of the persona it ran with.
+MAX_INSTRUCTIONS_CHARS = 32_000
+MAX_GREETING_CHARS = 2_000
+
+
 class Assistant(models.Model):
     name = models.CharField(max_length=100, unique=True)
     instructions = models.TextField(
         blank=True,
+        validators=[MaxLengthValidator(MAX_INSTRUCTIONS_CHARS)],
         help_text="The system message: who the assistant is, what it may do, how "
         "it should speak. Sent to the model at the start of every call.",
     )
     greeting = models.TextField(
         blank=True,
+        validators=[MaxLengthValidator(MAX_GREETING_CHARS)],
         help_text="Optional. If set, the assistant speaks first and says this "
         "(in its own words) as soon as the call is connected.",
     )
@@ -183,6 +193,7 @@ class Assistant(models.Model):
     )
     backend_instructions = models.TextField(
         blank=True,
+        validators=[MaxLengthValidator(MAX_INSTRUCTIONS_CHARS)],
         help_text="GPT-Live only: the backend model's prompt (business rules, "
         "when to use which tool, what to return). Keep the voice, tone and when "
         "to delegate in the instructions above.",
@@ -598,7 +609,7 @@ class WebhookTool(models.Model):
         errors = {}
         try:
             URLValidator()(self.url)
-            url_problem = tool_validators.url_problem(self.url)
+            url_problem = tool_validators.url_problem(self.url, webhook_destinations())
         except ValidationError:
             url_problem = ""  # the field's own validator says so already
         for key, problem in (
