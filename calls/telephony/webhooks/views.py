@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
+from typing import Any
 
 from asgiref.sync import async_to_sync
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
@@ -25,7 +28,7 @@ from calls.conf import app_settings
 from calls.models import FINAL_STATUSES, Call, EndReason
 from calls.runtime.bus import live_events
 from calls.services.lifecycle import call_update_status
-from calls.services.routing import call_route
+from calls.services.routing import assistant_for_number, call_route
 from calls.services.transfer import call_record_dial
 from calls.telephony import stream_token, twiml
 from calls.telephony.account.auth import (
@@ -66,12 +69,17 @@ def voice(request: HttpRequest) -> HttpResponse:
     """A call came in: route it to an assistant and connect the media stream."""
     params = twilio_params(request)
     call_sid = params.get("CallSid", "")
-    routing = call_route(
-        call_sid=call_sid,
-        from_number=params.get("From", ""),
-        to_number=params.get("To", ""),
-        direction=params.get("Direction", ""),
-    )
+    try:
+        routing = call_route(
+            call_sid=call_sid,
+            from_number=params.get("From", ""),
+            to_number=params.get("To", ""),
+            direction=params.get("Direction", ""),
+        )
+    except DatabaseError as exc:
+        # A 500 would have Twilio play its generic application error.
+        _log_outage(call_sid, "route the call", exc)
+        return _twiml(twiml.stream_ended(apology=_unrouted_apology(params)))
     if routing.assistant is None:
         logger.info(
             "refused %s: no active assistant answers %s", call_sid, params.get("To", "")
@@ -104,7 +112,11 @@ def stream_ended(request: HttpRequest) -> HttpResponse:
     ends, with the assistant's apology when it ended on a failure.
     """
     params = twilio_params(request)
-    call = _ended_call(params.get("CallSid", ""))
+    try:
+        call = _ended_call(params.get("CallSid", ""))
+    except DatabaseError as exc:
+        _log_outage(params.get("CallSid", ""), "read how the stream ended", exc)
+        return _twiml(twiml.stream_ended(apology=_apology(None)))
     if call is not None and call.end_reason == EndReason.TRANSFERRED:
         if call.transfer_to:
             document = twiml.transfer(
@@ -244,6 +256,30 @@ def _apology(call: Call | None) -> str:
         return call.assistant.unavailable_message
     default = Assistant._meta.get_field("unavailable_message").default
     return str(default)
+
+
+def _unrouted_apology(params: Mapping[str, Any]) -> str:
+    """The unavailable message of the assistant answering the dialled number,
+    or the default one when that cannot be read either."""
+    try:
+        assistant, _ = assistant_for_number(params.get("To", ""))
+    except DatabaseError:
+        assistant = None
+    if assistant is not None:
+        return assistant.unavailable_message
+    return _apology(None)
+
+
+def _log_outage(call_sid: str, doing: str, exc: DatabaseError) -> None:
+    """One line naming the cause; an outage repeats it for every call."""
+    logger.error(
+        "call %s: could not %s: the database is unavailable (%s: %s); the "
+        "caller hears the apology",
+        call_sid,
+        doing,
+        type(exc).__name__,
+        str(exc).strip()[:200],
+    )
 
 
 def _twiml(document: str) -> HttpResponse:
