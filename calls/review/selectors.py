@@ -3,8 +3,9 @@
 Database queries only. Every list here is built with a fixed number of queries,
 however long the page: the turn count is a correlated subquery and the page's reply
 latencies come from one query over its calls' entries. The pure helpers live apart:
-masking in ``masking``, percentiles in ``percentiles``, display figures (medians,
-cost, shown numbers) in ``display``, day boundaries in ``timezones``.
+masking in ``calls.privacy.masking``, percentiles in ``percentiles``, display
+figures in ``display``, the pages' view models (shown numbers, medians, cost) in
+``call_rows`` and ``turn_rows``, day boundaries in ``timezones``.
 """
 
 from __future__ import annotations
@@ -40,9 +41,6 @@ from calls.review.timezones import day_bounds
 from calls.runtime.bus.live_events import call_payload, entry_payload
 from calls.vocabulary.persona import Persona
 
-if TYPE_CHECKING:
-    from django_stubs_ext import WithAnnotations
-
 LIVE_STATUSES = (CallStatus.QUEUED, CallStatus.RINGING, CallStatus.IN_PROGRESS)
 TURN_ROLES = (TranscriptRole.CALLER, TranscriptRole.ASSISTANT)
 LIVE_LIMIT = 100
@@ -50,11 +48,13 @@ LIVE_LIMIT = 100
 DEFAULT_ENGINE = Persona().engine
 
 
-class Turns(TypedDict):
-    turns: int
-
-
 if TYPE_CHECKING:
+    # django-stubs-ext is a dev requirement: these types exist for mypy only.
+    from django_stubs_ext import WithAnnotations
+
+    class Turns(TypedDict):
+        turns: int
+
     # A Call read through ``with_turns``: it has ``turns``.
     CallWithTurns = WithAnnotations[Call, Turns]
 

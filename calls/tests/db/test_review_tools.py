@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from calls import pricing
 from calls.models import CallAssistant, EndReason, TranscriptEntry
-from calls.review import exports, tool_rows
+from calls.review import display, exports, tool_rows, turn_rows
 from calls.runtime.bus.live_events import entry_payload
 from calls.tests.support.review_helpers import make_call
 from calls.vocabulary import outcomes
@@ -93,6 +93,47 @@ def test_it_pretty_prints_json_and_keeps_other_text() -> None:
     assert tool_rows.pretty_json("plain words") == "plain words"
     assert tool_rows.pretty_json('"a string"') == '"a string"'
     assert tool_rows.pretty_json("") == ""
+
+
+def test_it_gives_the_page_view_models_and_leaves_the_rows_alone(
+    tool_call: Any,
+) -> None:
+    entries = list(tool_call.transcript_entries.order_by("seq"))
+    rows = turn_rows.transcript_rows(entries)
+    assert [type(row) for row in rows] == [
+        turn_rows.TurnRow,
+        turn_rows.ToolRow,
+        turn_rows.ToolRow,
+        turn_rows.TurnRow,
+    ]
+    tool = rows[1]
+    assert isinstance(tool, turn_rows.ToolRow)
+    assert tool.role == "tool"
+    assert tool.arguments_shown == tool_rows.pretty_json(TOOL_ARGUMENTS)
+    assert tool.offset_label == "0:02"
+    with pytest.raises(AttributeError):
+        tool.tool_name = "changed"  # type: ignore[misc]  # frozen on purpose
+    # Nothing display-only lands on the ORM rows.
+    assert not any(hasattr(entry, "arguments_shown") for entry in entries)
+    assert not any(hasattr(entry, "offset_label") for entry in entries)
+
+
+def test_it_splits_a_turns_latency_where_the_engine_measured_it() -> None:
+    def latency(**fields: int) -> display.TurnLatency | None:
+        return display.turn_latency(TranscriptEntry(role="assistant", **fields))
+
+    assert latency() is None
+    assert latency(heard_latency_ms=700) == display.TurnLatency(heard=700)
+    assert latency(reply_latency_ms=500, engine_latency_ms=0) == (
+        display.TurnLatency(sent=500, engine=0, silence=500)
+    )
+    # An engine share longer than the whole wait is no share: left out.
+    assert latency(
+        reply_latency_ms=500, heard_latency_ms=400, engine_latency_ms=600
+    ) == display.TurnLatency(heard=400, sent=500)
+    assert latency(
+        reply_latency_ms=300, heard_latency_ms=900, engine_latency_ms=200
+    ) == display.TurnLatency(heard=900, sent=300, engine=200, silence=100, playback=600)
 
 
 def test_it_shows_a_tool_row_folded_with_pretty_escaped_json(
