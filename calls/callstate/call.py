@@ -112,6 +112,11 @@ class CallState:
         return self.call_end.ended
 
     @property
+    def transfer_refusal(self) -> str:
+        """Why a transfer cannot be asked now ("": it can): one is under way."""
+        return self.call_end.transfer_refusal
+
+    @property
     def bad_frames(self) -> int:
         return self.complaints.bad_frames
 
@@ -351,7 +356,8 @@ class CallState:
     def transfer(
         self, to: str, message: str, requested_by: str, now_ms: int
     ) -> list[Action]:
-        """Staff hand the caller to ``to`` (``ending.CallEnd.transfer``)."""
+        """Staff hand the caller to ``to`` (``ending.CallEnd.transfer``); nothing
+        while another transfer is under way (``transfer_refusal`` says so)."""
         return self.call_end.transfer(to, message, requested_by, now_ms)
 
     def shut_down(self) -> list[Action]:

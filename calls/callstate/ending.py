@@ -49,6 +49,9 @@ class CallEnd:
         self.ended = False
         self.reason = ""
         self.errors: list[str] = []
+        # Who asked for the transfer whose message is being said ("": none): a
+        # second transfer is refused until the call ends, never swapped in.
+        self.transfer_by = ""
 
     @property
     def error(self) -> str:
@@ -63,6 +66,16 @@ class CallEnd:
     def saying_goodbye(self) -> bool:
         """The goodbye is on its way: the caller cannot barge in on it."""
         return self.goodbye.saying
+
+    @property
+    def transfer_refusal(self) -> str:
+        """Why a transfer cannot be asked now ("": it can)."""
+        if not self.transfer_by or self.ended:
+            return ""
+        return (
+            f"a transfer asked by {self.transfer_by} is already under way; "
+            "it cannot be replaced"
+        )
 
     def refused(self, tag: str) -> None:
         """The engine refused a request of ours (a goodbye's is retried)."""
@@ -129,9 +142,10 @@ class CallEnd:
         stream so that Twilio dials ``to`` (the ``<Connect action>`` answer).
 
         Without ``interrupt`` (the assistant asked for it) what it is saying
-        plays out first, message or not.
+        plays out first, message or not. A transfer already under way is never
+        replaced (``transfer_refusal`` says why; this returns nothing).
         """
-        if self.ended:
+        if self.ended or self.transfer_refusal:
             return []
         text = f"Transferred to {to} by {requested_by}"
         row = self.transcript.system(f"{text}: {message}" if message else text, now_ms)
@@ -139,6 +153,7 @@ class CallEnd:
         if not message and interrupt:
             return [row, *self.end_with(end)]
         instructions = SAY_EXACTLY.format(message=message) if message else ""
+        self.transfer_by = requested_by
         return [row, *self.say_goodbye(instructions, end, interrupt=interrupt)]
 
     def say_goodbye(

@@ -57,6 +57,9 @@ class ToolFlow:
     ) -> tuple[list[Action], EndRequest | None]:
         """The model called a function: its actions, and how the call ends
         because of it (``end_call``, ``transfer_call``; None: it goes on)."""
+        refusal = self.view.transfer_refusal
+        if refusal and event.name == builtin.TRANSFER_CALL:
+            return self._refuse(event, refusal, now_ms), None
         if self.view.ending:
             logger.info(
                 "call %s: tool %r ignored: the call is ending",
@@ -65,17 +68,7 @@ class ToolFlow:
             )
             return [], None
         # The row's place is where the call happened, whenever the result comes.
-        call = self.calls.add(
-            PendingCall(
-                event.call_id,
-                event.name,
-                event.arguments,
-                event.response_id,
-                self.transcript.reserve_seq(),
-                self.transcript.offset(now_ms),
-                now_ms,
-            )
-        )
+        call = self._pending(event, now_ms)
         tools = self.view.persona.tools
         if call.name == builtin.END_CALL and tools.end_call.enabled:
             out = self.done(call, ToolResult(output(ok=True)), now_ms, answer=False)
@@ -95,6 +88,29 @@ class ToolFlow:
             requested_ms=now_ms,
         )
         return [run], None
+
+    def _refuse(
+        self, event: ev.ToolCallRequested, refusal: str, now_ms: int
+    ) -> list[Action]:
+        """A second transfer while one is under way: its row and the model's
+        error output say so; the first goes on."""
+        logger.info("call %s: transfer_call refused: %s", self.view.call_sid, refusal)
+        call = self._pending(event, now_ms)
+        error = ToolResult(output(error=refusal), a.TOOL_ERROR)
+        return self.done(call, error, now_ms, answer=False)
+
+    def _pending(self, event: ev.ToolCallRequested, now_ms: int) -> PendingCall:
+        return self.calls.add(
+            PendingCall(
+                event.call_id,
+                event.name,
+                event.arguments,
+                event.response_id,
+                self.transcript.reserve_seq(),
+                self.transcript.offset(now_ms),
+                now_ms,
+            )
+        )
 
     def _transfer(
         self, call: PendingCall, now_ms: int

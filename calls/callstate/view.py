@@ -68,6 +68,11 @@ class CallView(Protocol):
         ...
 
     @property
+    def transfer_refusal(self) -> str:
+        """Why a transfer cannot be asked now ("": it can)."""
+        ...
+
+    @property
     def answering(self) -> bool:
         """A response is active (being generated)."""
         ...
@@ -139,6 +144,10 @@ class StateView:
     @property
     def ending(self) -> bool:
         return self._state.call_end.goodbye_asked
+
+    @property
+    def transfer_refusal(self) -> str:
+        return self._state.call_end.transfer_refusal
 
     @property
     def answering(self) -> bool:

@@ -174,6 +174,9 @@ class CallRunner:
             return control.ControlReply(False, "the call is already ending")
         who = command.requested_by or "unknown"
         if command.command == control.TRANSFER:
+            refusal = self.state.transfer_refusal
+            if refusal:  # never swapped for the one under way
+                return control.ControlReply(False, refusal)
             actions = self.state.transfer(command.to, command.message, who, now_ms())
             answer = f"transferring {self.call_sid} to {command.to}"
         else:

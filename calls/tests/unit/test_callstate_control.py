@@ -127,6 +127,17 @@ def test_it_ends_a_max_duration_goodbye_with_a_transfer_asked_meanwhile() -> Non
     ]
 
 
+def test_it_refuses_a_second_transfer_during_the_first_ones_message() -> None:
+    h = Harness().ready()
+    h.state.transfer("+15550002222", "One moment", "alice", h.now)
+    assert h.state.transfer("+15550003333", "", "bob", h.now) == []
+    assert "asked by alice is already under way" in h.state.transfer_refusal
+    assert h.timer("goodbye_timeout") == [
+        EndCall("transferred", "", None, "alice", "+15550002222")
+    ]
+    assert h.state.transfer_refusal == ""  # ended: nothing is under way
+
+
 def test_it_gives_a_tool_result_to_the_model_and_asks_for_an_answer() -> None:
     h = Harness().ready()
     out = realtime_out(h.state.on_tool_result("call_X9", '{"ok": true}', h.now))

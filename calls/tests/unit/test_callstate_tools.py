@@ -197,6 +197,22 @@ def test_transfer_says_the_message_then_ends_as_transferred() -> None:
     assert ends(h) == [EndCall(a.TRANSFERRED, "", None, "assistant", "+15550001111")]
 
 
+def test_a_second_transfer_call_is_refused_and_the_model_told() -> None:
+    h = harness()
+    h.rt(rt_response_created("resp_2"))
+    h.rt(rt_call("transfer_call", {"destination": "billing"}, call_id="call_1"))
+    out = h.rt(rt_call("transfer_call", {"destination": "front desk"}, "call_2"))
+    (row,) = of_type(out, SaveTranscript)
+    assert (row.tool_name, row.tool_status) == ("transfer_call", "error")
+    assert "already under way" in json.loads(row.text)["error"]
+    (output,) = realtime_out(out)
+    assert output["item"]["call_id"] == "call_2"
+    h.rt(rt_response_done("resp_2", items=()))
+    speaks(h, "resp_3", "item_g")  # the first transfer's message
+    h.tw(tw_mark("item_g:100"))
+    assert [e.transfer_to for e in ends(h)] == ["+15550001111"]
+
+
 def test_transfer_to_an_unknown_destination_tells_the_model() -> None:
     h = harness()
     out = h.rt(rt_call("transfer_call", {"destination": "sales"}))

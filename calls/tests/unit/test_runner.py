@@ -117,3 +117,23 @@ async def test_it_ends_as_server_shutdown_and_waits_for_the_record() -> None:
     await runner.shut_down()
     assert runner.finished.is_set()
     assert recorder.finished[0][0].reason == "server_shutdown"
+
+
+async def test_it_refuses_a_second_transfer_while_the_first_is_under_way() -> None:
+    runner, connector, _twilio, recorder = make_runner()
+    await started(runner, connector)
+    first = control.ControlCommand(
+        control.TRANSFER, "alice", "+15550002222", "One moment"
+    )
+    assert (await runner.control(first)).ok
+    second = control.ControlCommand(control.TRANSFER, "bob", "+15550003333", "")
+    reply = await runner.control(second)
+    assert reply == control.ControlReply(
+        False,
+        "a transfer asked by alice is already under way; it cannot be replaced",
+    )
+    rows = [w for w in recorder.writes if isinstance(w, a.SaveTranscript)]
+    assert [r.text for r in rows] == [
+        "Transferred to +15550002222 by alice: One moment"
+    ]
+    assert not runner.finished.is_set()  # the first one's message is being said
