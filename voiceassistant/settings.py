@@ -324,6 +324,16 @@ LOGGING = {
         "django": {"level": "INFO"},
         "daphne": {"level": "WARNING"},
         "twisted": {"level": "WARNING"},
+        # uvicorn writes a refused WebSocket's path (its token) through its own
+        # loggers, whose handlers are its own: the filter goes on the loggers.
+        # Its access log, when on, is written by our handler (this configuration
+        # replaces the handlers of a logger it names).
+        "uvicorn.error": {"filters": ["redact_tokens"]},
+        "uvicorn.access": {
+            "handlers": ["console"],
+            "filters": ["redact_tokens"],
+            "propagate": False,
+        },
     },
 }
 

@@ -6,7 +6,8 @@ log could open the call's stream, so every line that would print such a path
 prints ``/twilio/media-stream/<redacted>/`` instead:
 
 - ``redact`` for our own log lines;
-- ``RedactTokensFilter`` on the log handlers (uvicorn's access log is a logger);
+- ``RedactTokensFilter`` on our log handler, and on uvicorn's loggers (which
+  write a refused WebSocket's path through handlers of their own);
 - ``install_daphne_access_log_redaction()`` for daphne, whose access log is not a
   logger but a stream it writes itself: called from ``voiceassistant.asgi``, which
   daphne imports before it builds its access logger.
