@@ -17,7 +17,7 @@ DOCS_ADDR ?= 127.0.0.1:8001
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: help install install-dev run serve migrate superuser test test-fast test-sqlite test-bench docs docs-build \
+.PHONY: help install install-dev run serve migrate superuser test test-fast test-fast-sqlite test-fast-postgres test-sqlite test-bench docs docs-build \
 	test-postgres lint typecheck fmt migrations-check demo bench bench-connect bench-greeting up clean
 
 help:
@@ -26,9 +26,11 @@ help:
 	@echo "make demo             one simulated call end to end, offline (ENGINE=openai-live for GPT-Live)"
 	@echo "make superuser        create an admin login"
 	@echo "make test             set up and run lint, type check, migration check and the whole suite"
-	@echo "make test-fast        unit and database tests (SQLite, then PostgreSQL when it answers): run between edits"
+	@echo "make test-fast        unit and database levels, SQLite and PostgreSQL (when it answers) side by side: run between edits"
+	@echo "make test-fast-sqlite     make test-fast's SQLite half: the unit and database levels"
+	@echo "make test-fast-postgres   make test-fast's PostgreSQL half: the database level"
 	@echo "make test-sqlite      every test level on SQLite (benchmark measurements left out)"
-	@echo "make test-postgres    the database and end-to-end levels on PostgreSQL (TEST_POSTGRES_URL)"
+	@echo "make test-postgres    the database level and the end-to-end smoke tests on PostgreSQL (TEST_POSTGRES_URL)"
 	@echo "make test-bench       the benchmark measurements that make test leaves out"
 	@echo "make lint             ruff check and ruff format --check"
 	@echo "make typecheck        mypy"
@@ -114,25 +116,34 @@ migrations-check: install-dev
 # measurements (marked bench) stay out of make test; make test-bench runs them.
 UNIT_LEVEL := assistants/tests/unit calls/tests/unit voiceassistant/tests/unit
 DB_LEVEL := assistants/tests/db calls/tests/db voiceassistant/tests/db
-# What the PostgreSQL pass runs: the levels that touch the database.
+# What the PostgreSQL pass runs: the database level, and of the end-to-end level the
+# smoke tests (also_daphne: a plain call, SIGTERM, a tool flow) with their servers
+# on PostgreSQL; the rest of e2e runs once, on SQLite.
 PG_TESTS ?= $(DB_LEVEL) calls/tests/e2e
+PG_SELECT ?= not browser and not bench and (not e2e or also_daphne)
 
 test-sqlite: install-dev
 	DATABASE_URL= REDIS_URL= $(PY) -m pytest -m "not bench"
 
-# What a developer runs between edits: no server processes, no browser.
+# What a developer runs between edits: no server processes, no browser. The two
+# databases' passes run side by side (two jobs); each prints when it is done.
 test-fast: install-dev
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-fast-sqlite test-fast-postgres
+
+test-fast-sqlite: install-dev
 	DATABASE_URL= REDIS_URL= $(PY) -m pytest -p no:cacheprovider -q $(UNIT_LEVEL) $(DB_LEVEL)
+
+test-fast-postgres: install-dev
 	@$(MAKE) --no-print-directory test-postgres PG_TESTS="$(DB_LEVEL)"
 
 test-bench: install-dev
 	DATABASE_URL= REDIS_URL= $(PY) -m pytest -p no:cacheprovider -m bench
 
-# PostgreSQL pass: the levels that touch the database (PG_TESTS). Mandatory when CI=true;
+# PostgreSQL pass: PG_TESTS selected by PG_SELECT. Mandatory when CI=true;
 # skipped with a message when no server answers on a developer's machine.
 test-postgres: install-dev
 	@if $(PY) -m voiceassistant.services_probe postgres "$(TEST_POSTGRES_URL)"; then \
-		DATABASE_URL="$(TEST_POSTGRES_URL)" CONN_MAX_AGE=0 REDIS_URL= $(PY) -m pytest -m "not browser and not bench" -p no:cacheprovider -q $(PG_TESTS); \
+		DATABASE_URL="$(TEST_POSTGRES_URL)" CONN_MAX_AGE=0 REDIS_URL= $(PY) -m pytest -m "$(PG_SELECT)" -p no:cacheprovider -q $(PG_TESTS); \
 	elif [ "$$CI" = "true" ]; then \
 		echo "PostgreSQL is required when CI=true but $(TEST_POSTGRES_URL) does not answer"; exit 1; \
 	else \
