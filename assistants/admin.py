@@ -131,7 +131,17 @@ def _posted_names(data: Any, prefix: str) -> list[str]:
     ]
 
 
-class TransferFormSet(BaseInlineFormSet):
+# Django's form classes take type parameters only in the stubs (django-stubs-ext,
+# a development tool, would patch them in at run time).
+if TYPE_CHECKING:
+    _InlineFormSet = BaseInlineFormSet[TransferDestination, Assistant, Any]
+    _WebhookToolModelForm = forms.ModelForm[WebhookTool]
+else:
+    _InlineFormSet = BaseInlineFormSet
+    _WebhookToolModelForm = forms.ModelForm
+
+
+class TransferFormSet(_InlineFormSet):
     """Checks what spans the inlines: one name per tool, keypad transfers exist."""
 
     def clean(self) -> None:
@@ -183,7 +193,7 @@ class HandoffRouteInline(HandoffInlineBase):
     )
 
 
-class WebhookToolForm(forms.ModelForm):
+class WebhookToolForm(_WebhookToolModelForm):
     rotate_secret = forms.BooleanField(
         required=False,
         help_text="Make a new signing secret on save (shown once, in the message "

@@ -56,12 +56,13 @@ async def test_arguments_that_match_are_sent() -> None:
 
 async def test_arguments_that_do_not_match_are_refused_without_a_request() -> None:
     posted: list[Any] = []
-    for arguments, expected in [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({}, "'order_id' is a required property"),
         ({"order_id": "B1"}, "at order_id"),
         ({"order_id": "A1", "quantity": 0}, "at quantity"),
         ({"order_id": "A1", "extra": 1}, "Additional properties"),
-    ]:
+    ]
+    for arguments, expected in cases:
         result = await tools(posted)(run(arguments))
         assert result.status == TOOL_ERROR
         error = json.loads(result.output)["error"]
