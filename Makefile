@@ -121,9 +121,11 @@ DB_LEVEL := assistants/tests/db calls/tests/db voiceassistant/tests/db
 # on PostgreSQL; the rest of e2e runs once, on SQLite.
 PG_TESTS ?= $(DB_LEVEL) calls/tests/e2e
 PG_SELECT ?= not browser and not bench and (not e2e or also_daphne)
+# The tests run outside make's job server: some run make themselves.
+PYTEST := env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL $(PY) -m pytest
 
 test-sqlite: install-dev
-	DATABASE_URL= REDIS_URL= $(PY) -m pytest -m "not bench"
+	DATABASE_URL= REDIS_URL= $(PYTEST) -m "not bench"
 
 # What a developer runs between edits: no server processes, no browser. The two
 # databases' passes run side by side (two jobs); each prints when it is done.
@@ -131,19 +133,19 @@ test-fast: install-dev
 	@$(MAKE) --no-print-directory -j2 --output-sync=target test-fast-sqlite test-fast-postgres
 
 test-fast-sqlite: install-dev
-	DATABASE_URL= REDIS_URL= $(PY) -m pytest -p no:cacheprovider -q $(UNIT_LEVEL) $(DB_LEVEL)
+	DATABASE_URL= REDIS_URL= $(PYTEST) -p no:cacheprovider -q $(UNIT_LEVEL) $(DB_LEVEL)
 
 test-fast-postgres: install-dev
 	@$(MAKE) --no-print-directory test-postgres PG_TESTS="$(DB_LEVEL)"
 
 test-bench: install-dev
-	DATABASE_URL= REDIS_URL= $(PY) -m pytest -p no:cacheprovider -m bench
+	DATABASE_URL= REDIS_URL= $(PYTEST) -p no:cacheprovider -m bench
 
 # PostgreSQL pass: PG_TESTS selected by PG_SELECT. Mandatory when CI=true;
 # skipped with a message when no server answers on a developer's machine.
 test-postgres: install-dev
 	@if $(PY) -m voiceassistant.services_probe postgres "$(TEST_POSTGRES_URL)"; then \
-		DATABASE_URL="$(TEST_POSTGRES_URL)" CONN_MAX_AGE=0 REDIS_URL= $(PY) -m pytest -m "$(PG_SELECT)" -p no:cacheprovider -q $(PG_TESTS); \
+		DATABASE_URL="$(TEST_POSTGRES_URL)" CONN_MAX_AGE=0 REDIS_URL= $(PYTEST) -m "$(PG_SELECT)" -p no:cacheprovider -q $(PG_TESTS); \
 	elif [ "$$CI" = "true" ]; then \
 		echo "PostgreSQL is required when CI=true but $(TEST_POSTGRES_URL) does not answer"; exit 1; \
 	else \
