@@ -36,7 +36,7 @@ help:
 	@echo "make typecheck        mypy"
 	@echo "make fmt              ruff check --fix and ruff format"
 	@echo "make migrations-check fail when a model change has no migration"
-	@echo "make bench            the call-path benchmark (docs/performance.md)"
+	@echo "make bench            the call-path benchmark (docs/performance.md); BASELINE='CMD' beside another bridge"
 	@echo "make bench-connect    time to the greeting, engine leg opened at the upgrade vs at start"
 	@echo "make bench-greeting   Twilio's start to the first greeting audio, greeting cache on vs off"
 	@echo "make docs             serve the documentation site on http://127.0.0.1:8001"
@@ -92,8 +92,8 @@ lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-# mypy with the django-stubs plugin; strict for the protocol and call-state
-# packages (pyproject.toml, [tool.mypy]).
+# mypy --strict with the django-stubs plugin over the whole tree
+# (pyproject.toml, [tool.mypy]).
 typecheck: install-dev
 	$(VENV)/bin/mypy
 
@@ -157,8 +157,9 @@ test: lint typecheck migrations-check docs-build test-sqlite test-postgres
 demo: migrate
 	$(PY) manage.py demo_call --site-url http://localhost:$(PORT) --engine $(ENGINE)
 
+# BASELINE: another bridge's start command, measured in the same run (docs/performance.md).
 bench: install-dev
-	$(PY) -m calls.tooling.bench $(BENCH_ARGS)
+	$(PY) -m calls.tooling.bench $(if $(BASELINE),--baseline "$(BASELINE)") $(BENCH_ARGS)
 
 # Time to the greeting with the Realtime leg opened at the upgrade vs at `start`.
 bench-connect: install-dev
