@@ -34,6 +34,7 @@ class AppSettings:
     # Calls.
     greeting_cache: bool
     media_mark_interval_ms: int
+    tool_filler_after_ms: int
     calls_end_on_sigterm: bool
     calls_sweep_seconds: float
     stream_token_ttl_seconds: int
@@ -55,6 +56,7 @@ class AppSettings:
             realtime_provider=str(source.REALTIME_PROVIDER or ""),
             greeting_cache=bool(source.GREETING_CACHE),
             media_mark_interval_ms=int(source.MEDIA_MARK_INTERVAL_MS),
+            tool_filler_after_ms=int(source.TOOL_FILLER_AFTER_MS),
             calls_end_on_sigterm=bool(source.CALLS_END_ON_SIGTERM),
             calls_sweep_seconds=float(source.CALLS_SWEEP_SECONDS),
             stream_token_ttl_seconds=int(source.STREAM_TOKEN_TTL_SECONDS),

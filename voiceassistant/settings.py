@@ -423,6 +423,11 @@ except ValueError as _exc:
 # Twilio marks at most every this many ms of assistant audio (plus the first and
 # last of each answer). Each mark is one more frame each way; 0 marks every delta.
 MEDIA_MARK_INTERVAL_MS = env.integer("MEDIA_MARK_INTERVAL_MS", default=100, example=100)
+# A webhook tool's filler is said once its call has run this long without a
+# result (nobody talked over: it waits for the caller and the assistant).
+TOOL_FILLER_AFTER_MS = env.integer(
+    "TOOL_FILLER_AFTER_MS", default=1500, minimum=0, example=1500
+)
 # On SIGTERM, end this process's calls cleanly (recorded as server_shutdown, the
 # caller hears the unavailable message) before the server stops.
 CALLS_END_ON_SIGTERM = env.flag("CALLS_END_ON_SIGTERM", default=True)

@@ -6,9 +6,10 @@
 ``SendEngine``, ``SaveTranscript``, ``EndCall``...) for its runner to perform. It
 is a dispatcher over parts that own their state: ``media`` (start checks, caller
 audio), ``session`` (the engine leg and the greeting), ``speech`` (assistant
-audio, marks, barge-in), ``transcript``, ``tool_flow``, ``keypad``, ``silence``
-and ``ending`` (the goodbye, transfers, the end), which read the call's shared
-facts through ``view``; it knows engines only through ``calls.engines.base``.
+audio, marks, barge-in), ``transcript``, ``tool_flow``, ``filler`` (a slow
+tool's filler), ``keypad``, ``silence`` and ``ending`` (the goodbye, transfers,
+the end), which read the call's shared facts through ``view``; it knows engines
+only through ``calls.engines.base``.
 No I/O, no asyncio, no Django.
 """
 

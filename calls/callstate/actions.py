@@ -39,6 +39,8 @@ TIMER_GOODBYE = "goodbye_timeout"
 TIMER_START = "start_timeout"
 # Silence timers carry a generation ("silence:3"): a stale one is ignored.
 TIMER_SILENCE = "silence"
+# A slow tool's filler: "tool_filler:<call id>".
+TIMER_FILLER = "tool_filler"
 
 # WebSocket close code for a stream refused after the upgrade was accepted.
 CLOSE_FORBIDDEN = 4403

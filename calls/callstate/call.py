@@ -7,8 +7,9 @@ its own, so barge-in, marks and ordering are plain unit tests.
 
 A dispatcher: each event goes to the parts owning its state: ``media`` (start
 checks, caller audio), ``session`` (engine leg, assistant, greeting), ``speech``
-(assistant audio, marks, barge-in), ``transcript``, ``tool_calls``, ``keypad``,
-``silence``, ``call_end`` (goodbye, transfer, end). Parts read shared facts
+(assistant audio, marks, barge-in), ``transcript``, ``tool_calls``, ``filler``
+(a slow tool's filler), ``keypad``, ``silence``, ``call_end`` (goodbye,
+transfer, end). Parts read shared facts
 through a ``view.StateView``; one that would end the call says how
 (``goodbye.EndRequest``). Engines are known only through the engine-neutral
 events and ``EngineProtocol``. No Django.
@@ -25,11 +26,12 @@ from calls.callstate.actions import Action, EndCall, SendEngine, ToolResult
 from calls.callstate.complaints import Complaints
 from calls.callstate.continuation import Continuation
 from calls.callstate.ending import CallEnd
+from calls.callstate.filler import FILLER_AFTER_MS, ToolFiller
 from calls.callstate.goodbye import GOODBYE_TIMEOUT_MS
 from calls.callstate.greeting_replay import GreetingReplay
 from calls.callstate.keypad import Keypad
 from calls.callstate.media import DEFAULT_BUFFER_FRAMES, CallerAudio, refusal
-from calls.callstate.responses import Responses
+from calls.callstate.responses import FILLER, Responses
 from calls.callstate.session import EngineSession
 from calls.callstate.silence import SilenceWatch
 from calls.callstate.speech import Speech
@@ -70,6 +72,7 @@ class CallState:
         continuation: Continuation | None = None,
         greeting_replay: GreetingReplay | None = None,
         audio: AudioObserver | None = None,
+        tool_filler_after_ms: int = FILLER_AFTER_MS,
     ) -> None:
         self.call_sid = call_sid
         self.protocol = protocol
@@ -93,6 +96,7 @@ class CallState:
             view, transcript, request, barge_in, stop_input, goodbye_timeout_ms
         )
         self.tool_calls = ToolFlow(view, transcript, request)
+        self.filler = ToolFiller(view, request, tool_filler_after_ms)
         self.keypad = Keypad(view, transcript)
         self.silence = SilenceWatch(view, request)
 
@@ -186,7 +190,7 @@ class CallState:
         if heard is None:
             return []
         out = heard + self.call_end.settle()
-        return self.silence.after(out)
+        return self._after(out)
 
     # -- the engine leg's lifecycle -----------------------------------------
 
@@ -214,7 +218,7 @@ class CallState:
     def _session_ready(self) -> list[Action]:
         """The engine takes audio and requests now: the backlog, the greeting."""
         out = self.media.backlog() + self.session.first_words()
-        return self.silence.after(out)
+        return self._after(out)
 
     # -- engine events --------------------------------------------------------
 
@@ -240,7 +244,7 @@ class CallState:
             logger.debug("call %s: engine %s ignored", self.call_sid, event)
             return []
         out = handler(self, event, now_ms)
-        return self.silence.after(out)
+        return self._after(out)
 
     def _audio_out(self, event: ev.AudioOut, now_ms: int) -> list[Action]:
         self.session.greeting_audio(event.response_id, event.payload)
@@ -270,6 +274,7 @@ class CallState:
     def _response_done(self, event: ev.ResponseDone, now_ms: int) -> list[Action]:
         out: list[Action] = [a.AddUsage(dict(event.usage))] if event.usage else []
         self.responses.done(event.response_id)
+        self.filler.response_done()
         self.session.response_done(event.response_id, event.status == "completed")
         if event.status == "failed":
             fatal = self.session.response_failed(event)
@@ -295,12 +300,18 @@ class CallState:
             self.responses.refused(event.tag)
             self.tool_calls.refused(event.tag)
             self.call_end.refused(event.tag)
+            if event.tag == FILLER:  # a tool's answer may have waited for it
+                return self.tool_calls.answer()
         return []
 
     def _tool_call(self, event: ev.ToolCallRequested, now_ms: int) -> list[Action]:
         """A built-in is done now; the rest come back in ``on_tool_result``."""
         out, request = self.tool_calls.requested(event, now_ms)
-        return out + self.call_end.asked(request, now_ms) if request else out
+        if request:
+            return out + self.call_end.asked(request, now_ms)
+        for run in [x for x in out if isinstance(x, a.RunTool)]:
+            out += self.filler.started(run.call_id, run.name)
+        return out
 
     # -- tools, timers and control -------------------------------------------
 
@@ -318,8 +329,9 @@ class CallState:
         if isinstance(result, str):
             result = ToolResult(result)
         known = self.tool_calls.known(call_id)
+        self.filler.answered(call_id)
         out = self.tool_calls.result(call_id, result, now_ms, duration_ms)
-        return self.silence.after(out) if known else out
+        return self._after(out) if known else out
 
     def on_handoff(
         self, call_id: str, persona: Persona | None, now_ms: int
@@ -342,6 +354,8 @@ class CallState:
             if request is not None:
                 out += self.call_end.asked(request, now_ms)
             return out + self.silence.check()
+        if name.startswith(a.TIMER_FILLER + ":"):
+            return self._after(self.filler.fired(name))
         if name == a.TIMER_START:
             if self.stream_sid is None:
                 return self.end(a.STREAM_CLOSED, "no start frame from Twilio")
@@ -370,6 +384,13 @@ class CallState:
         return self.call_end.end(reason, error)
 
     # -- shared helpers -------------------------------------------------------
+
+    def _after(self, out: list[Action]) -> list[Action]:
+        """After an event: a slow tool's filler if nobody speaks now, then the
+        silence clock started or stopped."""
+        if self.filler.due:
+            out = out + self.filler.check()
+        return self.silence.after(out)
 
     def _request(self, purpose: str, instructions: str | None) -> SendEngine:
         self.responses.requested(purpose)

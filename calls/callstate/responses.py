@@ -1,6 +1,7 @@
 """Who asked for which response.
 
-Responses we request (greeting, goodbye, the answer after a tool, a reprompt)
+Responses we request (greeting, goodbye, the answer after a tool, a reprompt,
+a slow tool's filler)
 are told apart from the model's own answers by order: the engine starts
 responses in the order we requested them (an engine guarantee). No engine types,
 no Django.
@@ -14,6 +15,7 @@ from calls.callstate.actions import Action
 
 GREETING, GOODBYE, TOOL = "greeting", "goodbye", "tool"
 REPROMPT = "reprompt"  # the silence reprompt
+FILLER = "filler"  # a slow webhook tool's filler
 
 
 class Responses:

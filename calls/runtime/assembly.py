@@ -102,6 +102,7 @@ def build_runner(
             None if continuation else build_greeting_replay(persona, protocol)
         ),
         audio=audio,
+        tool_filler_after_ms=app_settings().tool_filler_after_ms,
     )
     return CallRunner(
         state=state,

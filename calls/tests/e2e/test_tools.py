@@ -90,3 +90,39 @@ def test_a_webhook_tool_answers_and_the_model_speaks_its_result(
         row.duration_ms,
         answers[-1],
     )
+
+
+FILLER = "One moment while I check."
+
+
+def test_a_slow_webhook_tools_filler_is_said_before_its_result(
+    server: ServerProcess, simulator: SimulatorThread, phone_number: Any
+) -> None:
+    tool = WebhookTool.objects.create(
+        assistant_id=phone_number.assistant_id,
+        name="lookup_order",
+        description="Look up an order by its number.",
+        url="http://127.0.0.1:1/",
+        parameters={"type": "object", "properties": {"order": {"type": "string"}}},
+        filler=FILLER,
+    )
+    config = simulator.simulator.config
+    config.tool_calls = [ScriptedToolCall("lookup_order", '{"order": "A17"}')]
+    try:
+        # Slower than the filler's moment (TOOL_FILLER_AFTER_MS, 1500 by default).
+        with EchoThread(tool.secret, delay=2.5) as echo:
+            WebhookTool.objects.filter(pk=tool.pk).update(url=echo.url)
+            report = e2e.run_call(e2e.caller_options(server))
+            assert len(echo.received) == 1
+    finally:
+        config.tool_calls = []
+
+    call = e2e.finished_call(report.call_sid)
+    rows = list(call.transcript_entries.order_by("seq"))
+    (tool_row,) = [r for r in rows if r.role == TranscriptRole.TOOL]
+    assert tool_row.tool_status == "ok"
+    said = [r.text for r in rows if r.role == TranscriptRole.ASSISTANT]
+    assert FILLER in said, said
+    result = next(i for i, text in enumerate(said) if "A17" in text)
+    assert said.index(FILLER) < result, said
+    assert said.count(FILLER) == 1
