@@ -22,7 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from calls.tooling.bench import firstreply, report, versus
-from calls.tooling.bench.runner import RunSettings, Scenario, run_scenarios
+from calls.tooling.bench.runner import (
+    QUIET_WAIT_S,
+    RunSettings,
+    Scenario,
+    run_scenarios,
+)
 from calls.tooling.bench.server import (
     ECHO_STAND_INS,
     BenchEnvironment,
@@ -50,7 +55,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         prog="python -m calls.tooling.bench", description=__doc__
     )
     add = parser.add_argument
-    add("--calls", type=_ints, default=[10, 50, 200], help="concurrent calls per run")
+    add("--calls", type=_ints, default=[50, 200], help="concurrent calls per run")
     add("--seconds", type=float, default=8.0, help="measured seconds per run")
     add("--repeats", type=int, default=3, help="runs per scenario (medians)")
     add(
@@ -136,13 +141,21 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=None,
         help="the N with runs of every --lengths (default: 50 if measured)",
     )
+    add(
+        "--quiet-wait",
+        type=float,
+        default=QUIET_WAIT_S,
+        help="at most this long before each run, wait for the machine to be idle",
+    )
     add("--quick", action="store_true", help="2 calls, 2 s, 1 run: a smoke test")
     options = parser.parse_args(argv)
     if options.quick:
         options.calls, options.seconds, options.repeats = [2], 2.0, 1
         options.compare_workers, options.first_reply_calls = 0, 1
         options.server = options.server.split(",")[0]
-        options.floor, options.split_calls = options.floor or "off", []
+        options.floor = options.floor or "off"
+        if options.split_calls is None:
+            options.split_calls = []
     if options.split_calls is None:
         options.split_calls = [n for n in options.calls if n == DEFAULT_SPLIT_CALLS]
     if 1.0 not in options.lengths:
@@ -244,6 +257,7 @@ def main(argv: list[str]) -> int:
         interleave=options.interleave,
         baseline_command=options.baseline,
         baseline_webhook=options.baseline_webhook,
+        quiet_wait_s=options.quiet_wait,
     )
     runs = run_scenarios(env, plan(options, notes), settings, say)
     results = [report.aggregate(r, options.seconds) for r in group_lengths(runs)]

@@ -85,6 +85,7 @@ class RunSettings:
     interleave: bool = False
     baseline_command: str = ""  # the shell command of the "baseline" subject
     baseline_webhook: str = "/incoming-call"
+    quiet_wait_s: float = QUIET_WAIT_S  # at most, before each run
 
 
 def machine_idle(seconds: float = 0.5) -> float:
@@ -93,9 +94,9 @@ def machine_idle(seconds: float = 0.5) -> float:
     return procstat.MachineTimes.read().idle_fraction_since(before)
 
 
-def wait_for_quiet() -> float:
+def wait_for_quiet(wait_s: float = QUIET_WAIT_S) -> float:
     """Wait (bounded) for the machine to be mostly idle; the idle fraction seen."""
-    deadline = time.monotonic() + QUIET_WAIT_S
+    deadline = time.monotonic() + wait_s
     idle = machine_idle()
     while idle < QUIET_IDLE and time.monotonic() < deadline:
         idle = machine_idle()
@@ -122,7 +123,8 @@ def subject_processes(
 def run_once(
     env: BenchEnvironment, scenario: Scenario, settings: RunSettings, echo_pid: int
 ) -> dict[str, Any]:
-    idle_before, load_before = wait_for_quiet(), os.getloadavg()[0]
+    idle_before = wait_for_quiet(settings.quiet_wait_s)
+    load_before = os.getloadavg()[0]
     ours = scenario.subject == "ours"
     with subject_processes(env, scenario, settings) as group:
         options = LoadOptions(
@@ -209,7 +211,8 @@ def run_scenarios(
     with echo:
         env.realtime_url = echo.url
         runs: dict[Scenario, list[dict[str, Any]]] = {s: [] for s in scenarios}
-        for scenario in run_order(scenarios, settings.repeats, settings.interleave):
+        order = run_order(scenarios, settings.repeats, settings.interleave)
+        for number, scenario in enumerate(order, 1):
             several = scenario.workers > 1 or (
                 bool(settings.listen) and scenario.subject == "ours"
             )
@@ -217,6 +220,7 @@ def run_scenarios(
             env.extra = settings.server_env
             seconds = settings.seconds * scenario.length
             progress(
+                f"[{number}/{len(order)}] "
                 f"{scenario.label}, {scenario.calls} calls of {seconds:g} s, "
                 f"run {len(runs[scenario]) + 1}/{settings.repeats}, "
                 f"load average {os.getloadavg()[0]:.2f}"
