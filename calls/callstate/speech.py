@@ -17,6 +17,7 @@ from calls.callstate import actions as a
 from calls.callstate.actions import Action, EndCall, SendEngine
 from calls.callstate.greeting_replay import CACHED_ITEM_ID
 from calls.callstate.playback import TwilioPlayback
+from calls.callstate.responses import GREETING
 from calls.callstate.transcript import Transcript
 from calls.callstate.turns import AssistantTurn
 from calls.callstate.view import AudioObserver, CallView
@@ -95,17 +96,20 @@ class Speech:
             self.observer.assistant_audio(
                 turn.item_id, turn.sent_ms, event.payload, now_ms
             )
-        # Only an answer to the caller has a latency (not a greeting or goodbye).
+        # Only a turn after the caller's words has a latency (not a greeting).
         if turn.reply_latency_ms is None and turn.stopped_ms is not None:
             out += self.transcript.audio_sent(turn, now_ms)
         return out
 
     def _new_turn(self, item_id: str, response_id: str, now_ms: int) -> AssistantTurn:
+        # Whatever asked for it (the model, a tool's answer or filler, a handoff,
+        # a goodbye), the first audio after the caller's words is what they
+        # waited for; only a greeting answers nobody.
         turn = self.transcript.assistant_turn(
             item_id,
             response_id,
             now_ms,
-            answers_caller=not self.view.purpose(response_id),
+            answers_caller=self.view.purpose(response_id) != GREETING,
         )
         self.playback.add(turn)
         return turn

@@ -60,9 +60,9 @@ class AssistantTurn:
     response_id: str
     seq: int
     offset_ms: int
-    # Local time the caller stopped speaking before this answer (their last audio
-    # reached us); None when the turn answers no caller (greeting, goodbye), so it
-    # gets no latency.
+    # Local time the caller stopped speaking before this turn (their last audio
+    # reached us), for the first turn after their words whatever asked for it;
+    # None for a turn after none (a greeting, a second turn), so no latency.
     stopped_ms: int | None = None
     # Local time the engine's end-of-speech event (VAD) arrived.
     vad_stopped_ms: int | None = None

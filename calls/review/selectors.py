@@ -198,17 +198,19 @@ def call_log(
 
 
 def reply_latencies(call_ids: Sequence[int]) -> dict[int, list[int]]:
-    """The assistant turns' reply latencies of the given calls, in one query."""
+    """The assistant turns' reply latencies of the given calls, in one query:
+    what the caller waited (caller stopped -> heard), the figure every page
+    shows."""
     latencies: dict[int, list[int]] = defaultdict(list)
     if not call_ids:
         return latencies
     entries = TranscriptEntry.objects.filter(
         call_id__in=list(call_ids),
         role=TranscriptRole.ASSISTANT,
-        reply_latency_ms__isnull=False,
+        heard_latency_ms__isnull=False,
     )
     # No ORDER BY: the default ordering would join the calls table for nothing.
-    rows = entries.order_by().values_list("call_id", "reply_latency_ms")
+    rows = entries.order_by().values_list("call_id", "heard_latency_ms")
     for call_id, latency in rows:
         if latency is not None:  # never, given the filter; narrows the type
             latencies[call_id].append(latency)

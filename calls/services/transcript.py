@@ -70,7 +70,12 @@ def transcript_entry_set_latency(
     heard_latency_ms: int | None = None,
     engine_latency_ms: int | None = None,
 ) -> int:
-    """Fill in a turn's latency figures once they are known; returns rows changed."""
+    """Fill in a turn's latency figures once they are known; returns rows changed.
+
+    The turn is the call's latest row with ``item_id``: a later stream of the
+    call may reuse an engine's item ids (GPT-Live numbers its turns per
+    session), and must not rewrite an earlier stream's figures.
+    """
     changes: dict[str, int] = {}
     if reply_latency_ms is not None:
         changes["reply_latency_ms"] = reply_latency_ms
@@ -80,6 +85,12 @@ def transcript_entry_set_latency(
         changes["engine_latency_ms"] = engine_latency_ms
     if not changes:
         return 0
-    return TranscriptEntry.objects.filter(
-        call__call_sid=call_sid, item_id=item_id
-    ).update(**changes)
+    latest = (
+        TranscriptEntry.objects.filter(call__call_sid=call_sid, item_id=item_id)
+        .order_by("-seq")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if latest is None:
+        return 0
+    return TranscriptEntry.objects.filter(pk=latest).update(**changes)

@@ -63,7 +63,7 @@ def test_it_reviews_a_call_in_the_browser(
         page = context.new_page()
         log_in(page, live_server.url, "/calls/")
         row = page.locator("tr", has=page.locator(f'a[href="/calls/{call.call_sid}/"]'))
-        assert row.get_by_text("770 ms").is_visible()
+        assert row.get_by_text("960 ms").is_visible()
         assert row.get_by_text("$0.5564").is_visible()
         assert page.get_by_role("heading", name="In progress (1)").is_visible()
         assert fits_the_screen(page), f"call log overflows on {name}"

@@ -133,7 +133,7 @@ def test_it_decorates_a_page_in_one_query(
             calls, prices=PRICES, show_numbers=False, now=timezone.now()
         )
     assert [row.turns for row in rows] == [6, 6, 6]  # the system event is no turn
-    assert {row.p50_reply_ms for row in rows} == {770}
+    assert {row.p50_reply_ms for row in rows} == {960}  # caller stopped -> heard
     assert rows[0].shown_from == "+1555•••4321"
     assert rows[0].assistant_name == "Front desk"
     assert rows[0].cost.total_usd == pytest.approx(

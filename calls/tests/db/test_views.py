@@ -75,11 +75,11 @@ def test_it_lists_calls_newest_first_with_their_figures(
     assert [row.call_sid for row in rows] == [call.call_sid, older.call_sid]
     assert (rows[0].turns, rows[0].p50_reply_ms, rows[0].duration_label) == (
         6,
-        770,
+        960,  # caller stopped -> heard, as on the call page
         "1:35",
     )
     html = response.content.decode()
-    assert "770 ms" in html
+    assert "960 ms" in html
     assert "$0.5564" in html  # 0.32 audio in + 0.224 audio out + text
     assert f'href="/calls/?assistant={assistant.pk}"' in html
     assert "+1555•••4321" in html
@@ -218,7 +218,7 @@ def test_it_shows_one_call_as_a_conversation(staff_client: Client, call: Any) ->
     assert "Transcription failed" in html
     assert "sent 640 ms" in html and "caller stopped → heard 820 ms" in html
     assert "0:05" in html  # the third turn's offset
-    assert "770 ms" in html  # reply p50
+    assert "960 ms" in html  # reply p50
     assert "at $32/M" in html and "at $64/M" in html
     assert "$0.5564" in html
     assert "Persona used on this call" in html

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from calls.callstate import SaveTranscript, SetLatency
 from calls.callstate.caller_clock import SLIP_MS, CallerAudioClock
+from calls.callstate.continuation import Continuation
 from calls.tests.support.frames import (
     mulaw_b64,
     rt_delta,
     rt_item_added,
     rt_response_created,
+    rt_response_done,
+    rt_session_updated,
     rt_speech_started,
     rt_speech_stopped,
     rt_transcript_done,
@@ -17,7 +20,8 @@ from calls.tests.support.frames import (
     tw_media,
     tw_start,
 )
-from calls.tests.support.frames.harness import Harness, of_type, snapshot
+from calls.tests.support.frames.harness import Harness, of_type, persona, snapshot
+from calls.tests.support.tools import rt_call, tools_snapshot
 
 FRAME = mulaw_b64(160)  # 20 ms, like Twilio's
 
@@ -107,3 +111,82 @@ def test_it_sends_the_engine_share_with_a_late_reply_latency() -> None:
     later = of_type(h.rt(rt_delta(), at=2_450), SetLatency)
     # Speech ended at 600 ms of audio (1100 less the 500 ms silence): t=1580.
     assert later == [SetLatency("item_A1", 2_450 - 1_580, engine_latency_ms=300)]
+
+
+def caller_spoke(h: Harness) -> None:
+    """The caller's words: their last audio reached us at t=1580."""
+    for i in range(55):
+        h.tw(tw_media(FRAME), at=1_000 + 20 * i)
+    h.rt(rt_speech_started("item_U1", audio_start_ms=0), at=1_100)
+    h.rt(rt_speech_stopped("item_U1", audio_end_ms=1_100), at=2_150)
+
+
+def test_a_turn_answered_after_a_tool_call_gets_its_latency() -> None:
+    h = Harness(tools_snapshot()).ready()
+    caller_spoke(h)
+    # The model's response to the caller is only the function call: no audio.
+    h.rt(rt_response_created("resp_2"), at=2_160)
+    h.rt(rt_call("lookup_order", {"order": "A1"}), at=2_200)
+    h.rt(rt_response_done("resp_2", items=()), at=2_210)
+    h.state.on_tool_result("call_1", '{"status": "shipped"}', 2_600)
+    h.rt(rt_response_created("resp_3"), at=2_610)
+    h.rt(rt_item_added("resp_3", "item_A3"), at=2_620)
+    h.rt(rt_delta("resp_3", "item_A3"), at=2_750)
+    said = h.rt(rt_transcript_done("resp_3", "item_A3"), at=2_800)
+    (row,) = of_type(said, SaveTranscript)
+    assert row.reply_latency_ms == 2_750 - 1_580
+    heard = of_type(h.tw(tw_mark("item_A3:100"), at=2_900), SetLatency)
+    assert heard == [SetLatency("item_A3", heard_latency_ms=2_900 - 1_580)]
+
+
+def test_a_transfer_message_after_the_callers_words_gets_its_latency() -> None:
+    h = Harness(tools_snapshot()).ready()
+    caller_spoke(h)
+    h.rt(rt_response_created("resp_2"), at=2_160)
+    h.rt(rt_call("transfer_call", {"destination": "billing"}), at=2_200)
+    h.rt(rt_response_done("resp_2", items=()), at=2_210)  # the message is asked
+    h.rt(rt_response_created("resp_3"), at=2_300)
+    h.rt(rt_item_added("resp_3", "item_T"), at=2_310)
+    h.rt(rt_delta("resp_3", "item_T"), at=2_500)
+    h.tw(tw_mark("item_T:100"), at=2_600)
+    said = h.rt(rt_transcript_done("resp_3", "item_T", "Putting you through."))
+    (row,) = of_type(said, SaveTranscript)
+    assert (row.reply_latency_ms, row.heard_latency_ms) == (920, 1_020)
+
+
+def test_a_greeting_and_a_second_turn_have_no_latency() -> None:
+    h = Harness(snapshot(greeting="Hello!"))
+    h.tw(tw_connected())
+    h.tw(tw_start())
+    h.open()
+    h.rt(rt_session_updated())  # the greeting is asked
+    h.rt(rt_response_created("resp_g"), at=500)
+    h.rt(rt_item_added("resp_g", "item_G"), at=510)
+    assert of_type(h.rt(rt_delta("resp_g", "item_G"), at=600), SetLatency) == []
+    assert h.state.speech.playback.turns["item_G"].stopped_ms is None
+
+
+def test_turns_after_a_handoff_and_on_a_resumed_stream_get_their_latency() -> None:
+    h = Harness(tools_snapshot()).ready()
+    caller_spoke(h)
+    h.rt(rt_response_created("resp_2"), at=2_160)
+    h.rt(rt_call("handoff", {"assistant": "Spanish"}), at=2_200)
+    h.rt(rt_response_done("resp_2", items=()), at=2_210)
+    h.state.on_handoff("call_1", persona(name="Spanish"), 2_400)
+    h.rt(rt_response_created("resp_3"), at=2_410)
+    h.rt(rt_item_added("resp_3", "item_A3"), at=2_420)
+    h.rt(rt_delta("resp_3", "item_A3"), at=2_700)
+    assert h.state.speech.playback.turns["item_A3"].reply_latency_ms == 1_120
+
+    note = "Sorry, nobody answered."
+    resumed = Harness(continuation=Continuation(stream=2, last_seq=9, note=note))
+    resumed.ready()
+    resumed.rt(rt_response_created("resp_n"))  # why the caller is back: no latency
+    resumed.rt(rt_item_added("resp_n", "item_N"))
+    resumed.rt(rt_delta("resp_n", "item_N"), at=900)
+    assert resumed.state.speech.playback.turns["item_N"].stopped_ms is None
+    caller_spoke(resumed)
+    resumed.rt(rt_response_created("resp_4"), at=2_160)
+    resumed.rt(rt_item_added("resp_4", "item_A4"), at=2_170)
+    resumed.rt(rt_delta("resp_4", "item_A4"), at=2_450)
+    assert resumed.state.speech.playback.turns["item_A4"].reply_latency_ms == 870
