@@ -7,7 +7,9 @@ Messages to the browser (JSON, ``type`` first):
 
 - ``snapshot``: ``calls`` in progress when the socket opened;
 - ``call``: ``state`` (started/updated/ended) and the ``call``;
-- ``call_transcript``: a subscribed call's ``call`` and its ``entries`` so far;
+- ``call_transcript``: a subscribed call's ``call`` and its ``entries`` so far
+  (only a call in progress, and only for holders of ``calls.view_call``, as on
+  the call page; an ended call's transcript is the call page's);
 - ``transcript``: one new ``entry`` of a subscribed call (``call_sid``);
 - ``transcript_delta``: a subscribed call's assistant words as generated
   (``call_sid``, ``seq``, ``text``); the ``transcript`` entry of that ``seq`` is final;
@@ -52,6 +54,14 @@ def _is_live(call_sid: str) -> bool:
     return Call.objects.filter(call_sid=call_sid, ended_at__isnull=True).exists()
 
 
+def _grants(user: User | AnonymousUser) -> tuple[bool, bool]:
+    """May ``user`` read transcripts (the call page's rule) and listen in?"""
+    return (
+        permissions.has(user, permissions.VIEW),
+        permissions.has(user, permissions.LISTEN_LIVE),
+    )
+
+
 class LiveCallsConsumer(AsyncJsonWebsocketConsumer):
     groups_joined: set[str]
     show_numbers: bool = False
@@ -61,6 +71,7 @@ class LiveCallsConsumer(AsyncJsonWebsocketConsumer):
         self.subscriptions: set[str] = set()
         self.listening: set[str] = set()  # calls this viewer listens in to
         self.renewer: asyncio.Task[None] | None = None
+        self.can_read_transcripts = False
         # AuthMiddlewareStack's lazy auth.User (or AnonymousUser); the stubs say
         # AbstractBaseUser, which has no is_active.
         user = cast("User | AnonymousUser | None", self.scope.get("user"))
@@ -72,6 +83,7 @@ class LiveCallsConsumer(AsyncJsonWebsocketConsumer):
             await self.close()
             return
         self.show_numbers = await database_sync_to_async(masking.can_see_numbers)(user)
+        self.can_read_transcripts, _ = await database_sync_to_async(_grants)(user)
         # Join before reading the snapshot, so no event falls in between.
         await self._join(LIVE_CALLS_GROUP)
         await self._watch_session(user)
@@ -126,6 +138,8 @@ class LiveCallsConsumer(AsyncJsonWebsocketConsumer):
         """A turn was written (``live_events.TRANSCRIPT_EVENT``)."""
         if event.get("call_sid") not in self.subscriptions:
             return
+        if not self.can_read_transcripts:
+            return
         await self.send_json(
             {
                 "type": "transcript",
@@ -137,6 +151,8 @@ class LiveCallsConsumer(AsyncJsonWebsocketConsumer):
     async def live_delta(self, event: dict[str, Any]) -> None:
         """The assistant's words as generated (``live_events.DELTA_EVENT``)."""
         if event.get("call_sid") not in self.subscriptions:
+            return
+        if not self.can_read_transcripts:
             return
         await self.send_json(
             {
@@ -227,6 +243,10 @@ class LiveCallsConsumer(AsyncJsonWebsocketConsumer):
             return
         if not await self._still_allowed():
             return
+        if not self.can_read_transcripts:
+            missing = permissions.missing_message(permissions.VIEW)
+            await self.send_json({"type": "error", "error": missing})
+            return
         if not identifiers.is_call_sid(call_sid):  # never reaches the database
             await self.send_json({"type": "error", "error": "unknown call"})
             return
@@ -238,6 +258,14 @@ class LiveCallsConsumer(AsyncJsonWebsocketConsumer):
         )
         if found is None:
             await self.send_json({"type": "error", "error": "unknown call"})
+            return
+        if found["call"].get("ended_at") is not None:
+            # Its transcript is the call page's. A page whose socket came back
+            # after the end still learns that it ended.
+            await self.send_json(
+                {"type": "call", "state": "ended", "call": self._masked(found["call"])}
+            )
+            await self.send_json({"type": "error", "error": "that call is not live"})
             return
         self.subscriptions.add(call_sid)
         await self._join(call_group(call_sid))
@@ -286,7 +314,19 @@ class LiveCallsConsumer(AsyncJsonWebsocketConsumer):
         # AuthMiddleware's lazy wrapper here; the row answers the same.
         self.scope["user"] = user  # type: ignore[typeddict-item]
         self.show_numbers = await database_sync_to_async(masking.can_see_numbers)(user)
+        await self._drop_what_is_no_longer_allowed(user)
         return True
+
+    async def _drop_what_is_no_longer_allowed(self, user: User) -> None:
+        """Transcripts need ``view_call``, listen-in ``listen_live_call``, now as
+        when they started: what the viewer lost stops, and they are told why."""
+        read, _ = await database_sync_to_async(_grants)(user)
+        self.can_read_transcripts = read
+        if self.subscriptions and not read:
+            for call_sid in list(self.subscriptions):
+                await self._unsubscribe(call_sid)
+            missing = permissions.missing_message(permissions.VIEW)
+            await self.send_json({"type": "error", "error": missing})
 
     async def _recheck_periodically(self) -> None:
         while True:
