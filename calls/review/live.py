@@ -14,7 +14,8 @@ Messages to the browser (JSON, ``type`` first):
 - ``transcript_delta``: a subscribed call's assistant words as generated
   (``call_sid``, ``seq``, ``text``); the ``transcript`` entry of that ``seq`` is final;
 - ``listening``: ``call_sid`` and ``on``, the answer to ``{"listen": "<CallSid>"}``
-  or ``{"unlisten": ...}`` (needs ``calls.listen_live_call``);
+  or ``{"unlisten": ...}`` (needs ``calls.listen_live_call``, re-checked with the
+  login: taken away, the listen ends);
 - ``audio``: a listened call's audio since the last one, both sides (``caller``,
   ``assistant``: lists of base64 mu-law, ``cleared``; see ``calls.runtime.bus.listen``);
 - ``error``: ``error`` text, e.g. for an unknown call.
@@ -71,6 +72,8 @@ class LiveCallsConsumer(AsyncJsonWebsocketConsumer):
         self.subscriptions: set[str] = set()
         self.listening: set[str] = set()  # calls this viewer listens in to
         self.renewer: asyncio.Task[None] | None = None
+        # Told to the runner in order: a renewal never lands after its "off".
+        self.runner_lock = asyncio.Lock()
         self.can_read_transcripts = False
         # AuthMiddlewareStack's lazy auth.User (or AnonymousUser); the stubs say
         # AbstractBaseUser, which has no is_active.
@@ -220,23 +223,36 @@ class LiveCallsConsumer(AsyncJsonWebsocketConsumer):
         await self._tell_runner(call_sid, on=False)
         await self.send_json({"type": "listening", "call_sid": call_sid, "on": False})
 
-    async def _tell_runner(self, call_sid: str, *, on: bool) -> None:
-        """The process holding the call relays audio only while told to."""
+    async def _tell_runner(
+        self, call_sid: str, *, on: bool, renewal: bool = False
+    ) -> None:
+        """The process holding the call relays audio only while told to.
+
+        One message at a time, so an "off" is never overtaken by a renewal
+        sent before it; a renewal of a listen that has ended is not sent.
+        """
         message = {
             "type": listen.LISTEN_MESSAGE_TYPE,
             "listener": self.channel_name,
             "on": on,
         }
-        try:
-            await self.channel_layer.group_send(control.group_name(call_sid), message)
-        except Exception:
-            logger.exception("could not tell call %s about a listener", call_sid)
+        async with self.runner_lock:
+            if renewal and call_sid not in self.listening:
+                return
+            try:
+                await self.channel_layer.group_send(
+                    control.group_name(call_sid), message
+                )
+            except Exception:
+                logger.exception("could not tell call %s about a listener", call_sid)
 
     async def _renew(self) -> None:
+        # Renews only what the viewer still listens to; the re-check ends the
+        # listens of a viewer whose listen_live_call was taken away.
         while True:
             await asyncio.sleep(listen.RENEW_SECONDS)
             for call_sid in list(self.listening):
-                await self._tell_runner(call_sid, on=True)
+                await self._tell_runner(call_sid, on=True, renewal=True)
 
     async def _subscribe(self, call_sid: str) -> None:
         if call_sid in self.subscriptions:
@@ -320,12 +336,18 @@ class LiveCallsConsumer(AsyncJsonWebsocketConsumer):
     async def _drop_what_is_no_longer_allowed(self, user: User) -> None:
         """Transcripts need ``view_call``, listen-in ``listen_live_call``, now as
         when they started: what the viewer lost stops, and they are told why."""
-        read, _ = await database_sync_to_async(_grants)(user)
+        read, hear = await database_sync_to_async(_grants)(user)
         self.can_read_transcripts = read
         if self.subscriptions and not read:
             for call_sid in list(self.subscriptions):
                 await self._unsubscribe(call_sid)
             missing = permissions.missing_message(permissions.VIEW)
+            await self.send_json({"type": "error", "error": missing})
+        if self.listening and not hear:
+            logger.info("live view: listen-in ended, listen_live_call was removed")
+            for call_sid in list(self.listening):
+                await self._unlisten(call_sid)
+            missing = permissions.missing_message(permissions.LISTEN_LIVE)
             await self.send_json({"type": "error", "error": missing})
 
     async def _recheck_periodically(self) -> None:

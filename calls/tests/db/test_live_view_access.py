@@ -4,14 +4,19 @@ rule), and listen-in only while ``calls.listen_live_call`` is held."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from django.contrib.auth.models import Permission
 
 from calls.review import live_sessions
-from calls.runtime.bus import live_events
+from calls.runtime import listen
+from calls.runtime.bus import control, live_events
+from calls.runtime.bus import listen as listen_bus
+from calls.runtime.bus.listen import publish_to_group
 from calls.tests.support.live_view import open_socket
 from calls.tests.support.review_helpers import CONVERSATION, make_call
 
@@ -103,4 +108,46 @@ async def test_losing_view_call_stops_the_transcript_within_the_recheck(
     assert dropped["type"] == "error" and "calls.view_call" in dropped["error"]
     await live_events.publish_transcript(live_call.call_sid, {"seq": 9, "text": "x"})
     assert await socket.receive_nothing(timeout=0.3)
+    await socket.disconnect()
+
+
+# -- 21: listen-in -----------------------------------------------------------------
+
+
+async def test_revoking_listen_in_ends_it_within_the_recheck(
+    staff_user: Any, live_call: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(live_sessions, "RECHECK_SECONDS", 0.3)
+    monkeypatch.setattr(listen_bus, "RENEW_SECONDS", 0.1)
+    listener = await changed(staff_user, add=("listen_live_call",))
+    layer = get_channel_layer()
+    assert layer is not None
+    runner_side = await layer.new_channel()  # stands in for the media consumer
+    await layer.group_add(control.group_name(live_call.call_sid), runner_side)
+    socket, _ = await open_socket(listener)
+    await socket.receive_json_from()  # snapshot
+    await socket.send_json_to({"listen": live_call.call_sid})
+    assert (await socket.receive_json_from())["on"] is True
+    told = [await asyncio.wait_for(layer.receive(runner_side), 2) for _ in "ab"]
+    assert [t["on"] for t in told] == [True, True]  # the listen, a renewal
+
+    await changed(staff_user, remove=("listen_live_call",))
+
+    async def until_off() -> None:
+        while (await layer.receive(runner_side))["on"]:
+            pass  # renewals, until the runner is told to stop
+
+    await asyncio.wait_for(until_off(), timeout=2)
+    answers = [await socket.receive_json_from(timeout=2) for _ in range(2)]
+    assert {"type": "listening", "call_sid": live_call.call_sid, "on": False} in answers
+    assert any(
+        a["type"] == "error" and "calls.listen_live_call" in a["error"] for a in answers
+    )
+    # No renewal re-arms the relay, and its audio no longer reaches the viewer.
+    relay = listen.AudioRelay(live_call.call_sid)
+    relay.caller_audio("//8=")
+    await publish_to_group(relay.group, relay.take() or {})
+    assert await socket.receive_nothing(timeout=0.5)
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(layer.receive(runner_side), timeout=0.3)
     await socket.disconnect()
