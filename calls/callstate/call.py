@@ -263,7 +263,9 @@ class CallState:
         out = [] if self.call_end.saying_goodbye else self.speech.barge_in()
         self.media.speech_started()
         self.silence.caller_spoke()
-        self.transcript.speech_started(event.item_id, event.audio_start_ms, now_ms)
+        start = event.audio_start_ms
+        received = None if start is None else self.media.clock.received_ms(start)
+        self.transcript.speech_started(event.item_id, start, now_ms, received)
         return out
 
     def _speech_stopped(self, event: ev.SpeechStopped, now_ms: int) -> list[Action]:

@@ -1,7 +1,9 @@
 """The transcript: turn order, the rows to write, and per-turn latency.
 
 Rows get their ``seq`` (conversation order) when a turn begins, not when its text
-arrives: a caller's transcript often lands after the assistant's answer to it. An
+arrives: a caller's transcript often lands after the assistant's answer to it;
+a caller turn whose start is known late moves before the turns that began after
+it, so rows are in the order they were spoken. An
 assistant turn that answers the caller remembers when the caller stopped
 speaking (their last audio reached us, mapped through the caller-audio clock) and
 when the engine's VAD said so, so its reply latency (caller stopped -> first audio
@@ -13,6 +15,7 @@ Django.
 from __future__ import annotations
 
 import logging
+from collections import deque
 
 from calls.callstate import actions as a
 from calls.callstate.actions import Action, SaveTranscript, SetLatency
@@ -22,6 +25,9 @@ from calls.callstate.turns import AssistantTurn, CallerTurn
 logger = logging.getLogger(__name__)
 
 INAUDIBLE = "[inaudible]"
+# Turns kept that may still give up their place to an earlier caller turn (rows
+# not written yet); a turn's transcript comes within a few turns.
+RECENT_TURNS = 16
 
 
 class Transcript:
@@ -42,6 +48,9 @@ class Transcript:
         self.started_ms: int | None = None  # when Twilio's stream started
         self.origin_ms = origin_ms
         self.caller_turns: dict[str, CallerTurn] = {}
+        # The latest turns given a place, for a caller turn heard late (see
+        # ``_in_spoken_order``).
+        self.recent: deque[AssistantTurn | CallerTurn] = deque(maxlen=RECENT_TURNS)
         # When the caller last stopped speaking (their last audio reached us) and
         # when the engine's end-of-speech event came, until an answer claims them.
         self.last_stopped_ms: int | None = None
@@ -87,18 +96,50 @@ class Transcript:
     # -- the caller ----------------------------------------------------------------
 
     def speech_started(
-        self, item_id: str, audio_start_ms: int | None, now_ms: int
+        self,
+        item_id: str,
+        audio_start_ms: int | None,
+        now_ms: int,
+        received_ms: int | None = None,
     ) -> None:
+        """The caller began speaking at ``audio_start_ms`` of the engine's audio
+        time, which reached us at ``received_ms`` (the caller-audio clock, when
+        it knows): the turn starts there on the stream's timeline, as the
+        assistant's turns do."""
         self.last_stopped_ms = self.last_vad_ms = None
         if self.transcribes_caller and item_id and item_id not in self.caller_turns:
-            offset = (
-                self.origin_ms + audio_start_ms
-                if audio_start_ms is not None
-                else self.offset(now_ms)
-            )
-            self.caller_turns[item_id] = CallerTurn(
-                item_id, self.reserve_seq(), max(0, offset)
-            )
+            if received_ms is not None:
+                offset = self.offset(min(received_ms, now_ms))
+            elif audio_start_ms is not None:
+                offset = self.origin_ms + audio_start_ms
+            else:
+                offset = self.offset(now_ms)
+            turn = CallerTurn(item_id, self.reserve_seq(), max(0, offset))
+            self.caller_turns[item_id] = turn
+            self._in_spoken_order(turn)
+            self.recent.append(turn)
+
+    def _in_spoken_order(self, turn: CallerTurn) -> None:
+        """A caller turn that began before turns already given a place (its
+        start is known late, from an engine whose transcripts lag the audio)
+        takes the place of the earliest of them whose row is not written yet;
+        they each move one place on, so rows are in the order they were spoken.
+        Only when they are the last places given: a row between them (a tool
+        call, a system note) keeps its place and so do they."""
+        later = [
+            t
+            for t in self.recent
+            if not t.written and t.offset_ms > turn.offset_ms and t.seq < turn.seq
+        ]
+        if not later:
+            return
+        later.sort(key=lambda t: t.seq)
+        places = [t.seq for t in later] + [turn.seq]
+        if places != list(range(places[0], turn.seq + 1)):
+            return
+        turn.seq = places[0]
+        for moved, seq in zip(later, places[1:], strict=True):
+            moved.seq = seq
 
     def speech_stopped(self, caller_stopped_ms: int, now_ms: int | None = None) -> None:
         """The engine's end of speech came at ``now_ms``; the caller's last audio
@@ -150,7 +191,7 @@ class Transcript:
         if answers_caller:
             stopped, vad = self.last_stopped_ms, self.last_vad_ms
             self.last_stopped_ms = self.last_vad_ms = None
-        return AssistantTurn(
+        turn = AssistantTurn(
             item_id,
             response_id,
             self.reserve_seq(),
@@ -158,6 +199,8 @@ class Transcript:
             stopped,
             vad_stopped_ms=vad,
         )
+        self.recent.append(turn)
+        return turn
 
     def assistant_text(self, turn: AssistantTurn) -> list[Action]:
         """The turn's transcript is known: write its row (if any of it was heard)."""

@@ -89,15 +89,18 @@ def test_it_completes_a_gpt_live_call_with_a_barge_in(
     assert call.assistant_snapshot["engine"] == "openai-live"
     rows = list(call.transcript_entries.order_by("seq"))
     roles = [r.role for r in rows]
-    assert roles == [
+    assert roles[:4] + roles[6:] == [
         TranscriptRole.ASSISTANT,  # greeting
         TranscriptRole.CALLER,
         TranscriptRole.ASSISTANT,
         TranscriptRole.CALLER,
-        TranscriptRole.ASSISTANT,  # cut off by the barge-in
-        TranscriptRole.CALLER,
         TranscriptRole.ASSISTANT,
     ]
+    # The barge-in and the turn it cut off, in the order they were spoken: the
+    # caller's start (the engine's, with its padding) may come first.
+    assert sorted(roles[4:6]) == [TranscriptRole.ASSISTANT, TranscriptRole.CALLER]
+    offsets = [r.offset_ms for r in rows]
+    assert offsets == sorted(offsets), offsets
     greeting, first, second, third = [r for r in rows if r.role == "assistant"]
     assert greeting.text == phone_number.assistant.greeting
     assert first.text == DEFAULT_ANSWERS[0] and not first.interrupted

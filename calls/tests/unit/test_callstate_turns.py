@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from calls.callstate import AddUsage, RunTool, SaveTranscript, SetLatency
+from calls.callstate.transcript import Transcript
 from calls.tests.support.frames import (
     rt_audio_done,
     rt_committed,
@@ -22,6 +23,7 @@ from calls.tests.support.frames import (
     tw_start,
 )
 from calls.tests.support.frames.harness import Harness, of_type, snapshot
+from calls.tests.support.live_frames import LiveHarness, lv_audio, lv_heard, lv_said
 
 
 def caller_turn(h: Harness, item: str = "item_U1", start_ms: int = 1000) -> None:
@@ -194,3 +196,31 @@ def test_it_marks_the_end_of_each_item_when_its_response_is_done() -> None:
     assert turn.marked_ms == turn.sent_ms == 200
     h.tw(tw_mark("item_A1:200"))
     assert h.state.speech.playback.live == []
+
+
+def test_gpt_live_lists_an_interrupted_turn_after_the_caller_who_spoke_first() -> None:
+    h = LiveHarness().ready()
+    h.lv(lv_said("Your order ships on Monday and", 15_000), at=14_900)
+    h.lv(lv_audio(), at=15_000)  # the assistant's turn opens at 0:15
+    h.tw(tw_mark("live_item_1:20"), at=15_100)  # the caller heard some of it
+    # The caller's words began at 0:14; their transcript comes at 0:15.2.
+    h.lv(lv_heard("Wait, which order?", 14_000, 14_900), at=15_200)
+    h.lv(lv_said("Sorry, which one?", 16_900), at=16_900)  # closes the caller turn
+    rows = {r.role: r for r in of_type(h.log, SaveTranscript)}
+    caller, assistant = rows["caller"], rows["assistant"]
+    assert (caller.offset_ms, assistant.offset_ms) == (14_000, 15_000)
+    assert assistant.interrupted
+    assert caller.seq < assistant.seq
+
+
+def test_a_late_caller_turn_moves_only_unwritten_turns_given_the_last_places() -> None:
+    transcript = Transcript(transcribes_caller=True)
+    transcript.start(0)
+    answer = transcript.assistant_turn("item_A1", "resp_1", 15_000, answers_caller=True)
+    transcript.speech_started("item_U1", 14_000, 15_200)
+    assert (transcript.caller_turns["item_U1"].seq, answer.seq) == (1, 2)
+    # A row placed in between (a keypad note here) keeps everything where it is.
+    late = transcript.assistant_turn("item_A2", "resp_2", 20_000, answers_caller=True)
+    note = transcript.system("DTMF 5", 20_100)
+    transcript.speech_started("item_U2", 19_000, 20_200)
+    assert (late.seq, note.seq, transcript.caller_turns["item_U2"].seq) == (3, 4, 5)

@@ -139,7 +139,8 @@ def test_it_groups_a_conversation_into_rows_in_order() -> None:
         (2, "caller", "Where is my order?"),
         (3, "assistant", "Let me check. Right away."),
     ]
-    assert written[2].offset_ms == 1000
+    # Session time 1000 is the caller audio that reached us at t=1180.
+    assert written[2].offset_ms == 1180
     # From when the audio of the caller's last word (end_ms 1400) reached us.
     assert written[3].reply_latency_ms == 2400 - (1000 + 1400 - 820)
     speak(h)
