@@ -77,6 +77,7 @@ class EchoCall:
         self.ended_at: float | None = None
         # Done when the first frame comes back: the whole bridge is up.
         self.first_back: asyncio.Future[None] = self.loop.create_future()
+        self.first_back_counter = -1
         self.hung_up = False
         self.server_closed = False
         self._tick_handle: asyncio.TimerHandle | None = None
@@ -256,6 +257,7 @@ class EchoCall:
         if counter == self.first_counter:
             self.first_rtt_ms = rtt_ms
         if not self.first_back.done():
+            self.first_back_counter = counter
             self.first_back.set_result(None)
         if self.window_start <= sent_at < self.window_end:
             self.rtts_ms.append(rtt_ms)
@@ -308,6 +310,19 @@ class EchoCall:
             self._tick_handle.cancel()
         if self.ws is not None:
             self.ws.abort()
+
+    async def drained(self, timeout_s: float) -> None:
+        """Wait (bounded) for the frames sent after the first one back to return:
+        a call that hangs up at once should not count its frames in flight lost.
+        Frames before it that never came back stay lost."""
+        deadline = self.loop.time() + timeout_s
+        # A poll, once per such call: an event set per received frame would cost
+        # every frame of every call.
+        for _ in range(int(timeout_s / FRAME_S) * 2):
+            pending = any(c > self.first_back_counter for c in self._send_times)
+            if not pending or self.loop.time() >= deadline:
+                return
+            await asyncio.sleep(FRAME_S / 2)
 
     def _ended(self) -> None:
         if self.ended_at is None and self.started_at is not None:

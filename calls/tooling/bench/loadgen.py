@@ -44,6 +44,7 @@ SETUP_GRACE_S = 10.0  # after the ramp, for the last calls to come up
 SETTLE_POLL_S = 0.1
 SETTLE_QUIET_POLLS = 3  # this many polls without a CPU tick: the servers are idle
 SETTLE_MAX_S = 3.0
+DRAIN_S = 1.0  # a set-up-only call's frames in flight, before it hangs up
 
 
 @dataclass
@@ -123,6 +124,7 @@ async def start_calls(options: LoadOptions) -> list[EchoCall]:
                     asyncio.shield(calls[i].first_back), SETUP_GRACE_S
                 )
                 calls[i].stop_sending()
+                await calls[i].drained(DRAIN_S)
                 calls[i].hang_up()
         except Exception as exc:  # a failed call is a result, not a crash
             calls[i].errors.append(f"setup: {type(exc).__name__}: {exc}"[:300])
