@@ -20,7 +20,8 @@ from calls.models import Call
 from calls.privacy.masking import shown_numbers
 from calls.review import display, selectors
 from calls.review.percentiles import percentile
-from calls.review.tool_rows import dial_label, shown_transfer_to, was_transferred
+from calls.review.tool_rows import dial_label, was_transferred
+from calls.review.transfer_numbers import rule_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +110,9 @@ def call_row(
     show_numbers: bool,
     now: dt.datetime,
 ) -> CallRow:
-    """``call`` as the pages show it (cost priced for the call's engine; numbers,
-    the transfer destination included, masked unless ``show_numbers``)."""
+    """``call`` as the pages show it (cost priced for the call's engine; numbers
+    masked unless ``show_numbers``, the transfer destination by the call's
+    ``transfer_numbers`` rule)."""
     shown_from, shown_to = shown_numbers(
         direction=call.direction,
         from_number=call.from_number,
@@ -144,7 +146,9 @@ def call_row(
         cost=cost,
         cost_label=pricing.format_usd(cost.total_usd),
         was_transferred=was_transferred(call),
-        shown_transfer_to=shown_transfer_to(call.transfer_to, show=show_numbers),
+        shown_transfer_to=rule_for(
+            call.assistant_snapshot, show_numbers=show_numbers
+        ).number(call.transfer_to),
         transfer_status=call.transfer_status,
         transfer_label=dial_label(call.transfer_status),
         handoffs=call.handoffs,

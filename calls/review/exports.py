@@ -28,7 +28,8 @@ from calls.review.display import (
     usage_of,
 )
 from calls.review.recording_player import recording_data
-from calls.review.tool_rows import shown_transfer_to, spans_data
+from calls.review.tool_rows import spans_data
+from calls.review.transfer_numbers import NumberRule, rule_for
 from calls.runtime.bus.live_events import entry_payload
 from calls.vocabulary.usage import USAGE_FIELDS
 
@@ -128,6 +129,7 @@ def call_to_dict(
     engine = engine_of(call.assistant_snapshot)
     cost = pricing.estimate(usage, prices, engine=engine)
     latency = latency_summary(entries)
+    numbers = rule_for(call.assistant_snapshot, show_numbers=show_numbers)
     return {
         "call_sid": call.call_sid,
         "outcome": call.outcome,
@@ -137,7 +139,7 @@ def call_to_dict(
         "to": shown_to,
         "assistant": assistant_name(call),
         "engine": engine,
-        "persona": call.assistant_snapshot or {},
+        "persona": _persona(call.assistant_snapshot, numbers),
         "created_at": _iso(call.created_at),
         "started_at": _iso(call.started_at),
         "ended_at": _iso(call.ended_at),
@@ -145,7 +147,7 @@ def call_to_dict(
         "end_reason": call.end_reason,
         "error": call.error,
         "bad_frames": call.bad_frames,
-        "transcript": [_entry_dict(entry) for entry in entries],
+        "transcript": [_entry_dict(entry, numbers) for entry in entries],
         "turns": [
             {
                 "seq": entry.seq,
@@ -168,8 +170,8 @@ def call_to_dict(
         "usage": usage,
         "estimated_cost_usd": round(cost.total_usd, 6),
         "cost_breakdown": {line.key: _cost_line_dict(line) for line in cost.lines},
-        # The transfer destination is a third party's number: masked the same way.
-        "transfer_to": shown_transfer_to(call.transfer_to, show=show_numbers),
+        # A third party's number: by the call's transfer_numbers rule.
+        "transfer_to": numbers.number(call.transfer_to),
         "transfer_status": call.transfer_status,
         "streams": call.streams,
         "handoffs": call.handoffs,
@@ -193,9 +195,29 @@ def _cost_line_dict(line: pricing.CostLine) -> dict[str, Any]:
     }
 
 
-def _entry_dict(entry: TranscriptEntry) -> dict[str, Any]:
-    # What live viewers get for a turn, plus the Realtime item it came from.
-    return {**entry_payload(entry), "item_id": entry.item_id}
+def _entry_dict(entry: TranscriptEntry, numbers: NumberRule) -> dict[str, Any]:
+    # What live viewers get for a turn, plus the Realtime item it came from; a
+    # system row's numbers (a transfer's destination) by the call's rule.
+    data = {**entry_payload(entry), "item_id": entry.item_id}
+    if entry.role == TranscriptRole.SYSTEM:
+        data["text"] = numbers.text(entry.text)
+    return data
+
+
+def _persona(snapshot: object, numbers: NumberRule) -> object:
+    """The persona snapshot, its transfer destinations' numbers by the rule."""
+    if not snapshot or not isinstance(snapshot, dict):
+        return {}
+    tools = snapshot.get("tools")
+    if not isinstance(tools, dict) or not isinstance(tools.get("transfer"), list):
+        return snapshot
+    transfer = [
+        {**target, "number": numbers.number(str(target.get("number") or ""))}
+        if isinstance(target, dict)
+        else target
+        for target in tools["transfer"]
+    ]
+    return {**snapshot, "tools": {**tools, "transfer": transfer}}
 
 
 def iter_call_dicts(

@@ -4,7 +4,8 @@ Built from the call's persona snapshot (through ``Persona``, so old rows read li
 new ones) and the engine's spec: only the settings that apply to the call's engine
 are listed, with their labels; the tools as sentences. A webhook tool's URL (which
 may hold a token) is shown only to those who may edit assistants, and transfer
-numbers in full only to those who see numbers, on calls that do not redact them.
+numbers by the call's ``transfer_numbers`` rule (redacted on a call that redacts
+phone numbers, else in full only to those who see numbers).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from calls.engines import registry
 from calls.engines.spec import EngineSpec
-from calls.privacy.masking import mask_number
+from calls.review.transfer_numbers import NumberRule
 from calls.vocabulary.persona import Persona
 from calls.vocabulary.tools import Tools
 
@@ -72,7 +73,9 @@ def persona_panel(
             _tools(
                 persona.tools,
                 show_urls=show_urls,
-                show_numbers=show_numbers and "phone_number" not in persona.redact,
+                numbers=NumberRule(
+                    show=show_numbers, redact="phone_number" in persona.redact
+                ),
             )
         ),
         instructions=persona.instructions,
@@ -119,7 +122,7 @@ def _shown(name: str, value: Any) -> str:
     return str(value)
 
 
-def _tools(tools: Tools, *, show_urls: bool, show_numbers: bool) -> list[str]:
+def _tools(tools: Tools, *, show_urls: bool, numbers: NumberRule) -> list[str]:
     lines = []
     if tools.end_call.enabled:
         goodbye = (
@@ -127,7 +130,7 @@ def _tools(tools: Tools, *, show_urls: bool, show_numbers: bool) -> list[str]:
         )
         lines.append(f"Ends the call when it is done{goodbye}")
     for target in tools.transfer:
-        number = target.number if show_numbers else mask_number(target.number)
+        number = numbers.number(target.number)
         lines.append(f"Transfers to {target.name} ({number})")
     for handoff in tools.handoff:
         lines.append(f"Hands off to the assistant {handoff.assistant}")

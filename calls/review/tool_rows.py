@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterable
 
 from calls.models import Call, CallAssistant, EndReason
-from calls.privacy.masking import mask_number
+from calls.review.transfer_numbers import NumberRule
 
 # Twilio's DialCallStatus values, as staff read them.
 DIAL_LABELS = {
@@ -48,10 +48,10 @@ def was_transferred(call: Call) -> bool:
     return call.end_reason == EndReason.TRANSFERRED or bool(call.transfer_to)
 
 
-def shown_transfer_to(number: str, *, show: bool) -> str:
-    """The transfer destination as a viewer may see it (a third party's number,
-    masked like callers' numbers)."""
-    return number if show or not number else mask_number(number)
+def shown_transfer_to(number: str, *, show: bool, redact: bool = False) -> str:
+    """The transfer destination as a viewer may see it (``transfer_numbers``:
+    redacted on a call that redacts phone numbers, else masked like callers')."""
+    return NumberRule(show=show, redact=redact).number(number)
 
 
 def dial_label(status: str) -> str:

@@ -4,6 +4,9 @@ models built from the rows (no queries; the templates escape what they hold).
 A turn (caller, assistant, system event) is a ``TurnRow``; a tool the assistant
 called is a ``ToolRow`` (its arguments and output indented when they are JSON);
 each assistant that handled the call is a ``SpanRow``.
+
+System rows are stored as the call wrote them; they are shown with their numbers
+by the call's ``NumberRule``.
 """
 
 from __future__ import annotations
@@ -15,6 +18,10 @@ from calls.models import CallAssistant, TranscriptEntry, TranscriptRole
 from calls.review.call_rows import format_duration
 from calls.review.display import TurnLatency, turn_latency
 from calls.review.tool_rows import pretty_json
+from calls.review.transfer_numbers import NumberRule
+
+# Until a call's rule is known, numbers are masked.
+MASKED = NumberRule(show=False, redact=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +58,14 @@ def offset_label(offset_ms: int) -> str:
     return format_duration(offset_ms / 1000)
 
 
-def transcript_row(entry: TranscriptEntry) -> TurnRow | ToolRow:
+def system_text(text: str, numbers: NumberRule) -> str:
+    """A system row's stored text as staff read it."""
+    return numbers.text(text)
+
+
+def transcript_row(
+    entry: TranscriptEntry, numbers: NumberRule = MASKED
+) -> TurnRow | ToolRow:
     if entry.role == TranscriptRole.TOOL:
         return ToolRow(
             seq=entry.seq,
@@ -62,10 +76,13 @@ def transcript_row(entry: TranscriptEntry) -> TurnRow | ToolRow:
             arguments_shown=pretty_json(entry.tool_arguments),
             output_shown=pretty_json(entry.text),
         )
+    text = entry.text
+    if entry.role == TranscriptRole.SYSTEM:
+        text = system_text(text, numbers)
     return TurnRow(
         seq=entry.seq,
         role=entry.role,
-        text=entry.text,
+        text=text,
         interrupted=entry.interrupted,
         failed=entry.failed,
         offset_ms=entry.offset_ms,
@@ -74,8 +91,10 @@ def transcript_row(entry: TranscriptEntry) -> TurnRow | ToolRow:
     )
 
 
-def transcript_rows(entries: Iterable[TranscriptEntry]) -> list[TurnRow | ToolRow]:
-    return [transcript_row(entry) for entry in entries]
+def transcript_rows(
+    entries: Iterable[TranscriptEntry], numbers: NumberRule = MASKED
+) -> list[TurnRow | ToolRow]:
+    return [transcript_row(entry, numbers) for entry in entries]
 
 
 def span_rows(spans: Iterable[CallAssistant]) -> list[SpanRow]:

@@ -33,6 +33,7 @@ from calls.review import (
     recording_player,
     selectors,
     stats,
+    transfer_numbers,
     turn_rows,
 )
 from calls.review.call_rows import CallRow
@@ -179,6 +180,10 @@ def call_detail(request: HttpRequest, call_sid: str) -> HttpResponse:
         raise Http404("No such call.")
     call, entries = found
     show_numbers = masking.can_see_numbers(request.user)
+    numbers = transfer_numbers.rule_for(
+        call.assistant_snapshot, show_numbers=show_numbers
+    )
+    spans = list(selectors.assistant_spans(call))
     turns = sum(1 for e in entries if e.role in selectors.TURN_ROLES)
     row = call_rows.call_row(
         call,
@@ -195,8 +200,8 @@ def call_detail(request: HttpRequest, call_sid: str) -> HttpResponse:
             "nav": "list",
             "call": row,
             "detail": call_rows.call_detail(call, row),
-            "entries": turn_rows.transcript_rows(entries),
-            "spans": turn_rows.span_rows(selectors.assistant_spans(call)),
+            "entries": turn_rows.transcript_rows(entries, numbers),
+            "spans": turn_rows.span_rows(spans),
             "turns": turns,
             "latency": display.latency_summary(entries),
             "persona": persona_panel(
