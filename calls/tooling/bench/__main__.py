@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from calls.ops.servers import PRODUCTION_SERVER
 from calls.tooling.bench import firstreply, report, versus
 from calls.tooling.bench.runner import (
     QUIET_WAIT_S,
@@ -125,8 +126,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     add(
         "--floor",
         default="",
-        help="the server that serves the floor relay (default: the first of "
-        "--server; off: none)",
+        help="the server that serves the floor relay (default: the production "
+        "server if in --server, else the first; off: none)",
     )
     add(
         "--lengths",
@@ -195,7 +196,9 @@ def plan(options: argparse.Namespace, notes: list[str]) -> list[Scenario]:
     """Every scenario in run order: at each N, ours, then the baseline and the
     floor; then the same at the other lengths, at ``--split-calls``."""
     ours = scenarios_for(options, notes)
-    floor = options.floor or options.server.split(",")[0]
+    servers = options.server.split(",")
+    production = PRODUCTION_SERVER if PRODUCTION_SERVER in servers else servers[0]
+    floor = options.floor or production
     references = []
     if options.baseline:
         references.append(Scenario("", 1, 0, subject="baseline"))
