@@ -13,16 +13,18 @@ from typing import Any
 import pytest
 from django.conf import settings
 
-from assistants.models import Assistant
+from assistants.models import Assistant, WebhookTool
 from calls import pricing
 from calls.models import CallStatus, EndReason, TranscriptRole
 from calls.tests.support import e2e
+from calls.tests.support.echo import EchoThread
 from calls.tooling.simulators.live_server import LiveSimulatorThread
 from calls.tooling.simulators.local_server import ServerProcess
 from calls.tooling.simulators.realtime_server import (
     DEFAULT_ANSWERS,
     DEFAULT_CALLER_LINES,
 )
+from calls.tooling.simulators.realtime_server.tool_script import ScriptedToolCall
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -125,3 +127,41 @@ def test_it_completes_a_gpt_live_call_with_a_barge_in(
         call.session_seconds / 60 * settings.PRICE_LIVE_PER_MINUTE
     )
     assert call.bad_frames == 0
+
+
+FILLER = "One moment while I check."
+
+
+def test_a_slow_webhook_tools_filler_is_said_on_gpt_live_too(
+    server: ServerProcess, live: LiveSimulatorThread, phone_number: Any
+) -> None:
+    Assistant.objects.filter(pk=phone_number.assistant_id).update(
+        engine="openai-live", model="gpt-live-1.1", voice="vesper"
+    )
+    tool = WebhookTool.objects.create(
+        assistant_id=phone_number.assistant_id,
+        name="lookup_order",
+        description="Look up an order by its number.",
+        url="http://127.0.0.1:1/",
+        parameters={"type": "object", "properties": {"order": {"type": "string"}}},
+        filler=FILLER,
+    )
+    config = live.simulator.config
+    config.tool_calls = [ScriptedToolCall("lookup_order", '{"order": "A17"}')]
+    try:
+        # Slower than the acknowledgement and the filler's moment (1.5 s).
+        with EchoThread(tool.secret, delay=4.0) as echo:
+            WebhookTool.objects.filter(pk=tool.pk).update(url=echo.url)
+            script = e2e.quick_script(turns=2)
+            report = e2e.run_call(e2e.caller_options(server, script=script))
+            assert len(echo.received) == 1
+    finally:
+        config.tool_calls = []
+
+    call = e2e.finished_call(report.call_sid)
+    rows = list(call.transcript_entries.order_by("seq"))
+    said = [r.text for r in rows if r.role == TranscriptRole.ASSISTANT]
+    assert said.count(FILLER) == 1, said
+    # The result (the caller may cut its reading short when they speak on).
+    result = next(i for i, text in enumerate(said) if text.startswith("The result"))
+    assert said.index(FILLER) < result, said
