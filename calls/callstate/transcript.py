@@ -108,8 +108,10 @@ class Transcript:
         assistant's turns do."""
         self.last_stopped_ms = self.last_vad_ms = None
         if self.transcribes_caller and item_id and item_id not in self.caller_turns:
-            if received_ms is not None:
-                offset = self.offset(min(received_ms, now_ms))
+            # A mapped time after now means the clock does not know that audio
+            # (more than we sent): the engine's own time is all there is.
+            if received_ms is not None and received_ms <= now_ms:
+                offset = self.offset(received_ms)
             elif audio_start_ms is not None:
                 offset = self.origin_ms + audio_start_ms
             else:
