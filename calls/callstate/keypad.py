@@ -37,6 +37,8 @@ class Keypad:
         model is told instead, once it listens)."""
         view = self.view
         out: list[Action] = [self.transcript.system(f"DTMF {digit}", now_ms)]
+        if not view.input_stopped:
+            self.transcript.key_pressed(now_ms)
         action = view.persona.tools.keypad_action(digit)
         if action is not None and not view.input_stopped:
             if action.transfer:

@@ -143,6 +143,11 @@ class Transcript:
         for moved, seq in zip(later, places[1:], strict=True):
             moved.seq = seq
 
+    def key_pressed(self, now_ms: int) -> None:
+        """A keypad digit reached us: what the assistant says next answers it,
+        so the caller's wait is measured from now (there is no engine share)."""
+        self.last_stopped_ms, self.last_vad_ms = now_ms, None
+
     def speech_stopped(self, caller_stopped_ms: int, now_ms: int | None = None) -> None:
         """The engine's end of speech came at ``now_ms``; the caller's last audio
         before it had reached us at ``caller_stopped_ms`` (the same by default)."""

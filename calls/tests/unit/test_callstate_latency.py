@@ -16,6 +16,7 @@ from calls.tests.support.frames import (
     rt_speech_stopped,
     rt_transcript_done,
     tw_connected,
+    tw_dtmf,
     tw_mark,
     tw_media,
     tw_start,
@@ -190,3 +191,28 @@ def test_turns_after_a_handoff_and_on_a_resumed_stream_get_their_latency() -> No
     resumed.rt(rt_item_added("resp_4", "item_A4"), at=2_170)
     resumed.rt(rt_delta("resp_4", "item_A4"), at=2_450)
     assert resumed.state.speech.playback.turns["item_A4"].reply_latency_ms == 870
+
+
+def test_the_answer_to_a_key_press_gets_its_latency_from_the_key() -> None:
+    h = Harness(tools_snapshot()).ready()
+    h.tw(tw_dtmf("5"), at=3_000)  # an unmapped key: the model is told
+    h.rt(rt_response_created("resp_2"), at=3_100)
+    h.rt(rt_item_added("resp_2", "item_A2"), at=3_110)
+    h.rt(rt_delta("resp_2", "item_A2"), at=3_400)
+    h.tw(tw_mark("item_A2:100"), at=3_500)
+    said = h.rt(rt_transcript_done("resp_2", "item_A2", "You pressed five."))
+    (row,) = of_type(said, SaveTranscript)
+    assert (row.reply_latency_ms, row.heard_latency_ms) == (400, 500)
+    assert row.engine_latency_ms is None
+
+
+def test_a_transfer_key_s_message_gets_its_latency_from_the_key() -> None:
+    h = Harness(tools_snapshot(keypad={"1": {"transfer": "billing"}})).ready()
+    h.tw(tw_dtmf("1"), at=3_000)  # the transfer message is asked at once
+    h.rt(rt_response_created("resp_2"), at=3_100)
+    h.rt(rt_item_added("resp_2", "item_T"), at=3_110)
+    h.rt(rt_delta("resp_2", "item_T"), at=3_300)
+    h.tw(tw_mark("item_T:100"), at=3_450)
+    said = h.rt(rt_transcript_done("resp_2", "item_T", "Putting you through."))
+    (row,) = of_type(said, SaveTranscript)
+    assert (row.reply_latency_ms, row.heard_latency_ms) == (300, 450)
