@@ -9,10 +9,9 @@ A dispatcher: each event goes to the parts owning its state: ``media`` (start
 checks, caller audio), ``session`` (engine leg, assistant, greeting), ``speech``
 (assistant audio, marks, barge-in), ``transcript``, ``tool_calls``, ``filler``
 (a slow tool's filler), ``keypad``, ``silence``, ``call_end`` (goodbye,
-transfer, end). Parts read shared facts
-through a ``view.StateView``; one that would end the call says how
-(``goodbye.EndRequest``). Engines are known only through the engine-neutral
-events and ``EngineProtocol``. No Django.
+transfer, end). Parts read shared facts through a ``view.StateView``; one that
+would end the call says how (``goodbye.EndRequest``). Engines are known only
+through the engine-neutral events and ``EngineProtocol``. No Django.
 """
 
 from __future__ import annotations
