@@ -172,10 +172,15 @@ def staff_client(client: Any, staff_user: Any) -> Any:
 
 
 @pytest.fixture
-def admin_client(client: Any, django_user_model: Any, db: Any) -> Any:
-    """A logged-in superuser, without pytest-django's slow password hashing."""
+def admin_client(django_user_model: Any, db: Any) -> Any:
+    """A logged-in superuser, without pytest-django's slow password hashing; its
+    own client, as pytest-django's is, so a test may hold it beside
+    ``staff_client``."""
+    from django.test import Client
+
     user = django_user_model.objects.create(
         username="admin", is_staff=True, is_superuser=True
     )
+    client = Client()
     client.force_login(user)
     return client
