@@ -1,4 +1,5 @@
-"""``calls.telephony.account.rest`` against the call simulator's REST stand-in on a local port.
+"""``calls.telephony.account.rest`` against the call simulator's REST stand-in on a
+local port.
 
 Nothing reaches Twilio: ``TWILIO_API_BASE_URL`` points at ``TwilioRestApi``, which
 records every request it answers, so each test can check the request really
