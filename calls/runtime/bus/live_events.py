@@ -16,7 +16,11 @@ from typing import Any
 
 from channels.layers import get_channel_layer
 
+from calls.runtime.bus.layer_failure import OutageLog
+
 logger = logging.getLogger(__name__)
+# One line per outage, not a traceback per failed publish.
+_outage = OutageLog(logger, "live events are not reaching viewers")
 
 LIVE_CALLS_GROUP = "calls.live"
 CALL_EVENT = "live.call"  # handled by LiveCallsConsumer.live_call
@@ -62,9 +66,11 @@ async def _send(group: str, message: dict[str, Any]) -> None:
         return
     try:
         await layer.group_send(group, message)
-    except Exception:
+    except Exception as exc:
         # A live view is a convenience: losing it must never hurt the call.
-        logger.exception("could not publish %s to %s", message.get("type"), group)
+        _outage.failed(exc)
+    else:
+        _outage.succeeded()
 
 
 def call_payload(call: Any) -> dict[str, Any]:
