@@ -19,12 +19,15 @@ and the runner answers ``{"type": "call.control.reply", "ok": bool, "message": s
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from channels.layers import BaseChannelLayer, get_channel_layer
+
+from calls.runtime.bus import layer_failure
 
 logger = logging.getLogger(__name__)
 
@@ -129,26 +132,40 @@ async def _request(call_sid: str, command: dict[str, Any]) -> ControlReply:
     layer = get_channel_layer()
     if layer is None:
         raise ControlError("no channel layer is configured")
+    # The whole exchange is bounded, not only the wait for the answer: a channel
+    # layer that never answers a send (a stuck or lost Redis connection) must not
+    # keep a staff request open. The exchange runs as a task of its own that is
+    # abandoned on time, so even a layer that ignores cancellation cannot hold it.
+    task = asyncio.ensure_future(_exchange(layer, group, command))
+    try:
+        done, _ = await asyncio.wait({task}, timeout=REPLY_TIMEOUT_SECONDS)
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    if not done:
+        task.cancel()
+        raise ControlError(
+            "the call is not live on any server process (no answer within "
+            f"{REPLY_TIMEOUT_SECONDS:g} s)"
+        )
+    try:
+        reply = task.result()
+    except ControlError:
+        raise
+    except Exception as exc:
+        raise ControlError(layer_failure.describe(exc)) from exc
+    return ControlReply(bool(reply.get("ok")), str(reply.get("message") or ""))
+
+
+async def _exchange(
+    layer: BaseChannelLayer, group: str, command: dict[str, Any]
+) -> dict[str, Any]:
     reply_to = await layer.new_channel()
     await layer.group_send(
         group, {"type": CONTROL_MESSAGE_TYPE, "reply_to": reply_to, **command}
     )
-    try:
-        reply = await _receive(layer, reply_to)
-    except TimeoutError:
-        raise ControlError(
-            "the call is not live on any server process (no answer within "
-            f"{REPLY_TIMEOUT_SECONDS:g} s)"
-        ) from None
-    return ControlReply(bool(reply.get("ok")), str(reply.get("message") or ""))
-
-
-async def _receive(layer: BaseChannelLayer, channel: str) -> dict[str, Any]:
-    import asyncio
-
-    async with asyncio.timeout(REPLY_TIMEOUT_SECONDS):
-        message: dict[str, Any] = await layer.receive(channel)
-        return message
+    message: dict[str, Any] = await layer.receive(reply_to)
+    return message
 
 
 async def reply(reply_to: str, answer: ControlReply) -> None:
