@@ -8,6 +8,8 @@ server start) and stops on an error.
   settings loaded: ``voiceassistant.environment``).
 - ``voiceassistant.E002``: DEBUG is off and ALLOWED_HOSTS is empty, so every
   request would be refused.
+- ``voiceassistant.E003``: TRANSFER_ALLOWED_PREFIXES holds an entry that is not
+  an E.164 prefix.
 - ``voiceassistant.W001``: a variable is set under its old name.
 - ``voiceassistant.W002``: the deprecated REALTIME_PROVIDER is set.
 """
@@ -20,6 +22,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
 
+from calls.services.transfer_policy import bad_prefixes
 from voiceassistant.environment import Problem, Renamed
 
 TAG = "settings"
@@ -42,6 +45,21 @@ def check_allowed_hosts(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
             "included) would be refused with 400; set the host names this server "
             f"answers to, for example ALLOWED_HOSTS={host}",
             id="voiceassistant.E002",
+        )
+    ]
+
+
+@register(TAG)
+def check_transfer_prefixes(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    bad = bad_prefixes(settings.TRANSFER_ALLOWED_PREFIXES)
+    if not bad:
+        return []
+    return [
+        Error(
+            f"TRANSFER_ALLOWED_PREFIXES has {', '.join(repr(b) for b in bad)}, which "
+            "is not an E.164 prefix (a plus sign and up to 15 digits); for example "
+            "TRANSFER_ALLOWED_PREFIXES=+1555,+44",
+            id="voiceassistant.E003",
         )
     ]
 

@@ -420,6 +420,10 @@ try:
 except ValueError as _exc:
     env.problem("WEBHOOK_ALLOW_INTERNAL", str(_exc), '"erp.internal,10.20.0.0/16"')
     WEBHOOK_ALLOW_INTERNAL = []
+# Numbers staff with calls.control_call may transfer any call to, as E.164
+# prefixes, comma-separated (e.g. "+1555,+44"); empty: only the call's assistant's
+# configured transfer destinations. Checked at start (voiceassistant.E003).
+TRANSFER_ALLOWED_PREFIXES = env.items("TRANSFER_ALLOWED_PREFIXES", default=())
 # Twilio marks at most every this many ms of assistant audio (plus the first and
 # last of each answer). Each mark is one more frame each way; 0 marks every delta.
 MEDIA_MARK_INTERVAL_MS = env.integer("MEDIA_MARK_INTERVAL_MS", default=100, example=100)

@@ -23,6 +23,7 @@ from calls.models import Call
 from calls.review import permissions, selectors
 from calls.review.views import CONTROL_PERMISSION, can_control, page, rows_for
 from calls.runtime.bus import control
+from calls.services import transfer_policy
 
 __all__ = ["CONTROL_PERMISSION", "DEFAULT_TRANSFER_MESSAGE", "can_control"]
 
@@ -137,6 +138,12 @@ def transfer(request: HttpRequest, call_sid: str) -> HttpResponse:
     if request.method != "POST":
         return _confirm(request, call, "transfer", TransferForm())
     form = TransferForm(request.POST)
+    if form.is_valid():
+        refused = transfer_policy.refusal(
+            form.cleaned_data["to"], call.assistant_snapshot
+        )
+        if refused:
+            form.add_error("to", f"Not allowed: {refused}.")
     if not form.is_valid():
         response = _confirm(request, call, "transfer", form)
         response.status_code = 400

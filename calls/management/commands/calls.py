@@ -25,6 +25,7 @@ from django.utils.module_loading import import_string
 
 from calls.models import Call, EndReason
 from calls.runtime.bus import control
+from calls.services import transfer_policy
 from calls.services.lifecycle import (
     HEARTBEAT_SECONDS,
     LOST_AFTER_BEATS,
@@ -139,7 +140,11 @@ class Command(BaseCommand):
             self.close_stale(options)
             return
         call_sid = options["call_sid"]
-        self.check_can_control(call_sid)
+        call = self.check_can_control(call_sid)
+        if subcommand == "transfer" and control.is_e164(options["to"]):
+            refused = transfer_policy.refusal(options["to"], call.assistant_snapshot)
+            if refused:
+                raise CommandError(refused)
         requested_by = options["by"] or default_requested_by()
         try:
             if subcommand == "hangup":
@@ -159,7 +164,7 @@ class Command(BaseCommand):
             raise CommandError(reply.message or "the server refused the request")
         self.stdout.write(reply.message or "done")
 
-    def check_can_control(self, call_sid: str) -> None:
+    def check_can_control(self, call_sid: str) -> Call:
         """Refuse early, with the reason, what the runner could never do."""
         call = Call.objects.filter(call_sid=call_sid).first()
         if call is None:
@@ -173,6 +178,7 @@ class Command(BaseCommand):
                 "server process that runs the call; set REDIS_URL (for the server "
                 "and for this command) to control calls from another process"
             )
+        return call
 
     def close_stale(self, options: dict[str, Any]) -> None:
         # Only what was asked for: otherwise the service's defaults apply.

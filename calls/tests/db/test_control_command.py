@@ -34,6 +34,13 @@ pytestmark = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def any_transfer_number(settings: Any) -> None:
+    """These tests are about the control protocol; which numbers staff may
+    transfer to (``calls.services.transfer_policy``) is tested on its own."""
+    settings.TRANSFER_ALLOWED_PREFIXES = ["+1555"]
+
+
 @pytest.fixture
 def reachable_layer(monkeypatch: pytest.MonkeyPatch) -> None:
     """Let the command use the in-memory layer the fake runner listens on."""

@@ -14,6 +14,13 @@ from calls.runtime.bus import control
 from calls.tests.support.review_helpers import make_call
 
 
+@pytest.fixture(autouse=True)
+def any_transfer_number(settings: Any) -> None:
+    """These tests are about the control protocol; which numbers staff may
+    transfer to (``calls.services.transfer_policy``) is tested on its own."""
+    settings.TRANSFER_ALLOWED_PREFIXES = ["+1555"]
+
+
 @pytest.fixture
 def controller(db: Any, django_user_model: Any) -> Any:
     user = django_user_model.objects.create_user("controller", is_staff=True)

@@ -79,8 +79,9 @@ def test_it_hangs_up_a_call_on_another_process_from_the_command_line(
 
 @pytest.mark.redis
 def test_it_transfers_a_call_on_another_process_after_the_message(
-    two_servers: tuple[ServerProcess, ServerProcess], redis_layer: None
+    two_servers: tuple[ServerProcess, ServerProcess], redis_layer: None, settings: Any
 ) -> None:
+    settings.TRANSFER_ALLOWED_PREFIXES = [TRANSFER_TO]  # the command checks it
     _, call_server = two_servers
     with LiveCall(call_server) as live:
         heard_before = len(live.reports)  # nothing yet: the call is on the line
