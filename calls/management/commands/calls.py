@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import getpass
+import time
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -66,6 +67,11 @@ def positive_int(value: str) -> int:
     return number
 
 
+# How long ``hangup`` waits for the call's record to say it ended.
+END_WAIT_SECONDS = 15
+END_POLL_SECONDS = 0.2
+
+
 class Command(BaseCommand):
     help = "Hang up or transfer a call in progress, or close calls left open."
 
@@ -83,6 +89,14 @@ class Command(BaseCommand):
         )
         hangup.add_argument(
             "--by", help="Who is asking, for the transcript (default: your login)."
+        )
+        hangup.add_argument(
+            "--wait",
+            type=positive_int,
+            default=END_WAIT_SECONDS,
+            metavar="SECONDS",
+            help="How long to wait for the call to end before saying it has not "
+            f"(default {END_WAIT_SECONDS}).",
         )
 
         transfer = commands.add_parser(
@@ -163,6 +177,29 @@ class Command(BaseCommand):
         if not reply.ok:
             raise CommandError(reply.message or "the server refused the request")
         self.stdout.write(reply.message or "done")
+        if subcommand == "hangup":
+            self.wait_for_end(call_sid, options["wait"])
+
+    def wait_for_end(self, call_sid: str, seconds: float) -> None:
+        """Say how the call ended once its record says so; an error if it has not
+        within ``seconds`` (the server accepted, but the end never arrived)."""
+        deadline = time.monotonic() + seconds
+        while True:
+            call = Call.objects.filter(call_sid=call_sid).first()
+            if call is None or not call.is_live:
+                break
+            if time.monotonic() >= deadline:
+                raise CommandError(
+                    f"the server accepted the hang-up, but call {call_sid} is still "
+                    f"{call.get_status_display().lower()} after {seconds:g} s; look "
+                    "at the server log, or run calls close-stale"
+                )
+            time.sleep(END_POLL_SECONDS)
+        if call is None:
+            raise CommandError(f"call {call_sid} is no longer recorded")
+        why = call.get_end_reason_display() or "no reason recorded"
+        by = f" by {call.ended_by}" if call.ended_by else ""
+        self.stdout.write(f"ended: {call.get_status_display()}, {why}{by}")
 
     def check_can_control(self, call_sid: str) -> Call:
         """Refuse early, with the reason, what the runner could never do."""

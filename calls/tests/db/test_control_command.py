@@ -21,10 +21,11 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connections
 from django.utils import timezone
 
 from calls.management.commands import calls as calls_command
-from calls.models import Call
+from calls.models import Call, CallStatus, EndReason
 from calls.runtime.bus import control
 from calls.tests.support.review_helpers import make_call
 
@@ -55,6 +56,24 @@ async def run_command(*args: str) -> str:
     return out.getvalue()
 
 
+async def end_call(call_sid: str, *, by: str) -> None:
+    """What the real runner does after an accepted hang-up: the call ends. (On a
+    thread of its own: the command holds the thread-sensitive one.)"""
+
+    def end() -> None:
+        try:
+            Call.objects.filter(call_sid=call_sid).update(
+                status=CallStatus.COMPLETED,
+                end_reason=EndReason.HUNG_UP_BY_STAFF,
+                ended_by=by,
+                ended_at=timezone.now(),
+            )
+        finally:
+            connections.close_all()
+
+    await sync_to_async(end, thread_sensitive=False)()
+
+
 async def start_runner(
     call_sid: str, answer: Callable[[dict[str, Any]], control.ControlReply]
 ) -> tuple[list[control.ControlCommand], Callable[[], Awaitable[None]]]:
@@ -69,7 +88,10 @@ async def start_runner(
         message = await layer.receive(channel)
         assert message["type"] == control.CONTROL_MESSAGE_TYPE
         received.append(control.parse_command(message))
-        await control.reply(message["reply_to"], answer(message))
+        reply = answer(message)
+        await control.reply(message["reply_to"], reply)
+        if reply.ok and message["command"] == control.HANGUP:
+            await end_call(call_sid, by=message["requested_by"])
 
     task = asyncio.create_task(serve())
 
@@ -87,7 +109,8 @@ async def test_it_hangs_up_through_the_runner_and_prints_its_reply(
     )
     out = await run_command("hangup", live_call.call_sid, "--by", "alice")
     await stop()
-    assert out.strip() == "Hanging up."
+    assert out.splitlines()[0] == "Hanging up."
+    assert out.splitlines()[1] == "ended: Completed, Hung up by staff by alice"
     assert received == [control.ControlCommand("hangup", "alice")]
 
 
@@ -196,3 +219,22 @@ async def test_it_closes_stale_calls_and_counts_them(assistant: Any) -> None:
         )
     )()
     assert still_open == [healthy.call_sid]
+
+
+async def test_it_says_so_when_the_call_does_not_end(
+    live_call: Call, reachable_layer: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An accepted hang-up whose end never arrives is an error, not "done"."""
+    layer = get_channel_layer()
+    assert layer is not None
+    channel = await layer.new_channel()
+    await layer.group_add(control.group_name(live_call.call_sid), channel)
+
+    async def accept_but_never_end() -> None:
+        message = await layer.receive(channel)
+        await control.reply(message["reply_to"], control.ControlReply(True, "ok"))
+
+    task = asyncio.create_task(accept_but_never_end())
+    with pytest.raises(CommandError, match="still in progress after 1 s"):
+        await run_command("hangup", live_call.call_sid, "--wait", "1")
+    await asyncio.wait_for(task, 2)
