@@ -10,9 +10,10 @@
   (``recording_views``).
 
 Staff status plays no part: it only opens the admin. Superusers have every
-permission. The groups "Supervisors" and "Agents" (migration ``calls.0006``) hold
-sensible sets. A viewer without the permission gets the 403 page naming it;
-an anonymous one goes to the login page.
+permission. The groups "Supervisors" and "Agents" (migrations ``calls.0006`` and
+``calls.0010``) hold sensible sets. A viewer without the permission gets the 403
+page saying in words what it allows and which groups grant it (those the
+database has, less the viewer's own); an anonymous one goes to the login page.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import functools
 from collections.abc import Callable
 from typing import Concatenate, ParamSpec, TypeAlias
 
-from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.auth.models import AnonymousUser, Group, User
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase
@@ -46,6 +47,19 @@ DESCRIPTIONS = {
 }
 
 
+# Which of the groups the migrations create grant each permission: what a
+# message says where it cannot ask the database (the live socket's handlers).
+STOCK_GROUPS = {
+    VIEW: ("Supervisors", "Agents"),
+    EXPORT: ("Supervisors",),
+    VIEW_LIVE: ("Supervisors", "Agents"),
+    LISTEN_LIVE: ("Supervisors",),
+    CONTROL: ("Supervisors",),
+    VIEW_NUMBERS: ("Supervisors",),
+    LISTEN_RECORDING: ("Supervisors",),
+}
+
+
 # Who is looking: ``request.user`` (or a socket's scope user).
 Viewer: TypeAlias = User | AnonymousUser
 
@@ -55,13 +69,35 @@ def has(user: Viewer, perm: str) -> bool:
     return bool(user.is_authenticated and user.is_active and user.has_perm(perm))
 
 
-def missing_message(perm: str) -> str:
-    """The 403 page's explanation: which permission is missing, how to get it."""
+def granting_groups(perm: str, user: Viewer) -> tuple[str, ...]:
+    """The groups that grant ``perm``, less those ``user`` is in (one query)."""
+    app_label, _, codename = perm.partition(".")
+    groups = Group.objects.filter(
+        permissions__content_type__app_label=app_label,
+        permissions__codename=codename,
+    )
+    if user.is_authenticated:
+        groups = groups.exclude(user=user)
+    return tuple(groups.order_by("name").values_list("name", flat=True).distinct())
+
+
+def missing_message(perm: str, groups: tuple[str, ...] | None = None) -> str:
+    """The 403 page's explanation: what the missing permission allows, in words,
+    and how to get it. ``groups``: those that grant it (``granting_groups``);
+    None: the stock groups that do. Its code comes last, for administrators."""
     what = DESCRIPTIONS.get(perm, perm)
+    if groups is None:
+        groups = STOCK_GROUPS.get(perm, ())
+    if len(groups) == 1:
+        ask = f"to add you to the {groups[0]} group, which has it, or to give it"
+    elif groups:
+        names = ", ".join(groups[:-1]) + f" or {groups[-1]}"
+        ask = f"to add you to one of the groups {names}, or to give it"
+    else:
+        ask = "to give it"
     return (
-        f"You need the permission {perm} (“Can {what}”) for this page. "
-        "Ask an administrator to add it to your account, or to add you to a "
-        "group that has it (Supervisors or Agents)."
+        f"You need permission to {what} for this page. Ask an administrator "
+        f"{ask} to your account (the admin lists it as “Can {what}”; code {perm})."
     )
 
 
@@ -81,7 +117,8 @@ def require(perm: str, *more: str) -> Callable[[View[P]], View[P]]:
                 return redirect_to_login(request.get_full_path())
             for needed in (perm, *more):
                 if not has(request.user, needed):
-                    raise PermissionDenied(missing_message(needed))
+                    groups = granting_groups(needed, request.user)
+                    raise PermissionDenied(missing_message(needed, groups))
             return view(request, *args, **kwargs)
 
         return wrapper
