@@ -21,10 +21,10 @@ from calls.engines.base import ConnectFn
 from calls.engines.registry import UnknownEngine
 from calls.runtime import shutdown
 from calls.runtime.assembly import build_runner
-from calls.runtime.bus import control, listen
+from calls.runtime.bus import control, layer_failure, listen
 from calls.runtime.consumer_loop import DirectReceiveLoop
 from calls.runtime.runner import CallRunner
-from calls.services.lifecycle import call_claim_stream
+from calls.services.lifecycle import call_claim_stream, call_note_error
 from calls.services.transfer import call_continuation
 from calls.telephony import stream_token
 from calls.telephony.account import auth
@@ -72,10 +72,27 @@ class MediaStreamConsumer(DirectReceiveLoop, AsyncWebsocketConsumer):
         self.runner = runner
         await self.accept()
         if self.channel_layer is not None:
-            self.group = control.group_name(runner.call_sid)
-            await self.channel_layer.group_add(self.group, self.channel_name)
+            await self.join_control_group(runner.call_sid)
         shutdown.register(runner, handle_sigterm=app_settings().calls_end_on_sigterm)
         await runner.start()
+
+    async def join_control_group(self, call_sid: str) -> None:
+        """Join the call's control group; if the channel layer is down the call
+        goes on (audio never crosses it) and its record says what is missing."""
+        assert self.channel_layer is not None
+        group = control.group_name(call_sid)
+        try:
+            await self.channel_layer.group_add(group, self.channel_name)
+        except Exception as exc:
+            cause = layer_failure.describe(exc)
+            logger.error("call %s goes on without call control: %s", call_sid, cause)
+            note = (
+                f"{cause[:1].upper()}{cause[1:]}: staff could not hang up, transfer, "
+                "watch or listen to this call."
+            )
+            await db(call_note_error)(call_sid=call_sid, note=note)
+            return
+        self.group = group
 
     async def authorize(self) -> CallRunner | str:
         """The call's runner, or why the upgrade is refused."""
