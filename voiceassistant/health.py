@@ -2,10 +2,11 @@
 
 For load balancers and ``docker compose``: 200 with ``{"database": "ok",
 "channel_layer": "ok"}`` when both answer, 503 with ``"error"`` for the failing
-check otherwise. The page is public, so the error's detail (which names hosts and
-ports) goes to the log only. The channel layer is checked with a real send and
-receive on a fresh channel, which exercises Redis (or the in-memory layer) end to
-end.
+check otherwise, and ``"why"``: what failed in plain words (e.g. "the channel
+layer (Redis) is unreachable"). The page is public, so the error's detail (which
+names hosts and ports) goes to the log only. The channel layer is checked with a
+real send and receive on a fresh channel, which exercises Redis (or the in-memory
+layer) end to end.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from calls.runtime.bus.layer_failure import LAYER_UNREACHABLE
+
 logger = logging.getLogger(__name__)
 
 OK = "ok"
@@ -28,6 +31,10 @@ ERROR = "error"
 # Short enough for a load balancer's probe, long enough for a busy Redis.
 TIMEOUT_SECONDS = 2.0
 _MAX_ERROR_LENGTH = 200
+CAUSES = {
+    "database": "the database is unreachable",
+    "channel_layer": LAYER_UNREACHABLE,
+}
 
 
 @never_cache
@@ -40,7 +47,13 @@ async def healthz(request: HttpRequest) -> JsonResponse:
     healthy = all(result == OK for result in checks.values())
     if not healthy:
         logger.error("health check failed: %s", checks)
-    public = {name: OK if result == OK else ERROR for name, result in checks.items()}
+    public: dict[str, object] = {
+        name: OK if result == OK else ERROR for name, result in checks.items()
+    }
+    # What failed, in words a supervisor understands, without hosts or ports.
+    why = {name: CAUSES[name] for name, result in checks.items() if result != OK}
+    if why:
+        public["why"] = why
     return JsonResponse(public, status=200 if healthy else 503)
 
 

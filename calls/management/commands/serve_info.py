@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
@@ -23,6 +25,7 @@ from django.http.request import validate_host
 from django.urls import reverse
 
 from calls.conf import app_settings
+from calls.runtime.bus import layer_failure
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "0.0.0.0")
 
@@ -145,6 +148,12 @@ class Command(BaseCommand):
                 f"{host} is not in ALLOWED_HOSTS: Django will refuse Twilio's "
                 "requests (400). Add it to ALLOWED_HOSTS."
             )
+        layer_problem = _channel_layer_problem()
+        if layer_problem:
+            warnings.append(
+                f"{layer_problem[:1].upper()}{layer_problem[1:]} (REDIS_URL): calls "
+                "go on, but staff cannot hang up, transfer, watch or listen to them."
+            )
         if not settings.TWILIO_AUTH_TOKEN:
             warnings.append(
                 "TWILIO_AUTH_TOKEN is not set: signatures are not checked "
@@ -164,6 +173,13 @@ class Command(BaseCommand):
                 "OPENAI_API_KEY is not set: calls cannot be answered." + hint
             )
         return warnings
+
+
+def _channel_layer_problem() -> str | None:
+    layer = get_channel_layer()
+    if layer is None:
+        return None
+    return async_to_sync(layer_failure.probe)(layer)
 
 
 def _is_private(host: str) -> bool:

@@ -9,9 +9,12 @@ once per interval, and says when the layer works again. No Django.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+import uuid
 from collections.abc import Callable, Iterator
+from typing import Any
 
 LAYER_UNREACHABLE = "the channel layer (Redis) is unreachable"
 # How often an outage that goes on is reported again (with the count).
@@ -98,3 +101,21 @@ class OutageLog:
                 self.suppressed,
             )
             self.suppressed = 0
+
+
+async def probe(layer: Any, *, within: float = 2.0) -> str | None:
+    """Why ``layer`` cannot carry a message (a send and receive on a fresh
+    channel), or None if it can."""
+    nonce = uuid.uuid4().hex
+    try:
+        async with asyncio.timeout(within):
+            channel = await layer.new_channel()
+            await layer.send(channel, {"type": "health.ping", "nonce": nonce})
+            message = await layer.receive(channel)
+    except TimeoutError:
+        return f"{LAYER_UNREACHABLE} (no answer within {within:g} s)"
+    except Exception as exc:
+        return describe(exc)
+    if message.get("nonce") != nonce:
+        return "the channel layer answered with someone else's message"
+    return None

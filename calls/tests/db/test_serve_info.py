@@ -84,3 +84,22 @@ def test_it_stops_suggesting_a_login_once_a_superuser_exists(
     output = serve_info()
     assert "make superuser" not in output
     assert "Log in at https://voice.example.com/accounts/login/" in output
+
+
+def test_it_says_when_the_channel_layer_is_unreachable(settings: Any, db: Any) -> None:
+    # A Redis no one listens on: port 1 refuses at once.
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]},
+        }
+    }
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    try:
+        out = serve_info()
+    finally:
+        channel_layers.backends.clear()
+    assert "! The channel layer (Redis) is unreachable" in out
+    assert "staff cannot hang up" in out

@@ -31,7 +31,11 @@ def test_it_reports_a_broken_database_without_its_detail(
 
     assert response.status_code == 503
     # Anonymous callers learn which component failed, not hosts and ports.
-    assert response.json() == {"database": "error", "channel_layer": "ok"}
+    assert response.json() == {
+        "database": "error",
+        "channel_layer": "ok",
+        "why": {"database": "the database is unreachable"},
+    }
     assert "db.internal" not in response.content.decode()
     assert "could not connect to server at db.internal:5432" in caplog.text
 
@@ -70,7 +74,11 @@ def test_it_reports_a_broken_channel_layer(
     response = client.get("/healthz")
 
     assert response.status_code == 503
-    assert response.json() == {"database": "ok", "channel_layer": "error"}
+    assert response.json() == {
+        "database": "ok",
+        "channel_layer": "error",
+        "why": {"channel_layer": "the channel layer (Redis) is unreachable"},
+    }
     assert expected in caplog.text  # the detail is logged, not shown
 
 
