@@ -22,6 +22,7 @@ from calls.callstate import CallState
 from calls.callstate import actions as a
 from calls.callstate.tool_calls import output
 from calls.engines.base import Engine, EngineConnection
+from calls.engines.failures import connect_failure
 from calls.runtime.bus import control
 from calls.runtime.bus.listen import Publish, publish_to_group
 from calls.runtime.call_audio import CallAudio
@@ -289,7 +290,7 @@ class CallRunner:
                     target.url, headers=target.headers, open_timeout=timeout
                 )
         except Exception as exc:  # any failure to open ends the call
-            detail = str(exc) or f"{type(exc).__name__} after {timeout:g} s"
+            detail = _connect_detail(exc, label=self.engine.label, within=timeout)
             logger.warning(
                 "call %s: %s connect to %s failed: %s",
                 self.call_sid,
@@ -418,3 +419,12 @@ class CallRunner:
         for check, future in list(self._waiters):
             if not future.done() and check():
                 future.set_result(None)
+
+
+def _connect_detail(exc: BaseException, *, label: str, within: float) -> str:
+    """Why the engine could not be reached, for the call's error: the named cause
+    (DNS, TLS, a refused key, nothing listening, no answer) when there is one."""
+    named = connect_failure(exc, label=label, within=within)
+    if named.startswith(f"{label} could not be reached ("):
+        return str(exc) or f"{type(exc).__name__} after {within:g} s"
+    return named

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import ssl
 import time
 from collections.abc import Callable
 from typing import Any
@@ -567,3 +569,31 @@ async def test_the_call_goes_on_and_says_the_channel_layer_is_unreachable(
     ended, _ = await fetch()
     assert "The channel layer (Redis) is unreachable" in ended.error
     assert "staff could not hang up" in ended.error
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (
+            socket.gaierror(-2, "Name or service not known"),
+            "the address of Realtime could not be looked up (DNS)",
+        ),
+        (
+            ssl.SSLCertVerificationError(1, "certificate verify failed"),
+            "Realtime's TLS certificate could not be verified",
+        ),
+    ],
+)
+async def test_it_names_why_the_engine_could_not_be_reached(
+    call: Call, error: Exception, expected: str
+) -> None:
+    connector = FakeConnector(error=error)
+    comm = communicator(connector)
+    connected, _ = await comm.connect()
+    assert connected
+    await comm.send_to(tw_start())
+    await frames_until_close(comm)
+    await comm.disconnect(timeout=5)
+    call_after, _ = await fetch()
+    assert call_after.end_reason == "realtime_error"
+    assert call_after.error.startswith(f"Realtime connect failed: {expected}")
