@@ -200,7 +200,7 @@ def call_detail(request: HttpRequest, call_sid: str) -> HttpResponse:
             "nav": "list",
             "call": row,
             "detail": call_rows.call_detail(call, row),
-            "entries": turn_rows.transcript_rows(entries, numbers),
+            "entries": turn_rows.transcript_rows(entries, numbers, spans),
             "spans": turn_rows.span_rows(spans),
             "turns": turns,
             "latency": display.latency_summary(entries),

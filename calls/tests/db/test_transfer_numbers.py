@@ -71,7 +71,7 @@ def test_a_call_that_redacts_numbers_shows_no_transfer_number_to_anyone(
     for client in (staff_client, numbers_client):
         shown = everything(client, call)
         assert NUMBER not in shown and MASKED not in shown
-        assert "Transfer to [phone number]: no" in shown
+        assert "Transfer to [phone number]: no answer" in shown
         assert '<span class="number">[phone number]</span>' in shown  # facts, badge
         assert '"transfer_to": "[phone number]"' in shown  # the JSON export
         assert '"number": "[phone number]"' in shown  # its persona
