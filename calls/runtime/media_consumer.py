@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from channels.db import database_sync_to_async as db
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -70,7 +71,16 @@ class MediaStreamConsumer(DirectReceiveLoop, AsyncWebsocketConsumer):
             await self.close()  # before accept(): the handshake fails (HTTP 403)
             return
         self.runner = runner
-        await self.accept()
+        try:
+            await self.accept()
+        except Exception as exc:
+            # The upgrade was reset before it completed: end the call now as a
+            # closed stream (its spool closed and removed), not "ringing" until
+            # the sweeper calls it lost.
+            logger.warning("call %s: upgrade aborted: %s", runner.call_sid, exc)
+            self.runner = None
+            await runner.twilio_closed()
+            raise StopConsumer from exc
         if self.channel_layer is not None:
             await self.join_control_group(runner.call_sid)
         shutdown.register(runner, handle_sigterm=app_settings().calls_end_on_sigterm)

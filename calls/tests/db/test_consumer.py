@@ -4,6 +4,7 @@ Realtime connection injected via ``as_asgi(connect_engine=...)``."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 import ssl
@@ -597,3 +598,37 @@ async def test_it_names_why_the_engine_could_not_be_reached(
     call_after, _ = await fetch()
     assert call_after.end_reason == "realtime_error"
     assert call_after.error.startswith(f"Realtime connect failed: {expected}")
+
+
+async def test_an_upgrade_reset_before_accept_ends_the_call_and_leaves_no_spool(
+    call: Call, settings: Any, tmp_path: Any
+) -> None:
+    """A reset mid-upgrade (the server cannot send the accept) ends the call at
+    once as a closed stream, and closes and removes its recording's spool; it was
+    left "ringing" until the sweeper called it lost, its spool files empty and
+    open for good."""
+    settings.RECORDING_SPOOL_DIR = str(tmp_path / "spool")
+    call.assistant_snapshot = {**call.assistant_snapshot, "recording_enabled": True}
+    await database_sync_to_async(call.save)(update_fields=["assistant_snapshot"])
+    connector = FakeConnector()
+    inner = URLRouter([media_route(Probe.as_asgi(connect_engine=connector))])
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        async def reset_on_accept(message: dict[str, Any]) -> None:
+            if message["type"] == "websocket.accept":
+                raise OSError(104, "Connection reset by peer")
+            await send(message)
+
+        await inner(scope, receive, reset_on_accept)
+
+    comm = communicator(connector, app=app)
+    with contextlib.suppress(BaseException):  # the upgrade fails, as it should
+        await comm.connect(timeout=2)
+    consumer = Probe.last
+    assert consumer is not None
+    assert (tmp_path / "spool").is_dir()  # the recording was set up
+    ended, _ = await fetch()
+    assert ended.ended_at is not None
+    assert ended.end_reason == "stream_closed"
+    assert list((tmp_path / "spool").glob("*")) == []
+    await comm.wait(timeout=1)
