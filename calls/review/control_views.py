@@ -9,7 +9,8 @@ writes the transcript note and ``Call.ended_by`` itself; these views only ask.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from asgiref.sync import async_to_sync
 from django import forms
@@ -24,6 +25,8 @@ from calls.review import permissions, selectors
 from calls.review.views import CONTROL_PERMISSION, can_control, page, rows_for
 from calls.runtime.bus import control
 from calls.services import transfer_policy
+from calls.vocabulary.persona import Persona
+from calls.vocabulary.tools import TransferTarget
 
 __all__ = ["CONTROL_PERMISSION", "DEFAULT_TRANSFER_MESSAGE", "can_control"]
 
@@ -35,8 +38,15 @@ control_required = permissions.require(CONTROL_PERMISSION)
 
 
 class TransferForm(forms.Form):
+    destination = forms.ChoiceField(
+        label="Destination",
+        required=False,
+        help_text="One of the assistant's transfer destinations, or another "
+        "number entered below.",
+    )
     to = forms.CharField(
-        label="Transfer to",
+        label="Or another number",
+        required=False,
         max_length=16,  # "+" and at most 15 digits
         validators=[e164_validator],
         help_text="E.164: a plus sign, the country code and the number, "
@@ -56,6 +66,32 @@ class TransferForm(forms.Form):
         initial=DEFAULT_TRANSFER_MESSAGE,
         help_text="Said to the caller before the transfer; leave empty for none.",
     )
+
+    def __init__(
+        self, *args: Any, destinations: Sequence[TransferTarget] = (), **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.destinations = {target.name: target.number for target in destinations}
+        # Chosen by name: a viewer who may not see numbers never gets one.
+        field = self.fields["destination"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [
+            ("", "Another number (enter it below)"),
+            *((target.name, target.name) for target in destinations),
+        ]
+        if not destinations:
+            del self.fields["destination"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        name = data.get("destination") or ""
+        if name:
+            data["to"] = self.destinations[name]
+        elif not data.get("to") and "to" not in self.errors:
+            self.add_error(
+                "to", "Choose a destination or enter the number to transfer to."
+            )
+        return data
 
 
 def requested_by(request: HttpRequest) -> str:
@@ -135,9 +171,12 @@ def transfer(request: HttpRequest, call_sid: str) -> HttpResponse:
     call = _live_call(request, call_sid)
     if isinstance(call, HttpResponseRedirect):
         return call
+    destinations = Persona.from_snapshot(call.assistant_snapshot or {}).tools.transfer
     if request.method != "POST":
-        return _confirm(request, call, "transfer", TransferForm())
-    form = TransferForm(request.POST)
+        return _confirm(
+            request, call, "transfer", TransferForm(destinations=destinations)
+        )
+    form = TransferForm(request.POST, destinations=destinations)
     if form.is_valid():
         refused = transfer_policy.refusal(
             form.cleaned_data["to"], call.assistant_snapshot
