@@ -9,7 +9,10 @@ sends every frame straight back, so each returned frame's tag gives one round tr
 calls are up (``setup_s`` says how long that took). Calls start spread over
 ``ramp_s``; their 20 ms ticks are spread evenly so the load is smooth. At the
 window's edges it reads the OS counters of the server processes (``procstat``);
-the whole result is one JSON document.
+the whole result is one JSON document. It also reads them before the first
+webhook and after the last teardown (the whole run, after one uncounted warm-up
+call per process). With ``seconds`` 0 each call only sets up, waits for one frame
+back and hangs up: what set-up and teardown cost.
 
 Run by ``python -m calls.tooling.bench`` in its own process:
 ``python -m calls.tooling.bench.loadgen '<json options>'`` prints the JSON result.
