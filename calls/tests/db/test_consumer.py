@@ -611,7 +611,7 @@ async def test_an_upgrade_reset_before_accept_ends_the_call_and_leaves_no_spool(
     call.assistant_snapshot = {**call.assistant_snapshot, "recording_enabled": True}
     await database_sync_to_async(call.save)(update_fields=["assistant_snapshot"])
     connector = FakeConnector()
-    inner = URLRouter([media_route(Probe.as_asgi(connect_engine=connector))])
+    inner: Any = URLRouter([media_route(Probe.as_asgi(connect_engine=connector))])
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         async def reset_on_accept(message: dict[str, Any]) -> None:
