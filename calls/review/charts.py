@@ -76,11 +76,16 @@ def column_chart(
     desc: str,
     columns: Sequence[Column],
     height: int = 220,
+    whole: bool = False,
 ) -> SafeString:
-    """Vertical bars with an optional inner share (e.g. calls and answered calls)."""
+    """Vertical bars with an optional inner share (e.g. calls and answered calls).
+
+    ``whole``: the values are counts, so every axis label is a whole number."""
     left, right, top, bottom = 44, 8, 12, 36
     plot_w, plot_h = WIDTH - left - right, height - top - bottom
     top_value = nice_max(max((c.value for c in columns), default=0))
+    if whole and top_value % 2:
+        top_value += 1  # the middle line at half of it: 0.5 or 2.5 calls otherwise
     parts = [_y_axis(left, top, plot_w, plot_h, top_value)]
     slot = plot_w / max(len(columns), 1)
     every = max(1, math.ceil(len(columns) / 7))  # at most ~7 x labels
@@ -137,17 +142,20 @@ def bar_groups(
     fmt: Callable[[float], str] = _num,
 ) -> SafeString:
     """Horizontal bars, one group per label (e.g. p50 and p95 per assistant)."""
-    label_w, value_w, bar_h, gap = 120, 110, 16, 10
+    label_w, value_w, bar_h, gap = 160, 110, 16, 10
     plot_w = WIDTH - label_w - value_w
     values = [b.value for _, bars in groups for b in bars if b.value is not None]
     top_value = nice_max(max(values, default=0))
     parts, y = [], 6
     for label, bars in groups:
         group_h = len(bars) * (bar_h + 2)
+        # Anchored at its end, a label wider than its column is cut at the
+        # SVG's left edge: clipped to what fits, the whole name in its title.
         parts.append(
+            f"<g><title>{escape(label)}</title>"
             f'<text class="chart-label" x="{label_w - 8}" y="{_num(y + group_h / 2)}" '
             f'text-anchor="end" dominant-baseline="middle" font-size="{FONT}">'
-            f"{escape(_clip(label, 14))}</text>"
+            f"{escape(_clip(label, fitting_chars(label_w - 8)))}</text></g>"
         )
         for bar in bars:
             parts.append(_hbar(bar, label_w, y, bar_h, plot_w, top_value, fmt))
@@ -179,6 +187,12 @@ def _hbar(
     )
 
 
+def fitting_chars(width: float, font: int = FONT) -> int:
+    """How many characters of ``font`` px fit in ``width`` px (an average
+    character of a sans-serif face is about 0.6 em wide)."""
+    return max(1, int(width / (font * 0.6)))
+
+
 def _clip(text: str, length: int) -> str:
     return text if len(text) <= length else text[: length - 1] + "…"
 
@@ -194,6 +208,7 @@ def dashboard_charts(
         chart_id="chart-calls",
         title="Calls per day",
         desc="Bars: all calls per day; dark part: answered calls.",
+        whole=True,
         columns=[
             Column(
                 # Days read "Tue 1 Dec" on the dashboard; "1 Dec" fits a bar.
