@@ -129,5 +129,7 @@ def _levels(recording: Recording, bars: int) -> list[LevelBar]:
 
 
 def _length(ms: int) -> str:
-    minutes, seconds = divmod(round(ms / 1000), 60)
+    # Whole seconds cut, not rounded: the browser's player and the call page's
+    # offsets and durations show 0:23 for 23.6 s, and so does this hint.
+    minutes, seconds = divmod(ms // 1000, 60)
     return f"{minutes}:{seconds:02d}"
