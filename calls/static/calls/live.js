@@ -292,9 +292,16 @@
     }
     if (over) {
       if (listeningTo === call.call_sid) { stopListening("The call has ended."); }
-      setStatus(detailList ? "live-status" : "watch-status", "The call has ended. Reload for the final figures.");
       var controls = document.getElementById("call-controls");
       if (controls) { controls.hidden = true; }  // nothing left to hang up
+      if (detailList) {
+        // The call's page shows its final state (outcome, end reason, figures):
+        // the server renders it once the call has ended, so fetch it again.
+        setStatus("live-status", "The call has ended. Showing its final figures…");
+        window.setTimeout(function () { window.location.reload(); }, 300);
+      } else {
+        setStatus("watch-status", "The call has ended. Reload for the final figures.");
+      }
     }
   }
 
