@@ -20,6 +20,7 @@ from channels.db import database_sync_to_async as db
 
 from calls.recording.timeline import Timeline
 from calls.recording.writer import MULAW, RecordingFile, SpoolWriter, wav_frames
+from calls.services.lifecycle import call_note_error
 from calls.services.recordings import recording_read, recording_save
 
 logger = logging.getLogger(__name__)
@@ -118,10 +119,26 @@ class CallRecording:
                 size_bytes=result.size_bytes,
                 sha256=result.sha256,
             )
-        except Exception:
+        except Exception as exc:
             # The spool (or WAV) stays on disk for a person to recover.
             logger.exception("call %s: recording not saved", self.call_sid)
+            await self._note_not_saved(exc)
             return None
         self.saved = True
         result.path.unlink(missing_ok=True)
         return result
+
+    async def _note_not_saved(self, exc: BaseException) -> None:
+        """The call's error says why it has no recording (the cause was only in
+        the server log)."""
+        detail = f"{type(exc).__name__}: {exc}"[:200]
+        note = (
+            f"The recording was not saved: the recordings storage failed ({detail}); "
+            "its audio stays on this server for manage.py recover_recordings."
+        )
+        try:
+            await db(call_note_error)(call_sid=self.call_sid, note=note)
+        except Exception:
+            logger.exception(
+                "call %s: could not note the lost recording", self.call_sid
+            )

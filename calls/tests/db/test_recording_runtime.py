@@ -122,3 +122,24 @@ async def test_it_keeps_no_recording_of_a_stream_that_never_started(
     recording = CallRecording("CA" + "8" * 32, tmp_path)
     assert await recording.finish(100) is None
     assert list(tmp_path.glob("*")) == []  # noqa: ASYNC240
+
+
+class BrokenStorage(FileSystemStorage):
+    def _save(self, name: str, content: Any) -> str:
+        raise PermissionError(13, "Permission denied", name)
+
+
+async def test_a_storage_failure_is_said_on_the_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    field = Recording._meta.get_field("file")
+    monkeypatch.setattr(field, "storage", BrokenStorage(tmp_path / "media"))
+    call = await db(make_call)()
+    recording = CallRecording(call.call_sid, tmp_path / "spool")
+    recording.stream_started(0)
+    recording.caller_audio(frame(1), "0")
+    assert await recording.finish(100) is None
+    await db(call.refresh_from_db)()
+    assert "The recording was not saved: the recordings storage failed" in call.error
+    assert "Permission denied" in call.error
+    assert "recover_recordings" in call.error
