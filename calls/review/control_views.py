@@ -45,7 +45,7 @@ class TransferForm(forms.Form):
         "number entered below.",
     )
     to = forms.CharField(
-        label="Or another number",
+        label="Transfer to",
         required=False,
         max_length=16,  # "+" and at most 15 digits
         validators=[e164_validator],
