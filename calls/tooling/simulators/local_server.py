@@ -36,7 +36,7 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
-class DaphneProcess:
+class ServerProcess:
     """One server process; ``server`` is any of ``calls.tooling.servers.commands``."""
 
     def __init__(
@@ -55,14 +55,14 @@ class DaphneProcess:
         self.env = {**os.environ, **env}
         self.application = application
         self.keep_log = keep_log
-        self.log_path = Path(tempfile.mkstemp(prefix="daphne-", suffix=".log")[1])
+        self.log_path = Path(tempfile.mkstemp(prefix="server-", suffix=".log")[1])
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def start(self, timeout_s: float = 30.0) -> DaphneProcess:
+    def start(self, timeout_s: float = 30.0) -> ServerProcess:
         if self.application == APPLICATION:
             command = server_command(self.server, self.host, self.port)
         else:  # another ASGI application under daphne (tests of the harness)
@@ -117,7 +117,7 @@ class DaphneProcess:
             process.kill()
             process.wait(timeout_s)
 
-    def __enter__(self) -> DaphneProcess:
+    def __enter__(self) -> ServerProcess:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
