@@ -24,6 +24,14 @@ RESUME_INSTRUCTIONS = "The caller is back with you on the same call. Say: {note}
 NO_ANSWER_NOTE = (
     "Sorry, nobody at {destination} answered. I'm back with you. How else can I help?"
 )
+# What the caller is told, by how Twilio's <Dial> ended (DialCallStatus); any
+# other outcome is told as unanswered.
+DIAL_NOTES = {
+    "busy": "Sorry, the line at {destination} was busy. I'm back with you. "
+    "How else can I help?",
+    "failed": "Sorry, the call to {destination} could not be connected. I'm back "
+    "with you. How else can I help?",
+}
 UNNAMED_DESTINATION = "that line"
 
 
@@ -51,14 +59,16 @@ class Continuation:
         return RESUME_INSTRUCTIONS.format(note=self.note) if self.note else ""
 
 
-def resume_note(reason: str, destination_name: str = "") -> str:
+def resume_note(reason: str, destination_name: str = "", dial_status: str = "") -> str:
     """What the assistant says first on a stream continuing the call for
     ``reason`` ("": nothing special, it greets as usual)."""
     if reason == TRANSFER_UNANSWERED:
-        return no_answer_note(destination_name)
+        return no_answer_note(destination_name, dial_status)
     return ""
 
 
-def no_answer_note(destination_name: str) -> str:
-    """What the assistant says when a transfer's ``<Dial>`` was not answered."""
-    return NO_ANSWER_NOTE.format(destination=destination_name or UNNAMED_DESTINATION)
+def no_answer_note(destination_name: str, dial_status: str = "") -> str:
+    """What the assistant says when a transfer's ``<Dial>`` was not answered:
+    busy, failed, or nobody picked up (``dial_status``, Twilio's)."""
+    note = DIAL_NOTES.get(dial_status, NO_ANSWER_NOTE)
+    return note.format(destination=destination_name or UNNAMED_DESTINATION)

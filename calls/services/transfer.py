@@ -145,7 +145,7 @@ def call_continuation(*, call_sid: str, stream: int, reason: str = "") -> Contin
         history=history,
         last_seq=_last_seq(call),
         offset_ms=_offset_ms(call),
-        note=resume_note(reason, _destination_name(call)),
+        note=resume_note(reason, _destination_name(call), call.transfer_status),
         reason=reason,
         persona=_handed_to(call),
     )

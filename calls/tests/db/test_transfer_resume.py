@@ -389,3 +389,13 @@ def test_it_does_not_reopen_a_call_whose_caller_hung_up_during_the_dial(
         EndReason.TRANSFERRED,
     )
     assert call.ended_at is not None
+
+
+def test_a_busy_transfer_comes_back_saying_the_line_was_busy(
+    client: Any, transferred: str, phone_number: PhoneNumber
+) -> None:
+    signed_post(client, DIAL_ACTION, dial_params("busy"))
+
+    resumed = call_continuation(call_sid=SID, stream=2, reason=TRANSFER_UNANSWERED)
+
+    assert "was busy" in resumed.note and "nobody" not in resumed.note
