@@ -38,6 +38,7 @@ from calls.models import Call
 from calls.privacy import masking
 from calls.review import live_sessions, permissions, selectors
 from calls.review.tool_rows import shown_transfer_to
+from calls.review.transfer_numbers import NumberRule
 from calls.runtime.bus import control, listen
 from calls.runtime.bus.live_events import LIVE_CALLS_GROUP, call_group
 from calls.telephony import identifiers
@@ -147,7 +148,7 @@ class LiveCallsConsumer(AsyncJsonWebsocketConsumer):
             {
                 "type": "transcript",
                 "call_sid": event["call_sid"],
-                "entry": event.get("entry") or {},
+                "entry": self._shown_entry(event.get("entry") or {}),
             }
         )
 
@@ -289,7 +290,7 @@ class LiveCallsConsumer(AsyncJsonWebsocketConsumer):
             {
                 "type": "call_transcript",
                 "call": self._masked(found["call"]),
-                "entries": found["entries"],
+                "entries": [self._shown_entry(e) for e in found["entries"]],
             }
         )
 
@@ -377,6 +378,15 @@ class LiveCallsConsumer(AsyncJsonWebsocketConsumer):
     async def _join(self, group: str) -> None:
         await self.channel_layer.group_add(group, self.channel_name)
         self.groups_joined.add(group)
+
+    def _shown_entry(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """A transcript entry for this viewer: numbers in system rows (a
+        transfer's destination) masked as on the call page."""
+        text = entry.get("text")
+        if entry.get("role") != "system" or not isinstance(text, str):
+            return entry
+        rule = NumberRule(show=self.show_numbers, redact=False)
+        return {**entry, "text": rule.text(text)}
 
     def _masked(self, call: dict[str, Any]) -> dict[str, Any]:
         shown_from, shown_to = masking.shown_numbers(

@@ -141,7 +141,33 @@
 
   /* Insert a turn in seq order; an existing one is replaced only for a new event
      (the server-rendered turns carry figures the live payload may lack). */
+  /* What cut an interrupted assistant turn off, by the event after it (as
+     calls/review/turn_rows.py says it on the call page). */
+  var CUT_OFF_BY = [
+    ["DTMF ", "cut off by the caller's key press"],
+    ["Transferred to ", "cut off by the transfer"],
+    ["Hung up by ", "cut off by the hang-up"]
+  ];
+
+  function relabelCutOff(list, entry) {
+    if (entry.role !== "system" || !entry.text) { return; }
+    var label = null;
+    for (var i = 0; i < CUT_OFF_BY.length; i++) {
+      if (entry.text.indexOf(CUT_OFF_BY[i][0]) === 0) { label = CUT_OFF_BY[i][1]; }
+    }
+    if (!label) { return; }
+    var before = null;
+    var items = list.querySelectorAll("li[data-seq]");
+    for (var j = 0; j < items.length; j++) {
+      if (Number(items[j].getAttribute("data-seq")) < Number(entry.seq)) { before = items[j]; }
+    }
+    var note = before && before.classList.contains("turn-assistant") ?
+      before.querySelector(".turn-interrupted") : null;
+    if (note) { note.textContent = "\u2014 " + label; }
+  }
+
   function upsertTurn(list, entry, isNew) {
+    relabelCutOff(list, entry);
     var fresh = renderTurn(entry, isNew);
     var items = list.querySelectorAll("li[data-seq]");
     for (var i = 0; i < items.length; i++) {

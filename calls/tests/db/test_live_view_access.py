@@ -151,3 +151,25 @@ async def test_revoking_listen_in_ends_it_within_the_recheck(
     with pytest.raises(asyncio.TimeoutError):
         await asyncio.wait_for(layer.receive(runner_side), timeout=0.3)
     await socket.disconnect()
+
+
+# -- 30: transfer numbers on the live socket ---------------------------------------
+
+
+async def test_the_live_socket_masks_transfer_numbers_in_events(
+    staff_user: Any, live_call: Any
+) -> None:
+    socket, _ = await open_socket(staff_user)
+    await socket.receive_json_from()  # snapshot
+    await socket.send_json_to({"subscribe": live_call.call_sid})
+    assert (await socket.receive_json_from())["type"] == "call_transcript"
+
+    await live_events.publish_transcript(
+        live_call.call_sid,
+        {"seq": 9, "role": "system", "text": "Transferred to +19005550123 by alice"},
+    )
+
+    entry = (await socket.receive_json_from())["entry"]
+    assert "+19005550123" not in entry["text"]
+    assert entry["text"].startswith("Transferred to +1900")
+    await socket.disconnect()
