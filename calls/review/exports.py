@@ -50,10 +50,13 @@ CALL_COLUMNS = (
     "end_reason",
     *USAGE_FIELDS,
     "estimated_cost_usd",
+    # Reply latency is what the caller waited (as on every page: their last
+    # words to the first assistant audio they heard); "sent" is our part of it
+    # (to the first audio sent to Twilio).
     "reply_p50_ms",
     "reply_p95_ms",
-    "heard_p50_ms",
-    "heard_p95_ms",
+    "sent_p50_ms",
+    "sent_p95_ms",
 )
 ENTRY_COLUMNS = (
     "seq",
@@ -160,10 +163,10 @@ def call_to_dict(
             if entry.role == TranscriptRole.ASSISTANT
         ],
         "latency": {
-            "reply_p50_ms": latency["reply_p50"],
-            "reply_p95_ms": latency["reply_p95"],
-            "heard_p50_ms": latency["heard_p50"],
-            "heard_p95_ms": latency["heard_p95"],
+            "reply_p50_ms": latency["heard_p50"],
+            "reply_p95_ms": latency["heard_p95"],
+            "sent_p50_ms": latency["reply_p50"],
+            "sent_p95_ms": latency["reply_p95"],
             "engine_p50_ms": latency["engine_p50"],
             "engine_p95_ms": latency["engine_p95"],
         },
@@ -268,8 +271,8 @@ def iter_csv(calls: Iterable[dict[str, Any]]) -> Iterator[str]:
             **call["usage"],
             "reply_p50_ms": call["latency"]["reply_p50_ms"],
             "reply_p95_ms": call["latency"]["reply_p95_ms"],
-            "heard_p50_ms": call["latency"]["heard_p50_ms"],
-            "heard_p95_ms": call["latency"]["heard_p95_ms"],
+            "sent_p50_ms": call["latency"]["sent_p50_ms"],
+            "sent_p95_ms": call["latency"]["sent_p95_ms"],
         }
         head = [_cell(flat[column]) for column in CALL_COLUMNS]
         tail = [_cell(flat.get(column)) for column in TRANSFER_COLUMNS]

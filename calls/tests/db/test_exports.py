@@ -64,7 +64,9 @@ def test_it_exports_calls_as_json(call: Any) -> None:
     }
     assert data["usage"] == {**USAGE, "session_seconds": 0}
     assert data["engine"] == "openai-realtime"
-    assert data["latency"]["reply_p50_ms"] == 770
+    # One figure, as on the pages: what the caller waited; ours apart.
+    assert data["latency"]["reply_p50_ms"] == 960
+    assert data["latency"]["sent_p50_ms"] == 770
     assert data["estimated_cost_usd"] == pytest.approx(0.5564)
     assert data["cost_breakdown"]["input_audio"]["price_per_m"] == 32.0
     assert data["persona"]["voice"] == "marin"
