@@ -17,20 +17,19 @@ through the engine-neutral events and ``EngineProtocol``. No Django.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Any
 
 from calls.callstate import actions as a
 from calls.callstate.actions import Action, EndCall, SendEngine, ToolResult
 from calls.callstate.complaints import Complaints
 from calls.callstate.continuation import Continuation
 from calls.callstate.ending import CallEnd
+from calls.callstate.engine_events import HANDLERS
 from calls.callstate.filler import FILLER_AFTER_MS, ToolFiller
 from calls.callstate.goodbye import GOODBYE_TIMEOUT_MS
 from calls.callstate.greeting_replay import GreetingReplay
 from calls.callstate.keypad import Keypad
 from calls.callstate.media import DEFAULT_BUFFER_FRAMES, CallerAudio, refusal
-from calls.callstate.responses import FILLER, Responses
+from calls.callstate.responses import Responses
 from calls.callstate.session import EngineSession
 from calls.callstate.silence import SilenceWatch
 from calls.callstate.speech import Speech
@@ -56,6 +55,11 @@ class CallState:
     ``audio``: where the call's audio is observed for the whole call (its
     recording, a listen-in); None: nowhere.
     """
+
+    # The parts the engine events are routed to (``engine_events``).
+    responses: Responses
+    transcript: Transcript
+    speech: Speech
 
     def __init__(
         self,
@@ -212,9 +216,9 @@ class CallState:
         out = self.session.configure()
         if out is None or self.protocol.waits_for_session:
             return out or []  # the rest once the engine confirms the session
-        return out + self._session_ready()
+        return out + self.session_ready()
 
-    def _session_ready(self) -> list[Action]:
+    def session_ready(self) -> list[Action]:
         """The engine takes audio and requests now: the backlog, the greeting."""
         out = self.media.backlog() + self.session.first_words()
         return self._after(out)
@@ -238,7 +242,7 @@ class CallState:
             for one in event.events:
                 out += self.on_engine(one, now_ms)
             return out
-        handler = _HANDLERS.get(type(event))
+        handler = HANDLERS.get(type(event))
         if handler is None:
             logger.debug("call %s: engine %s ignored", self.call_sid, event)
             return []
@@ -252,66 +256,6 @@ class CallState:
             return self.call_end.end_with(out)
         if out and self.tool_calls.awaiting_answer:
             self.tool_calls.answer_audio(event.response_id, now_ms)
-        return out
-
-    def _audio_done(self, event: ev.AudioOutDone, now_ms: int) -> list[Action]:
-        out = self.speech.audio_done(event.item_id)
-        return [] if out is None else out + self.call_end.settle()
-
-    def _speech_started(self, event: ev.SpeechStarted, now_ms: int) -> list[Action]:
-        out = [] if self.call_end.saying_goodbye else self.speech.barge_in()
-        self.media.speech_started()
-        self.silence.caller_spoke()
-        start = event.audio_start_ms
-        received = None if start is None else self.media.clock.received_ms(start)
-        self.transcript.speech_started(event.item_id, start, now_ms, received)
-        return out
-
-    def _speech_stopped(self, event: ev.SpeechStopped, now_ms: int) -> list[Action]:
-        stopped = self.media.speech_stopped(event, now_ms)
-        self.transcript.speech_stopped(stopped, now_ms)
-        return []
-
-    def _response_done(self, event: ev.ResponseDone, now_ms: int) -> list[Action]:
-        out: list[Action] = [a.AddUsage(dict(event.usage))] if event.usage else []
-        self.responses.done(event.response_id)
-        self.filler.response_done()
-        self.session.response_done(event.response_id, event.status == "completed")
-        if event.status == "failed":
-            fatal = self.session.response_failed(event)
-            if fatal is not None:
-                return out + self.call_end.end_with(fatal)
-        out += self.speech.late_texts(event.transcripts)
-        for turn in self.speech.of_response(event.response_id):
-            out += self.speech.finish(turn) + self.call_end.settle()
-        out += self.call_end.response_done(self.responses.purpose(event.response_id))
-        return out + self.tool_calls.answer()
-
-    def _session_configured(
-        self, event: ev.SessionConfigured, now_ms: int
-    ) -> list[Action]:
-        ready = self.session.confirmed(event.mismatch)
-        return self._session_ready() if ready else []
-
-    def _error(self, event: ev.EngineError, now_ms: int) -> list[Action]:
-        end = self.session.error(event)
-        if end is not None:
-            return self.call_end.end_with(end)
-        if event.tag:  # our request was refused
-            self.responses.refused(event.tag)
-            self.tool_calls.refused(event.tag)
-            self.call_end.refused(event.tag)
-            if event.tag == FILLER:  # a tool's answer may have waited for it
-                return self.tool_calls.answer()
-        return []
-
-    def _tool_call(self, event: ev.ToolCallRequested, now_ms: int) -> list[Action]:
-        """A built-in is done now; the rest come back in ``on_tool_result``."""
-        out, request = self.tool_calls.requested(event, now_ms)
-        if request:
-            return out + self.call_end.asked(request, now_ms)
-        for run in [x for x in out if isinstance(x, a.RunTool)]:
-            out += self.filler.started(run.call_id, run.name)
         return out
 
     # -- tools, timers and control -------------------------------------------
@@ -400,25 +344,3 @@ class CallState:
     def _bad(self, side: str, reason: str) -> list[Action]:
         self.complaints.bad_input(side, reason)
         return []
-
-
-# The events one part handles alone, and those the call state composes.
-_HANDLERS: dict[type, Callable[[CallState, Any, int], list[Action]]] = {
-    ev.AssistantItemStarted: lambda s, e, t: s.speech.item_started(e, t),
-    ev.AudioOutDone: CallState._audio_done,
-    ev.SpeechStarted: CallState._speech_started,
-    ev.SpeechStopped: CallState._speech_stopped,
-    ev.CallerInputCommitted: lambda s, e, t: s.transcript.committed(e.item_id, t),
-    ev.CallerTranscript: lambda s, e, t: s.transcript.caller_text(e.item_id, e.text, t),
-    ev.CallerTranscriptFailed: lambda s, e, t: s.transcript.untranscribed(
-        e.item_id, t, e.message
-    ),
-    ev.AssistantTranscript: lambda s, e, t: s.speech.text(e.item_id, e.text),
-    ev.AssistantTranscriptDelta: lambda s, e, t: s.speech.delta(e),
-    ev.ResponseStarted: lambda s, e, t: s.responses.started(e.response_id),
-    ev.ResponseDone: CallState._response_done,
-    ev.SessionConfigured: CallState._session_configured,
-    ev.UsageReported: lambda s, e, t: [a.AddUsage(dict(e.usage))] if e.usage else [],
-    ev.EngineError: CallState._error,
-    ev.ToolCallRequested: CallState._tool_call,
-}

@@ -20,6 +20,7 @@ from collections import deque
 from calls.callstate import actions as a
 from calls.callstate.actions import Action, SaveTranscript, SetLatency
 from calls.callstate.continuation import Continuation
+from calls.callstate.turn_order import in_spoken_order
 from calls.callstate.turns import AssistantTurn, CallerTurn
 
 logger = logging.getLogger(__name__)
@@ -118,30 +119,8 @@ class Transcript:
                 offset = self.offset(now_ms)
             turn = CallerTurn(item_id, self.reserve_seq(), max(0, offset))
             self.caller_turns[item_id] = turn
-            self._in_spoken_order(turn)
+            in_spoken_order(turn, self.recent)
             self.recent.append(turn)
-
-    def _in_spoken_order(self, turn: CallerTurn) -> None:
-        """A caller turn that began before turns already given a place (its
-        start is known late, from an engine whose transcripts lag the audio)
-        takes the place of the earliest of them whose row is not written yet;
-        they each move one place on, so rows are in the order they were spoken.
-        Only when they are the last places given: a row between them (a tool
-        call, a system note) keeps its place and so do they."""
-        later = [
-            t
-            for t in self.recent
-            if not t.written and t.offset_ms > turn.offset_ms and t.seq < turn.seq
-        ]
-        if not later:
-            return
-        later.sort(key=lambda t: t.seq)
-        places = [t.seq for t in later] + [turn.seq]
-        if places != list(range(places[0], turn.seq + 1)):
-            return
-        turn.seq = places[0]
-        for moved, seq in zip(later, places[1:], strict=True):
-            moved.seq = seq
 
     def key_pressed(self, now_ms: int) -> None:
         """A keypad digit reached us: what the assistant says next answers it,
