@@ -53,8 +53,9 @@ def wait_for(predicate: Any, what: str, timeout_s: float = 15) -> Call:
 
 @pytest.mark.redis
 def test_it_brings_the_caller_back_when_nobody_answers_the_transfer(
-    server: ServerProcess,
+    server: ServerProcess, settings: Any
 ) -> None:
+    settings.TRANSFER_ALLOWED_PREFIXES = [TRANSFER_TO]  # the command checks it
     script = [WaitForReply(optional=True, timeout_s=10), Pause(30_000)]
     options = e2e.caller_options(server, script=script, dial_outcome="no-answer")
     reports: list[CallReport] = []
