@@ -18,7 +18,7 @@ TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
 .PHONY: help install install-dev run serve migrate superuser test test-fast test-fast-sqlite test-fast-postgres test-sqlite test-bench docs docs-build \
-	test-postgres lint typecheck fmt migrations-check demo bench bench-connect bench-greeting up clean
+	test-postgres test-sqlite-e2e test-sqlite-rest lint typecheck fmt migrations-check demo bench bench-connect bench-greeting up clean
 
 help:
 	@echo "make run              set up, migrate and serve on HOST:PORT (default 127.0.0.1:8000)"
@@ -30,10 +30,12 @@ help:
 	@echo "make test-fast-sqlite     make test-fast's SQLite half: the unit and database levels"
 	@echo "make test-fast-postgres   make test-fast's PostgreSQL half: the database level"
 	@echo "make test-sqlite      every test level on SQLite (benchmark measurements left out)"
+	@echo "make test-sqlite-e2e  make test's end-to-end pass on SQLite"
+	@echo "make test-sqlite-rest make test's unit, database and browser pass on SQLite"
 	@echo "make test-postgres    the database level and the end-to-end smoke tests on PostgreSQL (TEST_POSTGRES_URL)"
 	@echo "make test-bench       the benchmark measurements that make test leaves out"
 	@echo "make lint             ruff check and ruff format --check"
-	@echo "make typecheck        mypy"
+	@echo "make typecheck        mypy --strict over the whole tree"
 	@echo "make fmt              ruff check --fix and ruff format"
 	@echo "make migrations-check fail when a model change has no migration"
 	@echo "make bench            the call-path benchmark (docs/performance.md); BASELINE='CMD' beside another bridge"
@@ -152,7 +154,18 @@ test-postgres: install-dev
 		echo "SKIPPED the PostgreSQL pass: no server at $(TEST_POSTGRES_URL)"; \
 	fi
 
-test: lint typecheck migrations-check docs-build test-sqlite test-postgres
+# The full gate (CI). After the checks, three passes run side by side, each on its
+# own database: the end-to-end level on SQLite, the other levels on SQLite, and the
+# PostgreSQL pass. The end-to-end tests mostly wait on sockets, so on two cores the
+# three take little longer than the longest alone.
+test: lint typecheck migrations-check docs-build
+	@$(MAKE) --no-print-directory -j3 test-sqlite-e2e test-sqlite-rest test-postgres
+
+test-sqlite-e2e: install-dev
+	DATABASE_URL= REDIS_URL= TEST_DATABASE_NAME=var/test-e2e.sqlite3 $(PYTEST) -p no:cacheprovider -q -m "not bench" calls/tests/e2e
+
+test-sqlite-rest: install-dev
+	DATABASE_URL= REDIS_URL= TEST_DATABASE_NAME=var/test-rest.sqlite3 $(PYTEST) -p no:cacheprovider -q -m "not bench" $(UNIT_LEVEL) $(DB_LEVEL) calls/tests/browser
 
 demo: migrate
 	$(PY) manage.py demo_call --site-url http://localhost:$(PORT) --engine $(ENGINE)
