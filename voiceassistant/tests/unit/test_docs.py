@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -136,3 +137,25 @@ def test_the_assistants_reference_table_names_every_entry_key() -> None:
     rows = set(re.findall(r"^\|\s*`([a-z_]+)`\s*\|", text, flags=re.MULTILINE))
     missing = [key for key in config.ENTRY_KEYS if key not in rows]
     assert not missing, f"docs/assistants-as-code.md has no row for {missing}"
+
+
+# Material kept beside the repository while it is written; no file may name it.
+SHARED = re.compile(r"shared/reference|\.\./shared")
+
+
+def test_no_tracked_file_names_material_beside_the_repository() -> None:
+    listed = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    this = Path(__file__).resolve().relative_to(ROOT).as_posix()
+    found = []
+    for name in listed:
+        if name == this:
+            continue
+        try:
+            text = (ROOT / name).read_text()
+        except (UnicodeDecodeError, OSError):
+            continue  # binary files
+        if SHARED.search(text):
+            found.append(name)
+    assert found == []

@@ -1,9 +1,11 @@
 """Recorded protocol frames and builders for tests.
 
 The JSON files here are Twilio Media Streams frames and OpenAI Realtime (GA) server
-events in their documented shapes (Twilio's "WebSocket Messages" page, the GA
-examples in shared/reference/openai-realtime.md); every ``realtime_*.json`` validates
-against the openai SDK's GA server-event union (see test_sdk_events.py). The
+events in their documented shapes (Twilio's "WebSocket Messages" page,
+https://www.twilio.com/docs/voice/media-streams/websocket-messages, and OpenAI's
+Realtime API reference, https://platform.openai.com/docs/api-reference/realtime);
+every ``realtime_*.json`` validates against the openai SDK's GA server-event union
+(see calls/tests/unit/test_sdk_events.py). The
 builders below start from those recordings and change only the fields a test cares
 about, so test traffic stays in the real shape.
 """
